@@ -1,0 +1,187 @@
+"""Frozen, self-validating parameter objects and the trial-level (outer) uncertainty.
+
+Every traffic and pricing object is a frozen dataclass deriving from :class:`Model`.
+Any numeric field may hold a :class:`~costsim.traffic.Distribution` instead of a
+number: that parameter is *uncertain* and each trial draws one value of it.  Fields
+that hold request-level distributions (a query class's ``input_tokens``, a
+mixture's ``components``) are declared with :func:`request_field`; the walker
+recurses into them to find uncertain parameters nested inside.
+
+Trial draws follow the randomness contract: the value of the parameter at
+``path`` in trial ``t`` is ``dist.ppf(u)`` with ``u`` a pure function of
+``(seed, t, path)``, so adding an uncertain parameter never changes another's draws.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import numpy as np
+
+from ._validation import ParameterError, check_int, check_number
+
+__all__ = ["Model", "request_field", "uncertain_parameters", "resolve", "stream_key"]
+
+M = TypeVar("M")
+
+
+def request_field(**kwargs: Any) -> Any:
+    """A dataclass field holding request-level distributions (not a trial-level draw)."""
+    metadata = dict(kwargs.pop("metadata", {}))
+    metadata["request"] = True
+    return dataclasses.field(metadata=metadata, **kwargs)
+
+
+def stream_key(name: str) -> int:
+    """A stable 64-bit key for a name (class name, parameter path).
+
+    Independent of the process, the platform and ``PYTHONHASHSEED``.
+
+    Examples
+    --------
+    >>> stream_key("chat") == stream_key("chat")
+    True
+    >>> stream_key("chat") != stream_key("rag")
+    True
+    """
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+
+
+def _is_distribution(value: Any) -> bool:
+    from .traffic.distributions import Distribution
+
+    return isinstance(value, Distribution)
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+    """Base class: a frozen dataclass that validates itself after construction.
+
+    Subclasses implement ``_validate`` with the helpers :meth:`_number` and
+    :meth:`_int`, which pass uncertain (distribution-valued) fields through
+    unchecked; they are checked again once a trial has drawn their value.
+    """
+
+    def __post_init__(self) -> None:
+        self._validate()
+
+    def _validate(self) -> None:  # pragma: no cover - every subclass overrides
+        pass
+
+    @property
+    def _label(self) -> str:
+        return type(self).__name__
+
+    def _number(self, name: str, **rule: Any) -> None:
+        value = getattr(self, name)
+        if _is_distribution(value):
+            return
+        try:
+            checked = check_number(name, value, **rule)
+        except ParameterError as err:
+            raise err.within(owner=self._label) from None
+        object.__setattr__(self, name, checked)
+
+    def _int(self, name: str, **rule: Any) -> None:
+        value = getattr(self, name)
+        if _is_distribution(value):
+            return
+        try:
+            checked = check_int(name, value, **rule)
+        except ParameterError as err:
+            raise err.within(owner=self._label) from None
+        object.__setattr__(self, name, checked)
+
+    def _fail(self, name: str, rule: str, value: Any) -> None:
+        raise ParameterError(name, rule, value, self._label)
+
+
+def _children(obj: Any):
+    """Yield ``(suffix, child, is_request)`` for the fields of a Model."""
+    for f in dataclasses.fields(obj):
+        yield f.name, getattr(obj, f.name), bool(f.metadata.get("request"))
+
+
+def _join(path: str, name: str) -> str:
+    return name if not path else f"{path}.{name}"
+
+
+def uncertain_parameters(obj: Any, path: str = "") -> dict[str, Any]:
+    """All uncertain parameters below ``obj``, keyed by their path.
+
+    Examples
+    --------
+    >>> from costsim import LogNormal, Uniform
+    >>> uncertain_parameters(LogNormal(mu=Uniform(5.0, 6.0), sigma=1.0))
+    {'mu': Uniform(low=5.0, high=6.0)}
+    """
+    found: dict[str, Any] = {}
+    _walk(obj, path, request=True, found=found)
+    return found
+
+
+def _walk(value: Any, path: str, request: bool, found: dict[str, Any]) -> None:
+    if _is_distribution(value) and not request:
+        found[path] = value
+    elif isinstance(value, Model):
+        for name, child, is_request in _children(value):
+            _walk(child, _join(path, name), is_request, found)
+    elif isinstance(value, (tuple, list)):
+        for i, item in enumerate(value):
+            _walk(item, f"{path}[{i}]", request, found)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _walk(item, f"{path}[{key!r}]", request, found)
+
+
+def resolve(obj: M, values: Mapping[str, float], path: str = "") -> M:
+    """A copy of ``obj`` with the uncertain parameter at each path replaced by its value.
+
+    The copy is validated again, so a drawn value that breaks a rule raises.
+
+    Examples
+    --------
+    >>> from costsim import LogNormal, Uniform
+    >>> resolve(LogNormal(mu=Uniform(5.0, 6.0), sigma=1.0), {"mu": 5.5})
+    LogNormal(mu=5.5, sigma=1.0)
+    """
+    return _substitute(obj, path, True, values)
+
+
+def _substitute(value: Any, path: str, request: bool, values: Mapping[str, float]) -> Any:
+    if _is_distribution(value) and not request:
+        return values[path]
+    if isinstance(value, Model):
+        changes = {
+            name: _substitute(child, _join(path, name), is_request, values)
+            for name, child, is_request in _children(value)
+        }
+        if all(changes[name] is getattr(value, name) for name in changes):
+            return value
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, tuple):
+        return tuple(_substitute(item, f"{path}[{i}]", request, values) for i, item in enumerate(value))
+    if isinstance(value, list):
+        return [_substitute(item, f"{path}[{i}]", request, values) for i, item in enumerate(value)]
+    if isinstance(value, Mapping):
+        return {key: _substitute(item, f"{path}[{key!r}]", request, values) for key, item in value.items()}
+    return value
+
+
+def draw_uncertain(
+    uncertain: Mapping[str, Any], seed: int, trials: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Draw every uncertain parameter for the given trial indices.
+
+    Each value is ``dist.ppf(u)`` with ``u`` a pure function of (seed, trial, path).
+    """
+    from .kernels import trial_uniforms
+
+    trials = np.asarray(trials, dtype=np.int64)
+    return {
+        path: np.asarray(dist.ppf(trial_uniforms(np.uint64(seed), trials, np.uint64(stream_key(path)))), dtype=float)
+        for path, dist in uncertain.items()
+    }

@@ -1,0 +1,146 @@
+"""Validation at the public boundary.
+
+Every check raises :class:`ParameterError` whose message names the argument, the
+rule and the value received, e.g. ``sigma must be > 0; got -1.0``.  Containers
+(query classes, scenarios) re-raise their children's errors with the path
+prefixed, so a user sees ``QueryClass 'agent': input_tokens.sigma must be > 0;
+got -1.0``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ParameterError", "check_number", "check_int", "prefixed"]
+
+
+class ParameterError(ValueError):
+    """A parameter broke a rule.
+
+    Parameters
+    ----------
+    path : str
+        Dotted path of the offending parameter relative to the object that
+        raised it (``"sigma"``, ``"components[1].mu"``).
+    rule : str
+        The rule, phrased to follow the path (``"must be > 0"``).
+    value : object
+        The value received.
+    owner : str, optional
+        Label of the object whose parameter it is (``"QueryClass 'agent'"``).
+    """
+
+    def __init__(self, path: str, rule: str, value: Any, owner: str = "") -> None:
+        self.path = path
+        self.rule = rule
+        self.value = value
+        self.owner = owner
+        head = f"{owner}: " if owner else ""
+        super().__init__(f"{head}{path} {rule}; got {value!r}")
+
+    def within(self, path: str = "", owner: str | None = None) -> "ParameterError":
+        """The same error seen from a container: ``path`` is prefixed, ``owner`` replaced."""
+        joined = self.path if not path else (
+            f"{path}{self.path}" if self.path.startswith("[") else f"{path}.{self.path}"
+        )
+        return ParameterError(joined, self.rule, self.value, owner if owner is not None else self.owner)
+
+
+class prefixed:
+    """Context manager that re-raises a child's :class:`ParameterError` with a prefix.
+
+    Examples
+    --------
+    >>> try:
+    ...     with prefixed("input_tokens", owner="QueryClass 'chat'"):
+    ...         check_number("sigma", -1.0, low=0.0, low_open=True)
+    ... except ParameterError as err:
+    ...     print(err)
+    QueryClass 'chat': input_tokens.sigma must be > 0; got -1.0
+    """
+
+    def __init__(self, path: str = "", owner: str | None = None) -> None:
+        self.path = path
+        self.owner = owner
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if isinstance(exc, ParameterError):
+            raise exc.within(self.path, self.owner) from None
+        return False
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a float after checking it is a finite real in a range.
+
+    Examples
+    --------
+    >>> check_number("p", 0.5, low=0.0, high=1.0, low_open=True)
+    0.5
+    >>> check_number("p", 1.7, low=0.0, high=1.0, low_open=True)
+    Traceback (most recent call last):
+    ...
+    costsim._validation.ParameterError: p must be in (0, 1]; got 1.7
+    """
+    if not _is_real(value):
+        raise ParameterError(name, "must be a real number", value)
+    x = float(value)
+    if math.isnan(x):
+        raise ParameterError(name, "must not be NaN", value)
+    if math.isinf(x) and not (x > 0 and high is None):
+        raise ParameterError(name, "must be finite", value)
+    below = low is not None and (x <= low if low_open else x < low)
+    above = high is not None and (x >= high if high_open else x > high)
+    if below or above:
+        raise ParameterError(name, _range_rule(low, high, low_open, high_open), value)
+    return x
+
+
+def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an int after checking it is an integer in ``[low, high]``.
+
+    Examples
+    --------
+    >>> check_int("trials", 0, low=1)
+    Traceback (most recent call last):
+    ...
+    costsim._validation.ParameterError: trials must be >= 1; got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise ParameterError(name, "must be an integer", value)
+    n = int(value)
+    if (low is not None and n < low) or (high is not None and n > high):
+        raise ParameterError(name, _range_rule(low, high, False, False), value)
+    return n
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _range_rule(low, high, low_open, high_open) -> str:
+    if low is not None and high is not None:
+        return f"must be in {'(' if low_open else '['}{_fmt(low)}, {_fmt(high)}{')' if high_open else ']'}"
+    if low is not None:
+        return f"must be {'>' if low_open else '>='} {_fmt(low)}"
+    if high is not None:
+        return f"must be {'<' if high_open else '<='} {_fmt(high)}"
+    return "must be a finite number"

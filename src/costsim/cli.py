@@ -1,0 +1,122 @@
+"""The ``costsim`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import xarray as xr
+
+__all__ = ["main", "summary_table"]
+
+
+def summary_table(ds: xr.Dataset) -> str:
+    """Plain-text summary: total cost bands per option and unit cost per class.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> ds = cs.simulate(cs.demo.demo_traffic(days=1), cs.demo.demo_options(), trials=4, seed=1)
+    >>> print(summary_table(ds).splitlines()[0])
+    Total cost over the horizon (USD), across 4 trials
+    """
+    total = ds.costsim.total().quantile([0.05, 0.5, 0.95], dim="trial")
+    lines = [f"Total cost over the horizon (USD), across {ds.sizes['trial']} trials"]
+    lines.append(f"  {'option':<16}{'median':>14}{'p5':>14}{'p95':>14}")
+    for opt in ds["option"].values:
+        t = total.sel(option=opt).values
+        lines.append(f"  {opt:<16}{t[1]:>14,.0f}{t[0]:>14,.0f}{t[2]:>14,.0f}")
+    unit = ds.costsim.unit_cost(by="qclass").median("trial")
+    requests = ds["requests"].sum(("time", "qclass")).median("trial")
+    lines.append("")
+    lines.append(f"Median cost per query (USD) by query class; median {float(requests):,.0f} queries per trial")
+    header = "".join(f"{str(o):>14}" for o in ds["option"].values)
+    lines.append(f"  {'class':<16}{header}")
+    for qc in ds["qclass"].values:
+        row = "".join(f"{float(unit.sel(option=o, qclass=qc)):>14.5f}" for o in ds["option"].values)
+        lines.append(f"  {qc:<16}{row}")
+    return "\n".join(lines)
+
+
+def _write_atomic(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import demo, simulate
+    from .plot import plot_cost_bands
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    traffic = demo.demo_traffic(days=args.days)
+    started = time.perf_counter()
+    ds = simulate(traffic, demo.demo_options(), trials=args.trials, seed=args.seed)
+    elapsed = time.perf_counter() - started
+    n = int(ds["requests"].sum())
+    print(f"costsim demo: {len(traffic.classes)} query classes, {ds.sizes['option']} options, "
+          f"{args.days} days of hourly bins, {args.trials} trials")
+    print(f"simulated {n:,} queries in {elapsed:.1f} s (including compilation on first use)\n")
+    print(summary_table(ds))
+
+    nc = out / "costsim-demo.nc"
+    png = out / "costsim-demo.png"
+    _write_atomic(nc, lambda p: ds.to_netcdf(p))
+    fig, axes = plt.subplots(2, 1, figsize=(10, 8), layout="constrained")
+    plot_cost_bands(ds, ax=axes[0])
+    plot_cost_bands(ds, ax=axes[1], cumulative=True)
+    _write_atomic(png, lambda p: fig.savefig(p, dpi=110, format="png"))
+    plt.close(fig)
+    print(f"\nwrote {png} and {nc}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="costsim",
+        description="Simulate what an AI product costs at production scale, with percentile bands.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser(
+        "demo",
+        help="run the built-in demo scenario",
+        description="Run the built-in demo (chat, RAG, agentic and long-context queries; three API "
+        "vendors), print a summary and write a PNG of the cost bands and a netCDF result file.",
+    )
+    demo.add_argument("--trials", type=int, default=200, help="Monte Carlo trials (default 200)")
+    demo.add_argument("--days", type=int, default=30, help="days of hourly traffic (default 30)")
+    demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    demo.add_argument("--out", default="costsim-demo", help="output folder (default ./costsim-demo)")
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``costsim`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, OSError) as err:
+        print(f"costsim {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""The result Dataset: its schema, and the ``ds.costsim`` accessor.
+
+Dimensions: ``trial``, ``time`` (bin start, UTC), ``option``, ``qclass`` and
+``cost_bin`` (per-request cost histogram); ``quantile`` for bands.
+
+Variables (each with ``units`` and ``long_name``):
+
+=================  ===============================  ==========================================
+name               dims                             meaning
+=================  ===============================  ==========================================
+requests           trial, time, qclass              queries arriving in the bin
+calls              trial, time, qclass              model calls they made (agent steps)
+input_tokens       trial, time, qclass              prompt tokens sent, all calls
+cached_tokens      trial, time, qclass              of which billed as cached input
+output_tokens      trial, time, qclass              output tokens, all calls
+cost               trial, time, option, qclass      USD
+cost_hist          trial, option, qclass, cost_bin  queries by per-query cost
+uncertain          trial, parameter                 values drawn by each trial
+=================  ===============================  ==========================================
+
+``ds.attrs`` holds ``seed``, ``costsim_version`` and ``scenario`` (JSON), so a
+result file alone says how to reproduce it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["CostHistogram", "CostsimAccessor", "build_dataset"]
+
+DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+_TOKEN_VARS = {
+    "requests": ("queries", "Queries"),
+    "calls": ("calls", "Model calls"),
+    "input_tokens": ("tokens", "Prompt tokens"),
+    "cached_tokens": ("tokens", "Cached prompt tokens"),
+    "output_tokens": ("tokens", "Output tokens"),
+}
+
+
+@dataclass(frozen=True)
+class CostHistogram:
+    """Log-spaced per-query cost bins with exactly representable edges.
+
+    Bin 0 holds costs below ``2**(lo_exp - 1)`` (including free queries), the last
+    bin costs at or above ``2**(lo_exp - 1 + octaves)``; between them each octave
+    has ``per_octave`` equal-width bins.
+
+    Examples
+    --------
+    >>> h = CostHistogram.from_range((1e-3, 1.0), 4)
+    >>> h.lower[1], h.upper[-2], h.n_bins
+    (0.0009765625, 1.0, 42)
+    """
+
+    lo_exp: int
+    octaves: int
+    per_octave: int
+
+    @classmethod
+    def from_range(cls, cost_range: tuple[float, float], per_octave: int) -> "CostHistogram":
+        """Bins covering ``cost_range`` (USD) widened outwards to powers of two."""
+        from ._validation import ParameterError, check_int, check_number
+
+        try:
+            low, high = cost_range
+        except (TypeError, ValueError):
+            raise ParameterError("hist_range", "must be a pair (low, high)", cost_range) from None
+        check_number("hist_range[0]", low, low=0.0, low_open=True)
+        check_number("hist_range[1]", high, low=float(low), low_open=True)
+        check_int("hist_bins_per_octave", per_octave, low=1, high=256)
+        if per_octave & (per_octave - 1):
+            raise ParameterError("hist_bins_per_octave", "must be a power of two", per_octave)
+        lo_exp = math.frexp(low)[1]
+        m, e = math.frexp(high)
+        top = e - 1 if m == 0.5 else e
+        return cls(lo_exp=lo_exp, octaves=top - (lo_exp - 1), per_octave=per_octave)
+
+    @property
+    def n_bins(self) -> int:
+        return self.octaves * self.per_octave + 2
+
+    @property
+    def _inner_edges(self) -> np.ndarray:
+        k = np.arange(self.octaves * self.per_octave + 1)
+        octave, j = np.divmod(k, self.per_octave)
+        return np.ldexp(1.0 + j / self.per_octave, self.lo_exp - 1 + octave)
+
+    @property
+    def lower(self) -> np.ndarray:
+        """Lower edge of every bin (USD)."""
+        return np.concatenate([[0.0], self._inner_edges])
+
+    @property
+    def upper(self) -> np.ndarray:
+        """Upper edge of every bin (USD); the last is infinite."""
+        return np.concatenate([self._inner_edges, [np.inf]])
+
+
+def _var(data: np.ndarray, dims: tuple[str, ...], units: str, long_name: str) -> xr.Variable:
+    return xr.Variable(dims, data, attrs={"units": units, "long_name": long_name})
+
+
+def build_dataset(
+    *,
+    traffic: Any,
+    options: dict[str, Any],
+    trial_ids: np.ndarray,
+    seed: int,
+    counts: dict[str, np.ndarray],
+    cost: np.ndarray,
+    hist: np.ndarray,
+    histogram: CostHistogram,
+    draws: dict[str, np.ndarray],
+) -> xr.Dataset:
+    """Label the kernel's arrays (see the module docstring for the schema)."""
+    from . import __version__
+    from .scenario import scenario_json
+
+    tq = ("trial", "time", "qclass")
+    data_vars: dict[str, xr.Variable] = {
+        name: _var(counts[name], tq, units, long_name) for name, (units, long_name) in _TOKEN_VARS.items()
+    }
+    data_vars["cost"] = _var(cost, ("trial", "time", "option", "qclass"), "USD", "Cost")
+    data_vars["cost_hist"] = _var(
+        hist, ("trial", "option", "qclass", "cost_bin"), "queries", "Queries by cost per query"
+    )
+    coords: dict[str, Any] = {
+        "trial": ("trial", trial_ids, {"long_name": "Trial"}),
+        "time": ("time", traffic.arrivals.bin_starts(), {"long_name": "Bin start (UTC)"}),
+        "option": ("option", np.array(list(options), dtype=object), {"long_name": "Deployment option"}),
+        "qclass": ("qclass", np.array(traffic.class_names, dtype=object), {"long_name": "Query class"}),
+        "cost_lower": ("cost_bin", histogram.lower, {"units": "USD", "long_name": "Bin lower edge"}),
+        "cost_upper": ("cost_bin", histogram.upper, {"units": "USD", "long_name": "Bin upper edge"}),
+    }
+    if draws:
+        data_vars["uncertain"] = _var(
+            np.stack([draws[p] for p in draws], axis=1), ("trial", "parameter"), "1",
+            "Value of each uncertain parameter drawn by the trial",
+        )
+        coords["parameter"] = ("parameter", np.array(list(draws), dtype=object))
+    attrs = {
+        "title": "costsim simulation",
+        "seed": int(seed),
+        "costsim_version": __version__,
+        "bin_width": str(traffic.arrivals.bin_width),
+        "scenario": scenario_json(traffic, options, seed=int(seed), trials=trial_ids.tolist()),
+        "hist_bins_per_octave": histogram.per_octave,
+    }
+    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def _reduce_dims(da: xr.DataArray, keep: Sequence[Hashable]) -> list[Hashable]:
+    return [d for d in da.dims if d not in keep]
+
+
+@xr.register_dataset_accessor("costsim")
+class CostsimAccessor:
+    """Cost statistics of a costsim result: ``ds.costsim.<method>``.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> ds = cs.simulate(cs.demo.demo_traffic(days=2), cs.demo.demo_options(), trials=8, seed=3)
+    >>> ds.costsim.total().dims
+    ('trial', 'option')
+    >>> ds.costsim.bands(q=(0.05, 0.95)).dims
+    ('quantile', 'time', 'option')
+    >>> ds.costsim.unit_cost().dims
+    ('trial', 'option', 'qclass')
+    """
+
+    def __init__(self, ds: xr.Dataset) -> None:
+        self._ds = ds
+
+    def total(
+        self, var: str = "cost", dim: str | Sequence[str] = ("time", "qclass")
+    ) -> xr.DataArray:
+        """``var`` summed over ``dim`` (by default: per trial and option, whole horizon)."""
+        da = self._ds[var]
+        dims = [dim] if isinstance(dim, str) else list(dim)
+        out = da.sum([d for d in dims if d in da.dims])
+        out.attrs = {**da.attrs, "long_name": f"Total {da.attrs.get('long_name', var).lower()}"}
+        return out
+
+    def bands(
+        self,
+        q: Sequence[float] = DEFAULT_QUANTILES,
+        *,
+        var: str = "cost",
+        dim: str = "trial",
+        over: str | Sequence[str] = ("qclass",),
+        cumulative: bool = False,
+    ) -> xr.DataArray:
+        """Percentile bands of ``var`` across ``dim``, on a ``quantile`` dim.
+
+        ``var`` is first summed over ``over`` (default: all query classes), then
+        accumulated along ``time`` if ``cumulative``.
+        """
+        qs = np.atleast_1d(np.asarray(q, dtype=float))
+        if qs.size == 0 or np.any(~np.isfinite(qs)) or np.any((qs < 0) | (qs > 1)):
+            raise ValueError(f"q must be quantiles in [0, 1]; got {q!r}")
+        da = self.total(var, over)
+        if cumulative:
+            da = da.cumsum("time", keep_attrs=True)
+        out = da.quantile(qs, dim=dim, keep_attrs=True)
+        out.attrs["long_name"] = ("Cumulative " if cumulative else "") + self._ds[var].attrs.get("long_name", var).lower()
+        return out
+
+    def unit_cost(self, by: str | None = "qclass", per: str = "query") -> xr.DataArray:
+        """Cost per query (``per="query"``) or per 1,000 tokens (``per="1k_tokens"``).
+
+        Totals over the horizon; ``by="qclass"`` keeps the class dim, ``by=None``
+        pools all classes.
+        """
+        keep = {"trial", "option"} | ({by} if by else set())
+        cost = self._ds["cost"].sum(_reduce_dims(self._ds["cost"], keep))
+        if per == "query":
+            denom = self._ds["requests"]
+            units, name = "USD/query", "Cost per query"
+        elif per == "1k_tokens":
+            denom = (self._ds["input_tokens"] + self._ds["output_tokens"]) / 1000.0
+            units, name = "USD/1k tokens", "Cost per 1,000 tokens"
+        else:
+            raise ValueError(f"per must be 'query' or '1k_tokens'; got {per!r}")
+        denom = denom.sum(_reduce_dims(denom, keep))
+        out = cost / denom.where(denom > 0)
+        out.attrs = {"units": units, "long_name": name}
+        return out.transpose(*[d for d in ("trial", "option", "qclass") if d in out.dims])

@@ -1,0 +1,184 @@
+"""simulate: validate -> draw trial parameters -> lower -> kernel -> xr.Dataset."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+import numba
+import numpy as np
+import xarray as xr
+
+from . import kernels as K
+from ._model import draw_uncertain, resolve, uncertain_parameters
+from ._validation import ParameterError, check_int
+from .pricing.base import PricingModel, lower_options
+from .results import CostHistogram, build_dataset
+from .traffic.traffic import LoweredTraffic, Traffic
+
+__all__ = ["simulate"]
+
+MAX_SEED = 2**63 - 1
+
+
+def simulate(
+    traffic: Traffic,
+    options: Mapping[str, PricingModel],
+    *,
+    trials: int | Iterable[int] = 100,
+    seed: int | None = None,
+    hist_range: tuple[float, float] = (1e-7, 1e3),
+    hist_bins_per_octave: int = 16,
+) -> xr.Dataset:
+    """Simulate the traffic and price every request under every option.
+
+    Each trial draws the uncertain (distribution-valued) parameters once, then
+    simulates every request of every time bin: its class, tokens, model calls and
+    cache hits, priced under each option on the very same requests (common random
+    numbers).  Nothing per request is stored: the result holds sums per (trial,
+    bin, option, class) and a histogram of per-request cost per (trial, option,
+    class).
+
+    Parameters
+    ----------
+    traffic : Traffic
+        Query classes and arrivals.
+    options : mapping of str to PricingModel
+        The deployment options to compare, by name.
+    trials : int or iterable of int, default 100
+        Number of trials, or the explicit trial indices to run.  Trial ``i`` gives
+        the same numbers whichever other trials run with it, so results of
+        disjoint index sets concatenate into the result of their union.
+    seed : int, optional
+        Seed in ``[0, 2**63)``; None draws a fresh one (recorded in the result).
+    hist_range : (float, float), default (1e-7, 1e3)
+        USD range of the per-request cost histogram, widened to powers of two;
+        costs outside fall in an underflow and an overflow bin.
+    hist_bins_per_octave : int, default 16
+        Log-spaced histogram resolution: a power of two from 1 to 256.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``trial``, ``time``, ``option``, ``qclass``, ``cost_bin``; see
+        :mod:`costsim.results` for the variables.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> traffic = cs.Traffic(
+    ...     [cs.QueryClass("chat", 1.0, cs.LogNormal(6.0, 1.0), cs.LogNormal(5.0, 0.8))],
+    ...     cs.Arrivals(volume=1_000, horizon="2D", bin="1h"),
+    ... )
+    >>> ds = cs.simulate(traffic, {"api": cs.TokenPricing(input=3.0, output=15.0)}, trials=4, seed=1)
+    >>> ds["cost"].dims
+    ('trial', 'time', 'option', 'qclass')
+    >>> int(ds["requests"].sum("time").isel(trial=0, qclass=0)) > 1_500
+    True
+    """
+    traffic, options = _check_inputs(traffic, options)
+    trial_ids = _trial_ids(trials)
+    seed = secrets.randbelow(MAX_SEED + 1) if seed is None else check_int("seed", seed, low=0, high=MAX_SEED)
+    histogram = CostHistogram.from_range(hist_range, hist_bins_per_octave)
+
+    uncertain = {**uncertain_parameters(traffic, "traffic"), **uncertain_parameters(options, "options")}
+    draws = draw_uncertain(uncertain, seed, trial_ids)
+    lowered = _lower_trials(traffic, options, draws, trial_ids)
+
+    n_trials, n_bins = trial_ids.shape[0], traffic.arrivals.n_bins
+    n_classes, n_options = len(traffic.classes), len(options)
+    n_parts = max(1, min(n_bins, math.ceil(2 * numba.get_num_threads() / n_trials)))
+    counts = {
+        name: np.empty((n_trials, n_bins, n_classes), dtype=np.int64)
+        for name in ("requests", "calls", "input_tokens", "output_tokens", "cached_tokens")
+    }
+    cost = np.empty((n_trials, n_bins, n_options, n_classes))
+    hist = np.zeros((n_trials, n_parts, n_options, n_classes, histogram.n_bins), dtype=np.int64)
+    K.simulate_kernel(
+        np.uint64(seed), trial_ids, n_parts,
+        lowered.traffic.rate, lowered.traffic.burst_shape, lowered.traffic.class_key,
+        lowered.traffic.class_dists, lowered.traffic.dist_kind, lowered.traffic.dist_off,
+        lowered.traffic.dist_par, lowered.traffic.dist_data,
+        lowered.opt_kind, lowered.opt_par,
+        histogram.lo_exp, histogram.octaves, histogram.per_octave,
+        counts["requests"], counts["calls"], counts["input_tokens"], counts["output_tokens"],
+        counts["cached_tokens"], cost, hist,
+    )
+    return build_dataset(
+        traffic=traffic,
+        options=options,
+        trial_ids=trial_ids,
+        seed=seed,
+        counts=counts,
+        cost=cost,
+        hist=hist.sum(axis=1),
+        histogram=histogram,
+        draws=draws,
+    )
+
+
+class _Lowered(NamedTuple):
+    traffic: LoweredTraffic  # per-trial fields carry a leading trial axis (length T or 1)
+    opt_kind: np.ndarray
+    opt_par: np.ndarray
+
+
+def _check_inputs(traffic: Any, options: Any) -> tuple[Traffic, dict[str, PricingModel]]:
+    if not isinstance(traffic, Traffic):
+        raise TypeError(f"traffic must be a costsim.Traffic; got {type(traffic).__name__}")
+    if not isinstance(options, Mapping) or not options:
+        raise TypeError(f"options must be a non-empty mapping of name -> pricing model; got {options!r}")
+    for name, model in options.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"options: every name must be a non-empty string; got {name!r}")
+        if not isinstance(model, PricingModel):
+            raise TypeError(f"options[{name!r}] must be a costsim pricing model; got {type(model).__name__}")
+    return traffic, dict(options)
+
+
+def _trial_ids(trials: Any) -> np.ndarray:
+    if isinstance(trials, (int, np.integer)) and not isinstance(trials, bool):
+        return np.arange(check_int("trials", trials, low=1), dtype=np.int64)
+    try:
+        ids = [check_int("trials[...]", t, low=0) for t in trials]
+    except TypeError:
+        raise TypeError(f"trials must be an int or an iterable of trial indices; got {trials!r}") from None
+    if not ids:
+        raise ParameterError("trials", "must not be empty", trials)
+    if len(set(ids)) != len(ids):
+        raise ParameterError("trials", "must not repeat a trial index", trials)
+    return np.asarray(ids, dtype=np.int64)
+
+
+def _lower_trials(
+    traffic: Traffic, options: dict[str, PricingModel], draws: dict[str, np.ndarray], trial_ids: np.ndarray
+) -> _Lowered:
+    """Lower traffic and options for every trial; a part without uncertainty only once."""
+
+    def per_trial(obj: Any, prefix: str) -> list[Any]:
+        paths = [p for p in draws if p.startswith(prefix)]
+        if not paths:
+            return [obj]
+        resolved = []
+        for i, trial in enumerate(trial_ids):
+            values = {p: float(draws[p][i]) for p in paths}
+            try:
+                resolved.append(resolve(obj, values, prefix))
+            except ParameterError as err:
+                drawn = ", ".join(f"{p}={v:g}" for p, v in values.items())
+                raise ValueError(
+                    f"trial {trial}: the uncertain parameters drew values that break a rule "
+                    f"({drawn}): {err}"
+                ) from None
+        return resolved
+
+    lowered = [t._lower() for t in per_trial(traffic, "traffic")]
+    lowered_traffic = lowered[0]._replace(
+        rate=np.stack([lt.rate for lt in lowered]),
+        burst_shape=np.array([lt.burst_shape for lt in lowered]),
+        dist_par=np.stack([lt.dist_par for lt in lowered]),
+    )
+    lowered_opts = [lower_options(list(o.values())) for o in per_trial(options, "options")]
+    return _Lowered(lowered_traffic, lowered_opts[0][0], np.stack([p for _, p in lowered_opts]))

@@ -1,0 +1,166 @@
+"""Arrivals: how many requests land in each time bin."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+
+from .._model import Model
+from .._validation import ParameterError
+from .distributions import Distribution
+
+__all__ = ["Arrivals"]
+
+_DAYS_PER_MONTH = 365.25 / 12.0
+_HOUR = pd.Timedelta(hours=1)
+
+
+def _timedelta(owner: str, name: str, value: object) -> pd.Timedelta:
+    try:
+        td = pd.Timedelta(value)
+    except (TypeError, ValueError):
+        td = pd.NaT
+    if td is pd.NaT or not td > pd.Timedelta(0):
+        raise ParameterError(name, "must be a positive duration such as '30D' or '1h'", value, owner)
+    return td
+
+
+@dataclasses.dataclass(frozen=True)
+class Arrivals(Model):
+    """Request volume over time: horizon, bins, daily/weekly profile, growth, burstiness.
+
+    The expected number of requests in a bin is ``volume`` per day, times the bin's
+    length in days, times the average over the bin of the hour-of-day and
+    day-of-week profile factors (each normalised to mean 1), times compound growth
+    ``(1 + growth) ** months`` since ``start`` (integrated exactly over the bin).
+    Counts are Poisson around a rate multiplied, per bin, by a gamma factor with
+    mean 1 and coefficient of variation ``overdispersion``: bursty, not Poisson.
+
+    Parameters
+    ----------
+    volume : float
+        Mean requests per day at ``start``, averaged over a week of profile.
+    horizon, bin : str or timedelta
+        Simulated span and bin length (``"30D"``, ``"1h"``, ``"15min"``); the
+        horizon must be a whole number of bins.
+    start : str or datetime
+        UTC start of the first bin.
+    daily_profile : sequence of 24 floats, optional
+        Relative traffic per UTC hour of day (normalised to mean 1).
+    weekly_profile : sequence of 7 floats, optional
+        Relative traffic per day of week, Monday first (normalised to mean 1).
+    growth : float, default 0
+        Compound growth per month (0.1 = +10 % a month); > -1.
+    overdispersion : float, default 0
+        Coefficient of variation of the per-bin rate multiplier (0 = Poisson).
+
+    Any numeric parameter may be a Distribution: uncertain across trials.
+
+    Examples
+    --------
+    >>> a = Arrivals(volume=24_000, horizon="2D", bin="1h")
+    >>> a.n_bins
+    48
+    >>> float(a.expected_requests().sum())
+    48000.0
+    >>> Arrivals(volume=1000, horizon="1h", bin="1D")
+    Traceback (most recent call last):
+    ...
+    costsim._validation.ParameterError: Arrivals: bin must be <= horizon (1 days 00:00:00); got '1D'
+    """
+
+    volume: float
+    horizon: str | dt.timedelta = "30D"
+    bin: str | dt.timedelta = "1h"
+    start: str | dt.datetime = "2026-01-05T00:00"
+    daily_profile: tuple[float, ...] | None = None
+    weekly_profile: tuple[float, ...] | None = None
+    growth: float = 0.0
+    overdispersion: float = 0.0
+
+    def _validate(self) -> None:
+        self._number("volume", low=0.0)
+        self._number("growth", low=-1.0, low_open=True)
+        self._number("overdispersion", low=0.0)
+        horizon = _timedelta(self._label, "horizon", self.horizon)
+        width = _timedelta(self._label, "bin", self.bin)
+        if width > horizon:
+            self._fail("bin", f"must be <= horizon ({horizon})", self.bin)
+        if horizon % width != pd.Timedelta(0):
+            self._fail("horizon", f"must be a whole number of bins of {width}", self.horizon)
+        try:
+            pd.Timestamp(self.start)
+        except (TypeError, ValueError):
+            self._fail("start", "must be a date-time such as '2026-01-05T00:00'", self.start)
+        for name, length in (("daily_profile", 24), ("weekly_profile", 7)):
+            self._profile(name, length)
+
+    def _profile(self, name: str, length: int) -> None:
+        values = getattr(self, name)
+        if values is None:
+            return
+        values = tuple(values)
+        if len(values) != length:
+            self._fail(name, f"must have {length} values", values)
+        for i, v in enumerate(values):
+            if isinstance(v, Distribution):
+                continue
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                self._fail(f"{name}[{i}]", "must be a finite number >= 0", v)
+        object.__setattr__(self, name, values)
+        if not any(isinstance(v, Distribution) for v in values) and sum(values) <= 0:
+            self._fail(name, "must have a positive sum", values)
+
+    @property
+    def bin_width(self) -> pd.Timedelta:
+        """Length of one bin."""
+        return pd.Timedelta(self.bin)
+
+    @property
+    def n_bins(self) -> int:
+        """Number of bins in the horizon."""
+        return int(pd.Timedelta(self.horizon) // self.bin_width)
+
+    def bin_starts(self) -> np.ndarray:
+        """UTC start of every bin, ``datetime64[ns]``."""
+        start = pd.Timestamp(self.start)
+        if start.tz is not None:
+            start = start.tz_convert("UTC").tz_localize(None)
+        offsets = self.bin_width.to_timedelta64() * np.arange(self.n_bins)
+        return start.to_datetime64().astype("datetime64[ns]") + offsets
+
+    def expected_requests(self) -> np.ndarray:
+        """Expected requests per bin (before overdispersion), float64[n_bins]."""
+        width = self.bin_width
+        step = pd.Timedelta(math.gcd(width.value, _HOUR.value))  # sub-steps align with hours
+        per_bin = int(width // step)
+        starts = self.bin_starts()
+        sub = (starts[:, None] + np.arange(per_bin)[None, :] * step.to_timedelta64()).ravel()
+        factor = self._profile_factor(sub) * self._growth_factor(sub, step)
+        step_days = step / pd.Timedelta(days=1)
+        return self.volume * step_days * factor.reshape(self.n_bins, per_bin).sum(axis=1)
+
+    def _profile_factor(self, when: np.ndarray) -> np.ndarray:
+        stamps = pd.DatetimeIndex(when)
+        factor = np.ones(when.shape[0])
+        if self.daily_profile is not None:
+            daily = np.asarray(self.daily_profile, dtype=float)
+            factor *= (daily / daily.mean())[stamps.hour]
+        if self.weekly_profile is not None:
+            weekly = np.asarray(self.weekly_profile, dtype=float)
+            factor *= (weekly / weekly.mean())[stamps.dayofweek]
+        return factor
+
+    def _growth_factor(self, when: np.ndarray, step: pd.Timedelta) -> np.ndarray:
+        """Mean of ``(1 + growth) ** months`` over each sub-step, integrated exactly."""
+        if self.growth == 0.0:
+            return np.ones(when.shape[0])
+        origin = self.bin_starts()[0]
+        months = ((when - origin) / np.timedelta64(1, "D")) / _DAYS_PER_MONTH
+        width = (step / pd.Timedelta(days=1)) / _DAYS_PER_MONTH
+        rate = math.log1p(self.growth)
+        return np.exp(rate * months) * np.expm1(rate * width) / (rate * width)

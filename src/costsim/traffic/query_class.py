@@ -1,0 +1,116 @@
+"""Query classes: what one kind of request looks like."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .. import kernels as K
+from .._model import Model, request_field, uncertain_parameters
+from .._validation import prefixed
+from .distributions import Constant, Distribution, DistTable
+
+__all__ = ["QueryClass"]
+
+
+@dataclasses.dataclass(frozen=True)
+class QueryClass(Model):
+    """One kind of query: its share of traffic and the shape of its requests.
+
+    A query makes ``steps`` model calls.  Call ``k`` sends the original input plus
+    everything produced in calls ``< k`` (outputs and, if given, tool/observation
+    tokens), so an agentic query's prompt grows step by step; each call's output is
+    drawn afresh.  ``cached_fraction`` of every call's prompt is billed as cached
+    input.
+
+    Distribution-valued fields are drawn per request.  To make a per-request
+    constant uncertain across trials, wrap a trial-level distribution in
+    :class:`~costsim.traffic.Constant`: ``cached_fraction=Constant(Uniform(0.2, 0.5))``.
+
+    Parameters
+    ----------
+    name : str
+        Unique name; results are labelled with it.
+    share : float or Distribution
+        Share of requests (relative weight; shares are normalised to sum to 1 in
+        every trial).  A distribution makes the share uncertain across trials.
+    input_tokens, output_tokens : Distribution
+        Prompt tokens of the first call and output tokens of each call.  Draws are
+        rounded to the nearest integer.
+    cached_fraction : float or Distribution, default 0
+        Fraction of each call's prompt served from the provider's prompt cache, in [0, 1].
+    steps : int or Distribution, default 1
+        Model calls per query (>= 1), e.g. ``Geometric(p=0.25)`` for an agent loop.
+    tool_tokens : Distribution, optional
+        Tool/observation tokens appended to the context after each call but the last.
+
+    Examples
+    --------
+    >>> from costsim import LogNormal, Geometric
+    >>> agent = QueryClass(
+    ...     "agent", share=0.1,
+    ...     input_tokens=LogNormal.from_median_p90(2000, 8000),
+    ...     output_tokens=LogNormal.from_median_p90(300, 1200),
+    ...     steps=Geometric(p=0.25),
+    ... )
+    >>> agent.name, agent.steps.mean()
+    ('agent', 4.0)
+    >>> QueryClass("bad", share=-1, input_tokens=agent.input_tokens, output_tokens=agent.output_tokens)
+    Traceback (most recent call last):
+    ...
+    costsim._validation.ParameterError: QueryClass 'bad': share must be >= 0; got -1
+    """
+
+    name: str
+    share: float
+    input_tokens: Distribution = request_field()
+    output_tokens: Distribution = request_field()
+    cached_fraction: float | Distribution = request_field(default=0.0)
+    steps: int | Distribution = request_field(default=1)
+    tool_tokens: Distribution | None = request_field(default=None)
+
+    @property
+    def _label(self) -> str:
+        return f"QueryClass {self.name!r}"
+
+    def _validate(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            self._fail("name", "must be a non-empty string", self.name)
+        self._number("share", low=0.0)
+        self._distribution("input_tokens", low=0.0)
+        self._distribution("output_tokens", low=0.0)
+        if isinstance(self.cached_fraction, Distribution):
+            self._distribution("cached_fraction", low=0.0, high=1.0)
+        else:
+            self._number("cached_fraction", low=0.0, high=1.0)
+        if isinstance(self.steps, Distribution):
+            self._distribution("steps", low=0.0)
+        else:
+            self._int("steps", low=1)
+        if self.tool_tokens is not None:
+            self._distribution("tool_tokens", low=0.0)
+
+    def _distribution(self, name: str, low: float, high: float | None = None) -> None:
+        value = getattr(self, name)
+        if not isinstance(value, Distribution):
+            self._fail(name, "must be a costsim Distribution", value)
+        if uncertain_parameters(value):
+            return  # its support is checked once a trial has drawn the parameters
+        with prefixed(owner=self._label):
+            lo, hi = value.support()
+        if lo < low or (high is not None and hi > high):
+            bounds = f"[{low:g}, {high:g}]" if high is not None else f">= {low:g}"
+            self._fail(name, f"must have support within {bounds}", value)
+
+    def _lower(self, table: DistTable) -> list[int]:
+        """Append this class's distributions to ``table``; return its row per CLS_* column."""
+        rows = [0] * K.N_CLASS_DISTS
+        rows[K.CLS_INPUT] = self.input_tokens._lower(table)
+        rows[K.CLS_OUTPUT] = self.output_tokens._lower(table)
+        rows[K.CLS_CACHED] = _as_distribution(self.cached_fraction)._lower(table)
+        rows[K.CLS_STEPS] = _as_distribution(self.steps)._lower(table)
+        rows[K.CLS_TOOL] = _as_distribution(0.0 if self.tool_tokens is None else self.tool_tokens)._lower(table)
+        return rows
+
+
+def _as_distribution(value: float | Distribution) -> Distribution:
+    return value if isinstance(value, Distribution) else Constant(value)

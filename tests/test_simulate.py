@@ -1,0 +1,196 @@
+"""simulate(): agreement with the reference, analytic moments, validation."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import costsim as cs
+from _reference import simulate_reference
+from costsim.results import CostHistogram
+
+
+def _small_traffic(overdispersion=0.3, growth=0.05):
+    agent = cs.QueryClass(
+        "agent", 0.3,
+        input_tokens=cs.LogNormal.from_median_p90(3_000, 12_000),
+        output_tokens=cs.Capped(cs.LogNormal.from_median_p90(300, 1_500), 2_000),
+        cached_fraction=cs.Beta(5.0, 2.0),
+        steps=cs.Geometric(0.3),
+        tool_tokens=cs.LogNormal.from_median_p90(500, 3_000),
+    )
+    chat = cs.QueryClass(
+        "chat", 0.7,
+        input_tokens=cs.Mixture((cs.LogNormal(6.0, 0.8), cs.Pareto(2_000.0, 1.5)), (0.9, 0.1)),
+        output_tokens=cs.LogNormal(5.0, 0.7),
+        cached_fraction=0.25,
+    )
+    arrivals = cs.Arrivals(volume=2_000, horizon="12h", bin="1h", growth=growth,
+                           overdispersion=overdispersion, daily_profile=tuple(range(1, 25)))
+    return cs.Traffic((chat, agent), arrivals)
+
+
+def _options():
+    return {
+        "tiered": cs.TokenPricing(3.0, 15.0, 0.3, long_context=[
+            cs.LongContextTier(5_000, 6.0, 22.5, 0.6), cs.LongContextTier(20_000, 9.0, 30.0)]),
+        "flat": cs.TokenPricing(0.4, 1.6),
+    }
+
+
+@pytest.mark.parametrize("overdispersion", [0.0, 0.3])
+def test_kernel_equals_reference_exactly(overdispersion):
+    traffic = _small_traffic(overdispersion)
+    ds = cs.simulate(traffic, _options(), trials=3, seed=11, hist_bins_per_octave=8)
+    ref = simulate_reference(traffic, _options(), [0, 1, 2], 11, CostHistogram.from_range((1e-7, 1e3), 8))
+    assert int(ds["requests"].sum()) > 300
+    assert int(ds["calls"].sum()) > int(ds["requests"].sum())  # agents made several calls
+    for name in ("requests", "calls", "input_tokens", "output_tokens", "cached_tokens", "cost"):
+        np.testing.assert_array_equal(ds[name].values, ref[name], err_msg=name)
+    np.testing.assert_array_equal(ds["cost_hist"].values, ref["hist"])
+    # every query lands in exactly one histogram bin per option
+    per_option = ds["cost_hist"].sum("cost_bin")
+    np.testing.assert_array_equal(per_option.isel(option=0), ds["requests"].sum("time"))
+
+
+def test_uncertain_parameters_are_drawn_recorded_and_used():
+    traffic = _small_traffic()
+    growth = cs.Uniform(0.0, 0.5)
+    traffic = cs.Traffic(traffic.classes, cs.Arrivals(
+        volume=2_000, horizon="12h", bin="1h", growth=growth, overdispersion=0.3))
+    options = {"api": cs.TokenPricing(input=cs.Uniform(1.0, 5.0), output=15.0)}
+    ds = cs.simulate(traffic, options, trials=4, seed=5)
+    drawn = ds["uncertain"].to_pandas()
+    assert list(drawn.columns) == ["traffic.arrivals.growth", "options['api'].input"]
+    assert drawn.nunique().min() == 4
+    for i, trial in enumerate(ds["trial"].values):
+        concrete_traffic = cs.Traffic(traffic.classes, cs.Arrivals(
+            volume=2_000, horizon="12h", bin="1h", overdispersion=0.3,
+            growth=float(drawn.iloc[i, 0])))
+        concrete_options = {"api": cs.TokenPricing(input=float(drawn.iloc[i, 1]), output=15.0)}
+        ref = simulate_reference(concrete_traffic, concrete_options, [trial], 5,
+                                 CostHistogram.from_range((1e-7, 1e3), 16))
+        np.testing.assert_array_equal(ds["cost"].values[i], ref["cost"][0])
+
+
+def _expected_rounded(dist, upper=200_000):
+    """E[round(X)] for a continuous X >= 0: sum over k >= 1 of P(X >= k - 1/2)."""
+    k = np.arange(1, upper)
+    return float(np.sum(1.0 - dist.cdf(k - 0.5)))
+
+
+def test_mean_cost_per_query_matches_analytic_expectation():
+    steps, frac = 3, 0.5
+    inp, out, tool = cs.LogNormal(7.0, 0.6), cs.LogNormal(5.0, 0.5), cs.LogNormal(4.0, 0.4)
+    qc = cs.QueryClass("agent", 1.0, inp, out, cached_fraction=frac, steps=steps, tool_tokens=tool)
+    price = cs.TokenPricing(input=3.0, output=15.0, cached_input=0.3)
+    traffic = cs.Traffic([qc], cs.Arrivals(volume=48_000, horizon="1D", bin="1h"))
+    ds = cs.simulate(traffic, {"api": price}, trials=40, seed=7)
+
+    e_in, e_out, e_tool = (_expected_rounded(d) for d in (inp, out, tool))
+    prompts = [e_in + k * (e_out + e_tool) for k in range(steps)]
+    # cached = round(frac * prompt) lies in [frac * p, frac * p + 1/2]
+    mid = sum(((p - frac * p - 0.25) * 3.0 + (frac * p + 0.25) * 0.3 + e_out * 15.0) * 1e-6 for p in prompts)
+    rounding = steps * 0.25 * (3.0 - 0.3) * 1e-6
+
+    per_trial = (ds["cost"].sum(("time", "option", "qclass")) / ds["requests"].sum(("time", "qclass"))).values
+    se = per_trial.std(ddof=1) / math.sqrt(per_trial.size)
+    assert abs(per_trial.mean() - mid) < 5 * se + rounding
+    tokens = (ds["input_tokens"].sum() / ds["requests"].sum()).item()
+    assert tokens == pytest.approx(sum(prompts), rel=5 * se / mid + 1e-3)
+
+
+def test_counts_are_overdispersed_poisson_with_the_right_mean():
+    qc = cs.QueryClass("q", 1.0, cs.LogNormal(3.0, 0.1), cs.LogNormal(3.0, 0.1))
+    cv, lam = 0.5, 400.0
+    traffic = cs.Traffic([qc], cs.Arrivals(volume=lam * 24, horizon="10D", bin="1h", overdispersion=cv))
+    ds = cs.simulate(traffic, {"api": cs.TokenPricing(1.0, 1.0)}, trials=5, seed=3)
+    counts = ds["requests"].values.ravel().astype(float)
+    n = counts.size
+    # gamma-Poisson: mean lam, variance lam + (cv * lam)^2
+    assert abs(counts.mean() - lam) < 5 * math.sqrt((lam + (cv * lam) ** 2) / n)
+    expected_var = lam + (cv * lam) ** 2
+    assert counts.var() == pytest.approx(expected_var, rel=5 * math.sqrt(2 / n) * 2)
+    # and the negative binomial fits: KS on the mid-rank transform is not applicable to
+    # discrete data, so compare the variance-to-mean ratio against Poisson's 1 instead
+    assert counts.var() / counts.mean() > 50
+
+
+def test_adding_an_option_or_a_class_leaves_other_draws_unchanged():
+    traffic = _small_traffic()
+    one = cs.simulate(traffic, {"flat": _options()["flat"]}, trials=2, seed=9)
+    two = cs.simulate(traffic, _options(), trials=2, seed=9)
+    np.testing.assert_array_equal(one["cost"].sel(option="flat"), two["cost"].sel(option="flat"))
+    np.testing.assert_array_equal(one["input_tokens"], two["input_tokens"])
+
+    # a third class with the volume raised so the others' rates are unchanged
+    extra = cs.QueryClass("batch", 1.0, cs.LogNormal(8.0, 0.3), cs.LogNormal(4.0, 0.3))
+    arr = traffic.arrivals
+    wider = cs.Traffic((*traffic.classes, extra), cs.Arrivals(
+        volume=arr.volume * 2, horizon=arr.horizon, bin=arr.bin, growth=arr.growth,
+        overdispersion=arr.overdispersion, daily_profile=arr.daily_profile))
+    three = cs.simulate(wider, {"flat": _options()["flat"]}, trials=2, seed=9)
+    for name in ("requests", "input_tokens", "cost"):
+        np.testing.assert_allclose(three[name].sel(qclass=["chat", "agent"]), one[name], rtol=0, atol=0)
+
+
+def test_trials_are_independent_of_which_other_trials_run():
+    traffic, options = _small_traffic(), _options()
+    whole = cs.simulate(traffic, options, trials=5, seed=4)
+    import xarray as xr
+
+    parts = xr.concat([cs.simulate(traffic, options, trials=[0, 1], seed=4),
+                       cs.simulate(traffic, options, trials=range(2, 5), seed=4)], dim="trial",
+                      data_vars="minimal", coords="minimal", compat="override")
+    for name in ("requests", "cost", "cost_hist"):
+        np.testing.assert_array_equal(whole[name].values, parts[name].values)
+
+
+def test_kernel_samples_match_scipy():
+    """Tokens drawn in a simulation follow the class's distribution (one call per query)."""
+    out = cs.LogNormal(5.0, 0.5)
+    qc = cs.QueryClass("q", 1.0, cs.Constant(1.0), out)
+    # about one query per trial: the trials holding exactly one give independent draws
+    traffic = cs.Traffic([qc], cs.Arrivals(volume=24.0, horizon="1h", bin="1h"))
+    ds = cs.simulate(traffic, {"api": cs.TokenPricing(0.0, 1.0)}, trials=3000, seed=1)
+    single = ds["requests"].values.ravel() == 1
+    tokens = ds["output_tokens"].values.ravel()[single]
+    assert tokens.size > 500
+    # compare rounded tokens with the rounded distribution: P(round(X) <= k) = F(k + 1/2)
+    lo, hi = np.percentile(tokens, [1, 99])
+    grid = np.arange(int(lo), int(hi))
+    ecdf = np.searchsorted(np.sort(tokens), grid, side="right") / tokens.size
+    d = np.max(np.abs(ecdf - out.cdf(grid + 0.5)))
+    assert d < stats.kstwo.ppf(0.999, tokens.size)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"trials": 0}, "trials must be >= 1; got 0"),
+        ({"trials": [1, 1]}, "trials must not repeat"),
+        ({"seed": -1}, r"seed must be in \[0, 9.22337e\+18\]; got -1"),
+        ({"seed": 1.5}, "seed must be an integer; got 1.5"),
+        ({"hist_bins_per_octave": 0}, "hist_bins_per_octave must be in"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        cs.simulate(_small_traffic(), _options(), **{"trials": 2, "seed": 1, **kwargs})
+
+
+def test_bad_types_raise_type_errors():
+    with pytest.raises(TypeError, match="traffic must be a costsim.Traffic; got dict"):
+        cs.simulate({}, _options(), trials=1, seed=1)
+    with pytest.raises(TypeError, match="options must be a non-empty mapping"):
+        cs.simulate(_small_traffic(), {}, trials=1, seed=1)
+    with pytest.raises(TypeError, match=r"options\['x'\] must be a costsim pricing model; got float"):
+        cs.simulate(_small_traffic(), {"x": 3.0}, trials=1, seed=1)
+
+
+def test_a_draw_that_breaks_a_rule_names_trial_and_parameter():
+    qc = cs.QueryClass("q", 1.0, cs.LogNormal(5.0, cs.Normal(0.5, 1.0)), cs.LogNormal(4.0, 0.5))
+    traffic = cs.Traffic([qc], cs.Arrivals(volume=100, horizon="1D", bin="1h"))
+    with pytest.raises(ValueError, match=r"trial \d+: .*traffic.classes\[0\].input_tokens.sigma=-.*sigma must be > 0"):
+        cs.simulate(traffic, {"api": cs.TokenPricing(1.0, 1.0)}, trials=20, seed=1)
