@@ -47,28 +47,33 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
     out["cost"] = np.zeros((T, B, O, C))
     out["hist"] = np.zeros((T, O, C, histogram.n_bins), dtype=np.int64)
     state = np.empty(4, dtype=np.uint64)
+    streams = np.empty((E.N_CLASS_DISTS, 4), dtype=np.uint64)
 
-    def draw(row):
-        return E.sample_dist(low.dist_kind, low.dist_off, low.dist_par, low.dist_data, row, state)
+    def draw(rows, slot):
+        """Next value of one of the query class's streams (one per CLS_* column)."""
+        return E.sample_dist(low.dist_kind, low.dist_off, low.dist_par, low.dist_data, rows[slot], streams[slot])
 
     for ti, g in enumerate(trials):
         for b in range(B):
             burst = 1.0
             if cv > 0:
-                E.seed_state(state, np.uint64(seed), g, b, E.BURST_STREAM)
+                E.seed_state(state, np.uint64(seed), g, b * E.STREAMS_PER_BIN + E.BURST_SLOT, E.BURST_STREAM)
                 burst = E.next_gamma(state, 1 / cv**2) / (1 / cv**2)
             for c, qc in enumerate(traffic.classes):
                 rows = low.class_dists[c]
-                E.seed_state(state, np.uint64(seed), g, b, np.uint64(stream_key(qc.name)))
+                key = np.uint64(stream_key(qc.name))
+                E.seed_state(state, np.uint64(seed), g, b * E.STREAMS_PER_BIN + E.COUNT_SLOT, key)
                 n = E.next_poisson(state, expected[b] * shares[c] * burst)
+                for slot in range(E.N_CLASS_DISTS):
+                    E.seed_state(streams[slot], np.uint64(seed), g, b * E.STREAMS_PER_BIN + slot, key)
                 out["requests"][ti, b, c] = n
                 for _ in range(n):
-                    context = _round(draw(rows[E.CLS_INPUT]))
-                    frac = draw(rows[E.CLS_CACHED])
-                    steps = max(1, _round(draw(rows[E.CLS_STEPS])))
+                    context = _round(draw(rows, E.CLS_INPUT))
+                    frac = draw(rows, E.CLS_CACHED)
+                    steps = max(1, _round(draw(rows, E.CLS_STEPS)))
                     costs = [0.0] * O
                     for k in range(steps):
-                        output = _round(draw(rows[E.CLS_OUTPUT]))
+                        output = _round(draw(rows, E.CLS_OUTPUT))
                         cached = int(math.floor(frac * context + 0.5))
                         for o, name in enumerate(names):
                             costs[o] += call_cost(options[name], context, cached, output)
@@ -76,7 +81,7 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
                         out["output_tokens"][ti, b, c] += output
                         out["cached_tokens"][ti, b, c] += cached
                         if k + 1 < steps:
-                            context += output + _round(draw(rows[E.CLS_TOOL]))
+                            context += output + _round(draw(rows, E.CLS_TOOL))
                     out["calls"][ti, b, c] += steps
                     for o in range(O):
                         out["cost"][ti, b, o, c] += costs[o]

@@ -84,6 +84,10 @@ class CostHistogram:
         return cls(lo_exp=lo_exp, octaves=top - (lo_exp - 1), per_octave=per_octave)
 
     @property
+    def log2_per_octave(self) -> int:
+        return self.per_octave.bit_length() - 1
+
+    @property
     def n_bins(self) -> int:
         return self.octaves * self.per_octave + 2
 

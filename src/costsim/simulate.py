@@ -102,7 +102,7 @@ def simulate(
         lowered.traffic.class_dists, lowered.traffic.dist_kind, lowered.traffic.dist_off,
         lowered.traffic.dist_par, lowered.traffic.dist_data,
         lowered.opt_kind, lowered.opt_par,
-        histogram.lo_exp, histogram.octaves, histogram.per_octave,
+        histogram.lo_exp, histogram.octaves, histogram.log2_per_octave,
         counts["requests"], counts["calls"], counts["input_tokens"], counts["output_tokens"],
         counts["cached_tokens"], cost, hist,
     )

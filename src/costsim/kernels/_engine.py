@@ -26,8 +26,11 @@ import math
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
-from ._config import JIT, PJIT
+from ._config import INLINE, JIT, PJIT
 
 # --------------------------------------------------------------------------------------
 # Codes shared with the lowering code in costsim.traffic and costsim.pricing.
@@ -57,6 +60,9 @@ CLS_TOOL = 4
 N_CLASS_DISTS = 5
 
 BURST_STREAM = np.uint64(0x9E3779B97F4A7C15)
+COUNT_SLOT = N_CLASS_DISTS
+BURST_SLOT = N_CLASS_DISTS + 1
+STREAMS_PER_BIN = 8
 TRIAL_LEVEL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 _U64 = numba.uint64
@@ -89,12 +95,12 @@ def seed_state(state, seed, a, b, c):
         state[i] = splitmix64_mix(h)
 
 
-@JIT
+@INLINE
 def _rotl(x, k):
     return (x << _U64(k)) | (x >> _U64(64 - k))
 
 
-@JIT
+@INLINE
 def next_u64(state):
     """Next 64-bit output of xoshiro256++ (Blackman & Vigna, 2019)."""
     s0 = state[0]
@@ -116,13 +122,13 @@ def next_u64(state):
     return result
 
 
-@JIT
+@INLINE
 def next_double(state):
     """Uniform on [0, 1) with 53 random bits."""
     return float(next_u64(state) >> _U64(11)) * _TWO_M53
 
 
-@JIT
+@INLINE
 def next_open(state):
     """Uniform on (0, 1): never 0, safe for logarithms."""
     return (float(next_u64(state) >> _U64(11)) + 0.5) * _TWO_M53
@@ -152,15 +158,23 @@ def _ziggurat_tables():
 _ZIG_X, _ZIG_RATIO = _ziggurat_tables()
 
 
-@JIT
+@INLINE
 def next_normal(state):
-    """Standard normal variate."""
+    """Standard normal variate: the ziggurat's fast path inline, the rest out of line."""
+    bits = next_u64(state)
+    i = np.int64(bits & _U64(0x7F))
+    u = 2.0 * (float(bits >> _U64(11)) * _TWO_M53) - 1.0
+    if abs(u) < _ZIG_RATIO[i]:
+        return u * _ZIG_X[i]
+    return _normal_slow(state, i, u)
+
+
+@JIT
+def _normal_slow(state, i, u):
+    """The ziggurat's rare branches (about 1.2 % of draws): wedge test, tail, retry."""
     zx = _ZIG_X
     zr = _ZIG_RATIO
     while True:
-        bits = next_u64(state)
-        i = np.int64(bits & _U64(0x7F))
-        u = 2.0 * (float(bits >> _U64(11)) * _TWO_M53) - 1.0
         if abs(u) < zr[i]:
             return u * zx[i]
         if i == 0:
@@ -176,6 +190,9 @@ def next_normal(state):
         f1 = math.exp(-0.5 * (zx[i + 1] * zx[i + 1] - x * x))
         if f1 + next_double(state) * (f0 - f1) < 1.0:
             return x
+        bits = next_u64(state)
+        i = np.int64(bits & _U64(0x7F))
+        u = 2.0 * (float(bits >> _U64(11)) * _TWO_M53) - 1.0
 
 
 @JIT
@@ -233,6 +250,12 @@ def next_poisson(state, lam):
             -lam + k * loglam - math.lgamma(k + 1.0)
         ):
             return np.int64(k)
+
+
+@INLINE
+def stream_id(b, slot):
+    """Counter key of stream ``slot`` (a CLS_* column, COUNT_SLOT or BURST_SLOT) of bin ``b``."""
+    return b * STREAMS_PER_BIN + slot
 
 
 # --------------------------------------------------------------------------------------
@@ -301,10 +324,47 @@ def sample_dist(dist_kind, dist_off, par, data, d, state):
             return min(_sample_leaf(kind, par, o, data, state), cap)
 
 
-@JIT
+@INLINE
 def _tokens(x):
     """Token count of a continuous draw: rounded half up, never negative."""
     return np.int64(math.floor(max(x, 0.0) + 0.5))
+
+
+BLOCK = 256
+"""Draws generated per refill of a stream's buffer (values do not depend on it)."""
+
+
+@JIT
+def fill_block(dist_kind, dist_off, par, data, d, state, out, n):
+    """Fill ``out[:n]`` with successive draws of row ``d``: bit for bit the values of
+    ``n`` calls of :func:`sample_dist`, generated a block at a time.
+
+    Leaves under caps take a fast path: a loop of normals, then a loop of exps.
+    """
+    cap = math.inf
+    leaf = d
+    while dist_kind[leaf] == CAPPED:
+        cap = min(cap, par[dist_off[leaf]])
+        leaf = np.int64(par[dist_off[leaf] + 1])
+    kind = dist_kind[leaf]
+    o = dist_off[leaf]
+    if kind == CONSTANT:
+        v = min(par[o], cap)
+        for i in range(n):
+            out[i] = v
+    elif kind == LOGNORMAL:
+        for i in range(n):
+            out[i] = next_normal(state)
+        mu = par[o]
+        sigma = par[o + 1]
+        for i in range(n):
+            out[i] = min(math.exp(mu + sigma * out[i]), cap)
+    elif kind == MIXTURE:
+        for i in range(n):
+            out[i] = sample_dist(dist_kind, dist_off, par, data, d, state)
+    else:
+        for i in range(n):
+            out[i] = min(_sample_leaf(kind, par, o, data, state), cap)
 
 
 @PJIT
@@ -337,63 +397,137 @@ def trial_uniforms(seed, trials, key):
 # --------------------------------------------------------------------------------------
 # Pricing
 # --------------------------------------------------------------------------------------
-@JIT
-def token_call_cost(par, prompt, cached, output):
+@INLINE
+def token_call_cost(par, row, prompt, cached, output):
     """USD cost of one model call under TOKEN_PRICING parameters ``par``.
 
-    ``par`` = [n_tiers, then (threshold, input, output, cached_input) per tier with
-    rates in USD per million tokens]; tier 0 has threshold -1.  The highest tier
-    whose threshold the prompt strictly exceeds prices the whole call.
+    ``par[row]`` = [n_tiers, then (threshold, input, output, cached_input) per tier
+    with rates in USD per million tokens]; tier 0 has threshold -1.  The highest
+    tier whose threshold the prompt strictly exceeds prices the whole call.
     """
-    n = np.int64(par[0])
+    n = np.int64(par[row, 0])
     o = 1
     for t in range(1, n):
-        if prompt > par[1 + 4 * t]:
+        if prompt > par[row, 1 + 4 * t]:
             o = 1 + 4 * t
-    return ((prompt - cached) * par[o + 1] + cached * par[o + 3] + output * par[o + 2]) * 1e-6
+    return ((prompt - cached) * par[row, o + 1] + cached * par[row, o + 3] + output * par[row, o + 2]) * 1e-6
 
 
-@JIT
-def call_cost(kind, par, prompt, cached, output):
-    """USD cost of one model call under pricing model ``kind``."""
+@INLINE
+def call_cost(kind, par, row, prompt, cached, output):
+    """USD cost of one model call under pricing model ``kind`` with parameters ``par[row]``.
+
+    (Rows are indexed inside, not sliced by the caller: a slice in the hot loop
+    would cost a reference-count update per call.)
+    """
     if kind == TOKEN_PRICING:
-        return token_call_cost(par, prompt, cached, output)
+        return token_call_cost(par, row, prompt, cached, output)
     return math.nan
 
 
 @PJIT
 def price_calls(kind, par, prompt, cached, output, out):
-    """``out[i]`` = USD cost of call ``i`` under pricing model ``kind``."""
+    """``out[i]`` = USD cost of call ``i`` under pricing model ``kind`` with parameters ``par``."""
+    par2 = par.reshape(1, par.shape[0])
     for i in numba.prange(out.shape[0]):
-        out[i] = call_cost(kind, par, prompt[i], cached[i], output[i])
+        out[i] = call_cost(kind, par2, 0, prompt[i], cached[i], output[i])
+
+
+@intrinsic
+def float_bits(typingctx, x):
+    """The IEEE-754 bits of a float64 as an int64 (a register move, no memory)."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
 
 
 # --------------------------------------------------------------------------------------
 # Per-request cost histogram on exactly representable log-spaced edges.
 # --------------------------------------------------------------------------------------
-@JIT
-def hist_index(cost, lo_exp, n_oct, per_octave):
-    """Bin of ``cost``: 0 below 2**(lo_exp-1), last at or above 2**(lo_exp-1+n_oct).
+@INLINE
+def hist_index(bits, base, n_inner, log2_per_octave):
+    """Histogram bin of a cost from its IEEE-754 bits (:func:`float_bits`).
 
-    Between, ``per_octave`` linear sub-bins per octave: edges are
-    ``2**(e-1) * (1 + j / per_octave)``, exact in binary floating point.
+    For a positive double, ``bits >> (52 - log2_per_octave)`` is its binary exponent
+    followed by the top mantissa bits: a monotone index of bins whose edges are
+    ``2**e * (1 + j / per_octave)``, exact in floating point.  ``base`` is that index
+    of the lowest edge; bin 0 holds smaller costs (and zero), bin ``n_inner + 1``
+    costs at or above the top edge.
     """
-    m, e = math.frexp(cost)
-    k = e - lo_exp
-    if cost <= 0.0 or k < 0:
-        return 0
-    if k >= n_oct:
-        return 1 + n_oct * per_octave
-    return 1 + k * per_octave + np.int64((2.0 * m - 1.0) * per_octave)
+    if bits <= 0:
+        return np.int64(0)
+    k = (bits >> (52 - log2_per_octave)) - base
+    if k < 0:
+        return np.int64(0)
+    if k >= n_inner:
+        return n_inner + 1
+    return k + 1
+
+
+@JIT
+def hist_base(lo_exp, log2_per_octave):
+    """``hist_index``'s ``base`` for a lowest edge of ``2**(lo_exp - 1)``."""
+    return np.int64(lo_exp - 1 + 1023) << log2_per_octave
+
+
+@JIT
+def hist_indices(costs, lo_exp, octaves, log2_per_octave, out):
+    """``out[i]`` = histogram bin of ``costs[i]`` (for tests and analysis)."""
+    base = hist_base(lo_exp, log2_per_octave)
+    for i in range(costs.shape[0]):
+        out[i] = hist_index(float_bits(costs[i]), base, octaves << log2_per_octave, log2_per_octave)
 
 
 # --------------------------------------------------------------------------------------
 # The fused kernel
 # --------------------------------------------------------------------------------------
-@JIT
+@INLINE
 def _row(a, t):
     """Row ``t`` of a per-trial array, or its only row when it does not vary by trial."""
     return a[t] if a.shape[0] > 1 else a[0]
+
+
+@JIT
+def _price_block(m, draws, per_call, opt_kind, opt_par, req_cost, cost, hist, base, n_inner, log2_per_octave):
+    """Price a block of ``m`` queries of one class from their buffered draws.
+
+    ``draws[CLS_INPUT|CLS_CACHED|CLS_STEPS, i]`` hold query i's input tokens, cached
+    fraction and (rounded) steps; ``per_call[0]`` the outputs of successive calls,
+    ``per_call[1]`` the tool tokens between them.  Adds to ``cost[o]`` and
+    ``hist[o, bin]``; returns the (prompt, output, cached) token sums.
+    """
+    n_opt = opt_kind.shape[0]
+    sum_in = np.int64(0)
+    sum_out = np.int64(0)
+    sum_cached = np.int64(0)
+    j_out = 0
+    j_tool = 0
+    for i in range(m):
+        context = _tokens(draws[CLS_INPUT, i])
+        frac = draws[CLS_CACHED, i]
+        steps = np.int64(draws[CLS_STEPS, i])
+        for o in range(n_opt):
+            req_cost[o] = 0.0
+        for k in range(steps):
+            out = _tokens(per_call[0, j_out])
+            j_out += 1
+            cached = np.int64(math.floor(frac * context + 0.5))
+            for o in range(n_opt):
+                req_cost[o] += call_cost(opt_kind[o], opt_par, o, context, cached, out)
+            sum_in += context
+            sum_out += out
+            sum_cached += cached
+            if k + 1 < steps:
+                context += out + _tokens(per_call[1, j_tool])
+                j_tool += 1
+        for o in range(n_opt):
+            cost[o] += req_cost[o]
+            hist[o, hist_index(float_bits(req_cost[o]), base, n_inner, log2_per_octave)] += 1
+    return sum_in, sum_out, sum_cached
 
 
 @PJIT
@@ -413,7 +547,7 @@ def simulate_kernel(
     opt_par,
     hist_lo_exp,
     hist_octaves,
-    hist_per_octave,
+    hist_log2_per_octave,
     requests,
     calls,
     input_tokens,
@@ -437,13 +571,21 @@ def simulate_kernel(
     ``hist`` int64[T, n_parts, O, C, H] per-request cost counts of each part of the
     bins (summed over parts by the caller; integer sums are exact in any order).
 
-    Work item (t, p) covers the bins of part p and writes only its own cells, so the
-    result is identical for any thread count.
+    Streams of (trial g, bin b, class c): the count from keys
+    ``(seed, g, stream_id(b, COUNT_SLOT), class_key[c])``, and each CLS_* column
+    its own stream ``(seed, g, stream_id(b, column), class_key[c])`` consumed in
+    order: input, cached fraction and steps once per query, output once per call,
+    tool tokens once per call but the last.  Queries are processed in blocks of
+    BLOCK, each stream filling a buffer for the block; values do not depend on it.  Work item (t, p) covers the bins of
+    part p and writes only its own cells, so the result is identical for any
+    thread count.
     """
     n_trials = trials.shape[0]
     n_bins = rate.shape[1]
     n_classes = class_key.shape[0]
     n_opt = opt_kind.shape[0]
+    base = hist_base(hist_lo_exp, hist_log2_per_octave)
+    n_inner = hist_octaves << hist_log2_per_octave
     for item in numba.prange(n_trials * n_parts):
         t = item // n_parts
         p = item % n_parts
@@ -452,55 +594,50 @@ def simulate_kernel(
         shape_t = _row(burst_shape, t)
         par_t = _row(dist_par, t)
         opar_t = _row(opt_par, t)
-        state = np.empty(4, dtype=np.uint64)
+        states = np.empty((N_CLASS_DISTS, 4), dtype=np.uint64)
+        draws = np.empty((N_CLASS_DISTS, BLOCK))
+        per_call = np.empty((2, 4 * BLOCK))  # output and tool draws of a block's calls
         req_cost = np.empty(n_opt)
         b0 = (n_bins * p) // n_parts
         b1 = (n_bins * (p + 1)) // n_parts
         for b in range(b0, b1):
             burst = 1.0
             if shape_t > 0.0:
-                seed_state(state, seed, g, b, BURST_STREAM)
-                burst = next_gamma(state, shape_t) / shape_t
+                seed_state(states[0], seed, g, stream_id(b, BURST_SLOT), BURST_STREAM)
+                burst = next_gamma(states[0], shape_t) / shape_t
             for c in range(n_classes):
-                seed_state(state, seed, g, b, class_key[c])
-                n_req = next_poisson(state, rate_t[b, c] * burst)
-                d_in = class_dists[c, CLS_INPUT]
-                d_out = class_dists[c, CLS_OUTPUT]
-                d_cache = class_dists[c, CLS_CACHED]
-                d_steps = class_dists[c, CLS_STEPS]
-                d_tool = class_dists[c, CLS_TOOL]
+                rows = class_dists[c]
+                seed_state(states[0], seed, g, stream_id(b, COUNT_SLOT), class_key[c])
+                n_req = next_poisson(states[0], rate_t[b, c] * burst)
+                for s in range(N_CLASS_DISTS):
+                    seed_state(states[s], seed, g, stream_id(b, s), class_key[c])
                 n_calls = np.int64(0)
                 sum_in = np.int64(0)
                 sum_out = np.int64(0)
                 sum_cached = np.int64(0)
-                for o in range(n_opt):
-                    cost[t, b, o, c] = 0.0
-                for r in range(n_req):
-                    context = _tokens(sample_dist(dist_kind, dist_off, par_t, dist_data, d_in, state))
-                    frac = sample_dist(dist_kind, dist_off, par_t, dist_data, d_cache, state)
-                    steps = max(
-                        np.int64(1),
-                        _tokens(sample_dist(dist_kind, dist_off, par_t, dist_data, d_steps, state)),
+                cost_tc = cost[t, b, :, c]
+                cost_tc[:] = 0.0
+                for first in range(0, n_req, BLOCK):
+                    m = min(BLOCK, n_req - first)
+                    for s in (CLS_INPUT, CLS_CACHED, CLS_STEPS):
+                        fill_block(dist_kind, dist_off, par_t, dist_data, rows[s], states[s], draws[s], m)
+                    block_calls = np.int64(0)
+                    for i in range(m):
+                        draws[CLS_STEPS, i] = max(1.0, math.floor(max(draws[CLS_STEPS, i], 0.0) + 0.5))
+                        block_calls += np.int64(draws[CLS_STEPS, i])
+                    if block_calls > per_call.shape[1]:
+                        per_call = np.empty((2, block_calls))
+                    fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_OUTPUT], states[CLS_OUTPUT],
+                               per_call[0], block_calls)
+                    fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_TOOL], states[CLS_TOOL],
+                               per_call[1], block_calls - m)
+                    s_in, s_out, s_cached = _price_block(
+                        m, draws, per_call, opt_kind, opar_t, req_cost, cost_tc, hist[t, p, :, c, :], base, n_inner, hist_log2_per_octave,
                     )
-                    for o in range(n_opt):
-                        req_cost[o] = 0.0
-                    for k in range(steps):
-                        out = _tokens(sample_dist(dist_kind, dist_off, par_t, dist_data, d_out, state))
-                        cached = np.int64(math.floor(frac * context + 0.5))
-                        for o in range(n_opt):
-                            req_cost[o] += call_cost(opt_kind[o], opar_t[o], context, cached, out)
-                        sum_in += context
-                        sum_out += out
-                        sum_cached += cached
-                        if k + 1 < steps:
-                            context += out + _tokens(
-                                sample_dist(dist_kind, dist_off, par_t, dist_data, d_tool, state)
-                            )
-                    n_calls += steps
-                    for o in range(n_opt):
-                        cost[t, b, o, c] += req_cost[o]
-                        h = hist_index(req_cost[o], hist_lo_exp, hist_octaves, hist_per_octave)
-                        hist[t, p, o, c, h] += 1
+                    sum_in += s_in
+                    sum_out += s_out
+                    sum_cached += s_cached
+                    n_calls += block_calls
                 requests[t, b, c] = n_req
                 calls[t, b, c] = n_calls
                 input_tokens[t, b, c] = sum_in

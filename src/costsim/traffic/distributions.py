@@ -21,6 +21,7 @@ Leaves (one kernel row each): :class:`Constant`, :class:`LogNormal`,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -138,11 +139,19 @@ class Distribution(Model):
             self._fail(name, "must be finite", value)
         return x
 
+    def _uncertain(self) -> bool:
+        """Whether a parameter here or in a request-level child is still a distribution."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            for item in value if isinstance(value, tuple) else (value,):
+                if isinstance(item, Distribution) and (not f.metadata.get("request") or item._uncertain()):
+                    return True
+        return False
+
     def _check_resolved(self) -> None:
-        found = uncertain_parameters(self)
-        if found:
+        if self._uncertain():
             raise TypeError(
-                f"{self._label} has uncertain parameters ({', '.join(found)}); "
+                f"{self._label} has uncertain parameters ({', '.join(uncertain_parameters(self))}); "
                 "resolve them (draw a trial's values) before using it as a distribution"
             )
 
@@ -159,7 +168,7 @@ class Distribution(Model):
         return np.asarray(self._frozen().rvs(size=shape, random_state=_generator(rng)), dtype=float)
 
     def mean(self) -> float:
-        """Expected value (``inf`` where it does not exist: every family is bounded below)."""
+        """Expected value (``inf`` where it does not exist: heavy tails are all to the right)."""
         m = float(self._frozen().mean())
         return math.inf if math.isnan(m) else m
 
@@ -170,11 +179,13 @@ class Distribution(Model):
 
     def cdf(self, x: Any) -> np.ndarray:
         """Cumulative distribution function ``P(X <= x)``."""
-        return self._frozen().cdf(x)
+        with np.errstate(divide="ignore"):  # scipy's geom takes log(1 - p), -inf at p = 1
+            return self._frozen().cdf(x)
 
     def ppf(self, q: Any) -> np.ndarray:
         """Quantile function: the smallest ``x`` with ``cdf(x) >= q``."""
-        return self._frozen().ppf(q)
+        with np.errstate(divide="ignore"):
+            return self._frozen().ppf(q)
 
     def support(self) -> tuple[float, float]:
         """Smallest and largest possible values."""
@@ -193,17 +204,28 @@ class Distribution(Model):
         ub = min(c, hi)
         if ub < lo:
             return 0.0
-        if isinstance(d.dist, stats.rv_discrete):
-            end = math.floor(min(ub, d.isf(1e-20)))
-            chunks = (np.arange(s, min(s + 65536, end + 1)) for s in range(int(lo), end + 1, 65536))
-            return float(sum(np.sum(f(k) * d.pmf(k)) for k in chunks))
+        if isinstance(d.dist, stats.rv_discrete):  # integer support: sum until the tail is nil
+            total, k0 = 0.0, int(lo)
+            while k0 <= ub:
+                k = np.arange(k0, int(min(ub, k0 + 65535)) + 1)
+                total += float(np.sum(f(k) * d.pmf(k)))
+                k0 = int(k[-1]) + 1
+                if d.sf(k[-1]) < 1e-20:
+                    break
+            return total
         tails = 10.0 ** -np.array([*range(1, 17), 20, 30, 50, 100, 200, 300])
-        cuts = np.concatenate([[lo, ub], d.ppf([1e-12, 1e-8, 1e-4, 1e-2, 0.1, 0.5]), d.isf(tails)])
+        with np.errstate(over="ignore", divide="ignore"):  # isf of a tiny tail may overflow: inf
+            cuts = np.concatenate([[lo, ub], d.ppf([1e-12, 1e-8, 1e-4, 1e-2, 0.1, 0.5]), d.isf(tails)])
         cuts = np.unique(np.clip(cuts, lo, ub))
+
+        def integrand(x: float) -> float:
+            density = d.pdf(x)
+            return f(x) * density if density > 0.0 else 0.0  # no inf * 0 far in a light tail
+
         with warnings.catch_warnings():  # pieces far in a light tail are ~0: no tolerance to meet
             warnings.simplefilter("ignore", integrate.IntegrationWarning)
             return float(sum(
-                integrate.quad(lambda x: f(x) * d.pdf(x), a, b, epsabs=0.0, epsrel=1e-10, limit=200)[0]
+                integrate.quad(integrand, a, b, epsabs=0.0, epsrel=1e-10, limit=200)[0]
                 for a, b in zip(cuts[:-1], cuts[1:])
             ))
 
@@ -597,37 +619,43 @@ class Empirical(Distribution):
             self._fail(f"values[{bad[0]}]", "must be finite", float(x[bad[0]]))
         object.__setattr__(self, "values", tuple(np.sort(x).tolist()))
 
+    def _uncertain(self) -> bool:
+        return False  # values are data, never trial-level parameters
+
+    @functools.cached_property
     def _sorted(self) -> np.ndarray:
-        return np.asarray(self.values)
+        x = np.asarray(self.values)
+        x.flags.writeable = False
+        return x
 
     def sample(self, shape: int | tuple[int, ...] = (), *, rng: Any = None) -> np.ndarray:
-        x = self._sorted()
+        x = self._sorted
         return x[_generator(rng).integers(x.size, size=shape)]
 
     def mean(self) -> float:
-        return float(self._sorted().mean())
+        return float(self._sorted.mean())
 
     def var(self) -> float:
-        return float(self._sorted().var())
+        return float(self._sorted.var())
 
     def cdf(self, x: Any) -> np.ndarray:
-        return np.searchsorted(self._sorted(), x, side="right") / len(self.values)
+        return np.searchsorted(self._sorted, x, side="right") / len(self.values)
 
     def ppf(self, q: Any) -> np.ndarray:
         n = len(self.values)
         q = np.asarray(q, dtype=float)
         i = np.searchsorted(np.arange(1, n + 1) / n, q, side="left")
-        return _in_unit(q, self._sorted()[np.minimum(i, n - 1)])
+        return _in_unit(q, self._sorted[np.minimum(i, n - 1)])
 
     def support(self) -> tuple[float, float]:
         return self.values[0], self.values[-1]
 
     def _partial(self, f: Callable[[Any], Any], c: float) -> float:
-        x = self._sorted()
+        x = self._sorted
         return float(np.sum(f(x[x <= c]))) / x.size
 
     def _lower(self, table: DistTable) -> int:
-        return table.add(self._kind, [table.add_data(self._sorted()), len(self.values)])
+        return table.add(self._kind, [table.add_data(self._sorted), len(self.values)])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -768,7 +796,7 @@ class Capped(Distribution):
             self._fail("dist", "must be a Distribution", self.dist)
         upper = self._real("upper", self.upper)
         object.__setattr__(self, "upper", upper)
-        if isinstance(upper, float) and not uncertain_parameters(self.dist):
+        if isinstance(upper, float) and not self.dist._uncertain():
             lo = self.dist.support()[0]
             if not upper > lo:
                 self._fail("upper", f"must be > {lo:g} (the lower end of dist's support)", upper)
@@ -785,7 +813,7 @@ class Capped(Distribution):
 
     def var(self) -> float:
         m = self.mean()
-        return self._partial(lambda x: (x - m) ** 2, math.inf)
+        return self._partial(lambda x: np.square(x - m), math.inf)
 
     def cdf(self, x: Any) -> np.ndarray:
         x = np.asarray(x, dtype=float)
@@ -802,7 +830,8 @@ class Capped(Distribution):
         u = self._cap()
         if c < u:
             return self.dist._partial(f, c)
-        return self.dist._partial(f, u) + float(f(u)) * (1.0 - float(self.dist.cdf(u)))
+        tail = 1.0 - float(self.dist.cdf(u))  # the atom at u
+        return self.dist._partial(f, u) + (float(f(np.float64(u))) * tail if tail > 0.0 else 0.0)
 
     def _lower(self, table: DistTable) -> int:
         self._check_resolved()
