@@ -73,6 +73,69 @@ _TWO_M53 = 1.0 / 9007199254740992.0
 
 
 # --------------------------------------------------------------------------------------
+# Bit casts and a vectorisable exp
+# --------------------------------------------------------------------------------------
+@intrinsic
+def float_bits(typingctx, x):
+    """The IEEE-754 bits of a float64 as an int64 (a register move, no memory)."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def bits_float(typingctx, x):
+    """The float64 whose IEEE-754 bits are the int64 ``x``."""
+    if x != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+
+
+@INLINE
+def fast_exp(x):
+    """``exp(x)`` within a few ulp, with no library call, so loops of it vectorise.
+
+    Cody-Waite reduction ``x = k ln2 + r`` (|r| <= ln2 / 2), a degree-13 Taylor
+    polynomial for ``e**r`` (truncation below 1e-17), and ``2**k`` built from its
+    bits.  Below -708 it returns 0 and above 709 infinity.
+    """
+    xc = min(max(x, -708.0), 709.0)
+    k = math.floor(xc * _LOG2E + 0.5)
+    r = (xc - k * _LN2_HI) - k * _LN2_LO
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    y = p * bits_float((np.int64(k) + 1023) << 52)
+    if x == xc:
+        return y
+    return 0.0 if x < 0.0 else math.inf
+
+
+# --------------------------------------------------------------------------------------
 # splitmix64 / xoshiro256++
 # --------------------------------------------------------------------------------------
 @JIT
@@ -196,6 +259,46 @@ def _normal_slow(state, i, u):
 
 
 @JIT
+def fill_normals(state, out, n):
+    """``out[:n]`` = the next ``n`` values of :func:`next_normal`, bit for bit.
+
+    The generator state lives in local variables for the loop (an array element
+    cannot stay in a register across stores to ``out``, which might alias it).
+    """
+    s0 = state[0]
+    s1 = state[1]
+    s2 = state[2]
+    s3 = state[3]
+    for i in range(n):
+        bits = _rotl(s0 + s3, 23) + s0
+        t = s1 << _U64(17)
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = _rotl(s3, 45)
+        j = np.int64(bits & _U64(0x7F))
+        u = 2.0 * (float(bits >> _U64(11)) * _TWO_M53) - 1.0
+        if abs(u) < _ZIG_RATIO[j]:
+            out[i] = u * _ZIG_X[j]
+        else:
+            state[0] = s0
+            state[1] = s1
+            state[2] = s2
+            state[3] = s3
+            out[i] = _normal_slow(state, j, u)
+            s0 = state[0]
+            s1 = state[1]
+            s2 = state[2]
+            s3 = state[3]
+    state[0] = s0
+    state[1] = s1
+    state[2] = s2
+    state[3] = s3
+
+
+@JIT
 def next_gamma(state, shape):
     """Gamma(shape, scale=1) variate (Marsaglia & Tsang, 2000)."""
     boost = 1.0
@@ -266,7 +369,7 @@ def _sample_leaf(kind, par, o, data, state):
     if kind == CONSTANT:
         return par[o]
     if kind == LOGNORMAL:
-        return math.exp(par[o] + par[o + 1] * next_normal(state))
+        return fast_exp(par[o] + par[o + 1] * next_normal(state))
     if kind == PARETO:  # scale x_m, shape alpha
         return par[o] * next_open(state) ** (-1.0 / par[o + 1])
     if kind == GENPARETO:  # loc, scale, shape c
@@ -353,12 +456,11 @@ def fill_block(dist_kind, dist_off, par, data, d, state, out, n):
         for i in range(n):
             out[i] = v
     elif kind == LOGNORMAL:
-        for i in range(n):
-            out[i] = next_normal(state)
+        fill_normals(state, out, n)
         mu = par[o]
         sigma = par[o + 1]
         for i in range(n):
-            out[i] = min(math.exp(mu + sigma * out[i]), cap)
+            out[i] = min(fast_exp(mu + sigma * out[i]), cap)
     elif kind == MIXTURE:
         for i in range(n):
             out[i] = sample_dist(dist_kind, dist_off, par, data, d, state)
@@ -433,18 +535,6 @@ def price_calls(kind, par, prompt, cached, output, out):
         out[i] = call_cost(kind, par2, 0, prompt[i], cached[i], output[i])
 
 
-@intrinsic
-def float_bits(typingctx, x):
-    """The IEEE-754 bits of a float64 as an int64 (a register move, no memory)."""
-    if x != types.float64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return types.int64(types.float64), codegen
-
-
 # --------------------------------------------------------------------------------------
 # Per-request cost histogram on exactly representable log-spaced edges.
 # --------------------------------------------------------------------------------------
@@ -492,18 +582,34 @@ def _row(a, t):
 
 
 @JIT
-def _price_block(m, draws, per_call, opt_kind, opt_par, req_cost, cost, hist, base, n_inner, log2_per_octave):
+def _price_block(m, single_call, draws, per_call, opt_kind, opt_par, req_cost, cost, hist, base, n_inner,
+                 log2_per_octave):
     """Price a block of ``m`` queries of one class from their buffered draws.
 
     ``draws[CLS_INPUT|CLS_CACHED|CLS_STEPS, i]`` hold query i's input tokens, cached
     fraction and (rounded) steps; ``per_call[0]`` the outputs of successive calls,
     ``per_call[1]`` the tool tokens between them.  Adds to ``cost[o]`` and
-    ``hist[o, bin]``; returns the (prompt, output, cached) token sums.
+    ``hist[o, bin]``; returns the (prompt, output, cached) token sums.  When every
+    query of the block makes one call (``single_call``) a loop without the agent
+    steps runs: the same arithmetic, without the per-query accumulators.
     """
     n_opt = opt_kind.shape[0]
     sum_in = np.int64(0)
     sum_out = np.int64(0)
     sum_cached = np.int64(0)
+    if single_call:
+        for i in range(m):
+            context = _tokens(draws[CLS_INPUT, i])
+            out = _tokens(per_call[0, i])
+            cached = np.int64(math.floor(draws[CLS_CACHED, i] * context + 0.5))
+            for o in range(n_opt):
+                c = call_cost(opt_kind[o], opt_par, o, context, cached, out)
+                cost[o] += c
+                hist[o, hist_index(float_bits(c), base, n_inner, log2_per_octave)] += 1
+            sum_in += context
+            sum_out += out
+            sum_cached += cached
+        return sum_in, sum_out, sum_cached
     j_out = 0
     j_tool = 0
     for i in range(m):
@@ -598,6 +704,8 @@ def simulate_kernel(
         draws = np.empty((N_CLASS_DISTS, BLOCK))
         per_call = np.empty((2, 4 * BLOCK))  # output and tool draws of a block's calls
         req_cost = np.empty(n_opt)
+        cost_bc = np.empty(n_opt)
+        hist_item = np.zeros((n_classes, n_opt, hist.shape[4]), dtype=np.int64)
         b0 = (n_bins * p) // n_parts
         b1 = (n_bins * (p + 1)) // n_parts
         for b in range(b0, b1):
@@ -607,6 +715,8 @@ def simulate_kernel(
                 burst = next_gamma(states[0], shape_t) / shape_t
             for c in range(n_classes):
                 rows = class_dists[c]
+                # every query of the class makes one call: steps is a constant that rounds to <= 1
+                one_call = dist_kind[rows[CLS_STEPS]] == CONSTANT and _tokens(par_t[dist_off[rows[CLS_STEPS]]]) <= 1
                 seed_state(states[0], seed, g, stream_id(b, COUNT_SLOT), class_key[c])
                 n_req = next_poisson(states[0], rate_t[b, c] * burst)
                 for s in range(N_CLASS_DISTS):
@@ -615,16 +725,20 @@ def simulate_kernel(
                 sum_in = np.int64(0)
                 sum_out = np.int64(0)
                 sum_cached = np.int64(0)
-                cost_tc = cost[t, b, :, c]
-                cost_tc[:] = 0.0
+                cost_bc[:] = 0.0
                 for first in range(0, n_req, BLOCK):
                     m = min(BLOCK, n_req - first)
-                    for s in (CLS_INPUT, CLS_CACHED, CLS_STEPS):
+                    for s in (CLS_INPUT, CLS_CACHED):
                         fill_block(dist_kind, dist_off, par_t, dist_data, rows[s], states[s], draws[s], m)
-                    block_calls = np.int64(0)
-                    for i in range(m):
-                        draws[CLS_STEPS, i] = max(1.0, math.floor(max(draws[CLS_STEPS, i], 0.0) + 0.5))
-                        block_calls += np.int64(draws[CLS_STEPS, i])
+                    if one_call:
+                        block_calls = np.int64(m)
+                    else:
+                        fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_STEPS], states[CLS_STEPS],
+                                   draws[CLS_STEPS], m)
+                        block_calls = np.int64(0)
+                        for i in range(m):
+                            draws[CLS_STEPS, i] = max(1.0, math.floor(max(draws[CLS_STEPS, i], 0.0) + 0.5))
+                            block_calls += np.int64(draws[CLS_STEPS, i])
                     if block_calls > per_call.shape[1]:
                         per_call = np.empty((2, block_calls))
                     fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_OUTPUT], states[CLS_OUTPUT],
@@ -632,14 +746,18 @@ def simulate_kernel(
                     fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_TOOL], states[CLS_TOOL],
                                per_call[1], block_calls - m)
                     s_in, s_out, s_cached = _price_block(
-                        m, draws, per_call, opt_kind, opar_t, req_cost, cost_tc, hist[t, p, :, c, :], base, n_inner, hist_log2_per_octave,
+                        m, block_calls == m, draws, per_call, opt_kind, opar_t, req_cost, cost_bc,
+                        hist_item[c], base, n_inner, hist_log2_per_octave,
                     )
                     sum_in += s_in
                     sum_out += s_out
                     sum_cached += s_cached
                     n_calls += block_calls
+                cost[t, b, :, c] = cost_bc
                 requests[t, b, c] = n_req
                 calls[t, b, c] = n_calls
                 input_tokens[t, b, c] = sum_in
                 output_tokens[t, b, c] = sum_out
                 cached_tokens[t, b, c] = sum_cached
+        for c in range(n_classes):
+            hist[t, p, :, c, :] = hist_item[c]
