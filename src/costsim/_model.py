@@ -123,7 +123,14 @@ def uncertain_parameters(obj: Any, path: str = "") -> dict[str, Any]:
     return found
 
 
+def _plain_numbers(value: Any) -> bool:
+    """A sequence of plain numbers (e.g. Empirical data): nothing uncertain inside."""
+    return isinstance(value, (tuple, list)) and all(isinstance(x, (int, float)) for x in value)
+
+
 def _walk(value: Any, path: str, request: bool, found: dict[str, Any]) -> None:
+    if _plain_numbers(value):
+        return
     if _is_distribution(value) and not request:
         found[path] = value
     elif isinstance(value, Model):
@@ -152,6 +159,8 @@ def resolve(obj: M, values: Mapping[str, float], path: str = "") -> M:
 
 
 def _substitute(value: Any, path: str, request: bool, values: Mapping[str, float]) -> Any:
+    if _plain_numbers(value):
+        return value
     if _is_distribution(value) and not request:
         return values[path]
     if isinstance(value, Model):

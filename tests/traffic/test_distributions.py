@@ -199,6 +199,10 @@ def test_constant():
 # --------------------------------------------------------------------------------------
 # Mixture
 # --------------------------------------------------------------------------------------
+def test_mixture_weights_are_relative():
+    assert Mixture((_LN, Uniform(0.0, 1.0)), (3, 1)).weights == (0.75, 0.25)
+
+
 def test_mixture_component_pick_matches_weights():
     weights = (0.2, 0.0, 0.5, 0.3)
     d = Mixture((Uniform(0.0, 1.0), Uniform(10.0, 11.0), Constant(20.0), Uniform(30.0, 31.0)), weights)
@@ -387,12 +391,12 @@ def test_uncertain_parameters_pass_validation_and_resolve():
         ln._lower(DistTable())
     assert resolve(ln, {"mu": 5.5}) == LogNormal(5.5, 1.0)
 
-    mix = Mixture((ln, LogNormal(7.0, 0.5)), (Beta(2.0, 5.0), 0.7))  # no sum check yet
+    mix = Mixture((ln, LogNormal(7.0, 0.5)), (Beta(2.0, 5.0), 0.7))  # normalised once drawn
     assert set(uncertain_parameters(mix)) == {"components[0].mu", "weights[0]"}
     resolved = resolve(mix, {"components[0].mu": 5.5, "weights[0]": 0.3})
     assert resolved.mean() == pytest.approx(0.3 * math.exp(6.0) + 0.7 * math.exp(7.125))
-    with pytest.raises(ParameterError, match=re.escape("weights must sum to 1")):
-        resolve(mix, {"components[0].mu": 5.5, "weights[0]": 0.2})
+    # a draw that does not sum to 1 with the fixed weight is normalised, not rejected
+    assert resolve(mix, {"components[0].mu": 5.5, "weights[0]": 0.7}).weights == (0.5, 0.5)
 
     cap = Capped(ln, Uniform(1000.0, 2000.0))
     assert set(uncertain_parameters(cap)) == {"dist.mu", "upper"}
@@ -429,8 +433,8 @@ BAD = [
     (lambda: Empirical([1.0, math.inf]), "Empirical: values[1] must be finite; got inf"),
     (lambda: Empirical(["a"]), "Empirical: values must be a sequence of real numbers; got ['a']"),
     (lambda: Mixture((_LN,), (0.5, 0.5)), "Mixture: weights must hold one weight per component (1); got (0.5, 0.5)"),
-    (lambda: Mixture((_LN, _LN), (1.2, -0.2)), "Mixture: weights[0] must be in [0, 1]; got 1.2"),
-    (lambda: Mixture((_LN, _LN), (0.5, 0.4)), "Mixture: weights must sum to 1; got (0.5, 0.4)"),
+    (lambda: Mixture((_LN, _LN), (1.2, -0.2)), "Mixture: weights[1] must be >= 0; got -0.2"),
+    (lambda: Mixture((_LN, _LN), (0.0, 0.0)), "Mixture: weights must have a positive sum; got (0.0, 0.0)"),
     (lambda: Mixture((_LN, 3.0), (0.5, 0.5)), "Mixture: components[1] must be a Distribution; got 3.0"),
     (lambda: Mixture((), ()), "Mixture: components must hold at least one distribution; got ()"),
     (lambda: Mixture(_LN, (1.0,)), "Mixture: components must be a sequence; got LogNormal(mu=5.0, sigma=1.0)"),

@@ -389,6 +389,8 @@ def _sample_leaf(kind, par, o, data, state):
     if kind == BETA:
         ga = next_gamma(state, par[o])
         gb = next_gamma(state, par[o + 1])
+        if ga + gb == 0.0:  # both underflow for tiny a, b: Beta is then ~Bernoulli(a / (a + b))
+            return 1.0 if next_double(state) * (par[o] + par[o + 1]) < par[o] else 0.0
         return ga / (ga + gb)
     if kind == GEOMETRIC:  # trials to first success, support 1, 2, ...
         p = par[o]

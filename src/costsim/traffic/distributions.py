@@ -667,8 +667,9 @@ class Mixture(Distribution):
     components : sequence of Distribution
         The components (request-level distributions).
     weights : sequence of float
-        One weight in [0, 1] per component, summing to 1.  A weight may be an
-        uncertain Distribution; the sum is then checked once a trial has drawn it.
+        One relative weight >= 0 per component, normalised to sum to 1 (so
+        ``(3, 1)`` means 75 % / 25 %).  A weight may be an uncertain Distribution;
+        each trial normalises the weights it drew.
 
     Examples
     --------
@@ -690,9 +691,12 @@ class Mixture(Distribution):
         raw = self._sequence("weights")
         if len(raw) != len(comps):
             self._fail("weights", f"must hold one weight per component ({len(comps)})", self.weights)
-        w = tuple(self._real(f"weights[{i}]", x, low=0.0, high=1.0) for i, x in enumerate(raw))
-        if all(isinstance(x, float) for x in w) and abs(math.fsum(w) - 1.0) > 1e-9:
-            self._fail("weights", "must sum to 1", w)
+        w = tuple(self._real(f"weights[{i}]", x, low=0.0) for i, x in enumerate(raw))
+        if all(isinstance(x, float) for x in w):
+            total = math.fsum(w)
+            if not total > 0.0:
+                self._fail("weights", "must have a positive sum", w)
+            w = tuple(x / total for x in w)
         object.__setattr__(self, "components", comps)
         object.__setattr__(self, "weights", w)
 
