@@ -112,3 +112,34 @@ def test_trial_uniforms_depend_only_on_their_own_keys():
     assert np.array_equal(u[3:6], E.trial_uniforms(np.uint64(5), trials[3:6], np.uint64(77)))
     assert not np.array_equal(u, E.trial_uniforms(np.uint64(5), trials, np.uint64(78)))
     assert np.all((u > 0) & (u < 1))
+
+
+def test_fast_exp_is_within_one_ulp_of_libm():
+    x = np.concatenate([np.linspace(-707.0, 708.0, 200_001), np.random.default_rng(0).normal(7, 2, 100_000)])
+    got = np.array([E.fast_exp(v) for v in x[::7]])
+    ref = np.exp(x[::7])
+    assert np.max(np.abs(got - ref) / np.spacing(ref)) <= 1.0
+    assert E.fast_exp(-800.0) == 0.0 and E.fast_exp(800.0) == np.inf and E.fast_exp(0.0) == 1.0
+
+
+def test_block_fill_equals_one_draw_at_a_time_for_every_kind():
+    from costsim import (Beta, Capped, Constant, Empirical, Gamma, GeneralizedPareto, Geometric,
+                         LogNormal, Mixture, Normal, Pareto, Uniform, Weibull)
+    from costsim.traffic.distributions import DistTable
+
+    dists = [Constant(3.0), LogNormal(5.0, 1.0), Pareto(100.0, 1.5), GeneralizedPareto(0.0, 50.0, 0.3),
+             Gamma(2.0, 10.0), Weibull(1.5, 100.0), Normal(0.0, 1.0), Uniform(1.0, 2.0), Beta(2.0, 3.0),
+             Geometric(0.3), Empirical((1.0, 5.0, 9.0)), Capped(LogNormal(5.0, 2.0), 400.0),
+             Mixture((LogNormal(5.0, 0.5), Capped(Pareto(50.0, 1.2), 1e4)), (0.7, 0.3))]
+    for dist in dists:
+        table = DistTable()
+        row = dist._lower(table)
+        kind, off, par, data = table.arrays()
+        a, b = np.empty(4, np.uint64), np.empty(4, np.uint64)
+        E.seed_state(a, np.uint64(1), 2, 3, np.uint64(4))
+        b[:] = a
+        block = np.empty(300)
+        E.fill_block(kind, off, par, data, row, a, block, 300)
+        single = [E.sample_dist(kind, off, par, data, row, b) for _ in range(300)]
+        np.testing.assert_array_equal(block, single, err_msg=repr(dist))
+        np.testing.assert_array_equal(a, b)  # and the generator ends in the same state

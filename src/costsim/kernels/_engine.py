@@ -104,16 +104,23 @@ _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 
 
+_ROUNDING_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer
+_ROUNDING_MAGIC_BITS = 0x4338000000000000
+
+
 @INLINE
 def fast_exp(x):
-    """``exp(x)`` within a few ulp, with no library call, so loops of it vectorise.
+    """``exp(x)`` within 1 ulp, with no library call or float-to-int conversion, so
+    loops of it vectorise (AVX2 has no packed double -> int64 conversion).
 
-    Cody-Waite reduction ``x = k ln2 + r`` (|r| <= ln2 / 2), a degree-13 Taylor
-    polynomial for ``e**r`` (truncation below 1e-17), and ``2**k`` built from its
-    bits.  Below -708 it returns 0 and above 709 infinity.
+    Cody-Waite reduction ``x = k ln2 + r`` (|r| <= ln2 / 2) with ``k`` rounded by
+    the 1.5 * 2**52 trick, a degree-13 Taylor polynomial for ``e**r`` (truncation
+    below 1e-17), and ``2**k`` built from its bits.  Below -708 it returns 0 and
+    above 709 infinity.
     """
     xc = min(max(x, -708.0), 709.0)
-    k = math.floor(xc * _LOG2E + 0.5)
+    shifted = xc * _LOG2E + _ROUNDING_MAGIC
+    k = shifted - _ROUNDING_MAGIC
     r = (xc - k * _LN2_HI) - k * _LN2_LO
     p = 1.0 / 6227020800.0
     p = p * r + 1.0 / 479001600.0
@@ -129,7 +136,7 @@ def fast_exp(x):
     p = p * r + 0.5
     p = p * r + 1.0
     p = p * r + 1.0
-    y = p * bits_float((np.int64(k) + 1023) << 52)
+    y = p * bits_float((float_bits(shifted) - _ROUNDING_MAGIC_BITS + 1023) << 52)
     if x == xc:
         return y
     return 0.0 if x < 0.0 else math.inf
@@ -431,8 +438,12 @@ def sample_dist(dist_kind, dist_off, par, data, d, state):
 
 @INLINE
 def _tokens(x):
-    """Token count of a continuous draw: rounded half up, never negative."""
-    return np.int64(math.floor(max(x, 0.0) + 0.5))
+    """Token count of a continuous draw: rounded half up, never negative.
+
+    Returned as a whole-number float64: token arithmetic and sums stay exact below
+    2**53 and the hot loops avoid int <-> float conversions.
+    """
+    return math.floor(max(x, 0.0) + 0.5)
 
 
 BLOCK = 256
@@ -529,6 +540,28 @@ def call_cost(kind, par, row, prompt, cached, output):
     return math.nan
 
 
+@JIT
+def _call_costs(kind, par, row, prompt, cached, output, out, m):
+    """``out[i]`` = :func:`call_cost` of call ``i < m``, bit for bit, a block at a time.
+
+    For TOKEN_PRICING the loops have no branches or calls, so they vectorise: every
+    call is priced at the base rates, then re-priced at each tier it exceeds.
+    """
+    if kind != TOKEN_PRICING:
+        for i in range(m):
+            out[i] = call_cost(kind, par, row, prompt[i], cached[i], output[i])
+        return
+    for t in range(np.int64(par[row, 0])):
+        o = 1 + 4 * t
+        threshold = par[row, o]
+        r_in = par[row, o + 1]
+        r_out = par[row, o + 2]
+        r_cached = par[row, o + 3]
+        for i in range(m):
+            c = ((prompt[i] - cached[i]) * r_in + cached[i] * r_cached + output[i] * r_out) * 1e-6
+            out[i] = c if prompt[i] > threshold else out[i]
+
+
 @PJIT
 def price_calls(kind, par, prompt, cached, output, out):
     """``out[i]`` = USD cost of call ``i`` under pricing model ``kind`` with parameters ``par``."""
@@ -584,33 +617,40 @@ def _row(a, t):
 
 
 @JIT
-def _price_block(m, single_call, draws, per_call, opt_kind, opt_par, req_cost, cost, hist, base, n_inner,
-                 log2_per_octave):
+def _price_block(m, single_call, draws, per_call, opt_kind, opt_par, req_cost, scratch, cost, hist, base,
+                 n_inner, log2_per_octave):
     """Price a block of ``m`` queries of one class from their buffered draws.
 
     ``draws[CLS_INPUT|CLS_CACHED|CLS_STEPS, i]`` hold query i's input tokens, cached
     fraction and (rounded) steps; ``per_call[0]`` the outputs of successive calls,
     ``per_call[1]`` the tool tokens between them.  Adds to ``cost[o]`` and
-    ``hist[o, bin]``; returns the (prompt, output, cached) token sums.  When every
+    ``hist[o, bin]``; returns the (prompt, output, cached) token sums (whole numbers
+    held exactly in float64).  When every
     query of the block makes one call (``single_call``) a loop without the agent
-    steps runs: the same arithmetic, without the per-query accumulators.
+    steps runs, option by option over the block (``scratch`` float64[4, BLOCK]): the
+    same arithmetic in the same order per option, in loops that vectorise.
     """
     n_opt = opt_kind.shape[0]
-    sum_in = np.int64(0)
-    sum_out = np.int64(0)
-    sum_cached = np.int64(0)
+    sum_in = 0.0
+    sum_out = 0.0
+    sum_cached = 0.0
     if single_call:
+        prompt = scratch[0]
+        output = scratch[1]
+        cached = scratch[2]
+        costs = scratch[3]
         for i in range(m):
-            context = _tokens(draws[CLS_INPUT, i])
-            out = _tokens(per_call[0, i])
-            cached = np.int64(math.floor(draws[CLS_CACHED, i] * context + 0.5))
-            for o in range(n_opt):
-                c = call_cost(opt_kind[o], opt_par, o, context, cached, out)
-                cost[o] += c
-                hist[o, hist_index(float_bits(c), base, n_inner, log2_per_octave)] += 1
-            sum_in += context
-            sum_out += out
-            sum_cached += cached
+            prompt[i] = _tokens(draws[CLS_INPUT, i])
+            output[i] = _tokens(per_call[0, i])
+            cached[i] = math.floor(draws[CLS_CACHED, i] * prompt[i] + 0.5)
+            sum_in += prompt[i]
+            sum_out += output[i]
+            sum_cached += cached[i]
+        for o in range(n_opt):
+            _call_costs(opt_kind[o], opt_par, o, prompt, cached, output, costs, m)
+            for i in range(m):
+                cost[o] += costs[i]
+                hist[o, hist_index(float_bits(costs[i]), base, n_inner, log2_per_octave)] += 1
         return sum_in, sum_out, sum_cached
     j_out = 0
     j_tool = 0
@@ -623,7 +663,7 @@ def _price_block(m, single_call, draws, per_call, opt_kind, opt_par, req_cost, c
         for k in range(steps):
             out = _tokens(per_call[0, j_out])
             j_out += 1
-            cached = np.int64(math.floor(frac * context + 0.5))
+            cached = math.floor(frac * context + 0.5)
             for o in range(n_opt):
                 req_cost[o] += call_cost(opt_kind[o], opt_par, o, context, cached, out)
             sum_in += context
@@ -706,6 +746,7 @@ def simulate_kernel(
         draws = np.empty((N_CLASS_DISTS, BLOCK))
         per_call = np.empty((2, 4 * BLOCK))  # output and tool draws of a block's calls
         req_cost = np.empty(n_opt)
+        scratch = np.empty((4, BLOCK))
         cost_bc = np.empty(n_opt)
         hist_item = np.zeros((n_classes, n_opt, hist.shape[4]), dtype=np.int64)
         b0 = (n_bins * p) // n_parts
@@ -748,12 +789,12 @@ def simulate_kernel(
                     fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_TOOL], states[CLS_TOOL],
                                per_call[1], block_calls - m)
                     s_in, s_out, s_cached = _price_block(
-                        m, block_calls == m, draws, per_call, opt_kind, opar_t, req_cost, cost_bc,
+                        m, block_calls == m, draws, per_call, opt_kind, opar_t, req_cost, scratch, cost_bc,
                         hist_item[c], base, n_inner, hist_log2_per_octave,
                     )
-                    sum_in += s_in
-                    sum_out += s_out
-                    sum_cached += s_cached
+                    sum_in += np.int64(s_in)
+                    sum_out += np.int64(s_out)
+                    sum_cached += np.int64(s_cached)
                     n_calls += block_calls
                 cost[t, b, :, c] = cost_bc
                 requests[t, b, c] = n_req
