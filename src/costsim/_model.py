@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -83,6 +84,8 @@ class Model:
             checked = check_number(name, value, **rule)
         except ParameterError as err:
             raise err.within(owner=self._label) from None
+        if math.isinf(checked):  # an infinite volume, share or price breaks the arithmetic
+            self._fail(name, "must be finite", value)
         object.__setattr__(self, name, checked)
 
     def _int(self, name: str, **rule: Any) -> None:

@@ -49,6 +49,9 @@ def _write_atomic(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        umask = os.umask(0)  # mkstemp made the file 0600: give it the mode a plain open() would
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -88,21 +91,40 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _int_at_least(low: int):
+    """An argparse type: an integer >= ``low``, with a message naming the rule."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}; got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="costsim",
         description="Simulate what an AI product costs at production scale, with percentile bands.",
+        epilog="Example: costsim demo --trials 50 --days 7 --out results  "
+        "(see 'costsim demo --help'; the Python API is documented in the README).",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = sub.add_parser(
         "demo",
         help="run the built-in demo scenario",
         description="Run the built-in demo (chat, RAG, agentic and long-context queries; three API "
         "vendors), print a summary and write a PNG of the cost bands and a netCDF result file.",
+        epilog="Writes OUT/costsim-demo.png and OUT/costsim-demo.nc (open it with xarray.open_dataset).",
     )
-    demo.add_argument("--trials", type=int, default=200, help="Monte Carlo trials (default 200)")
-    demo.add_argument("--days", type=int, default=30, help="days of hourly traffic (default 30)")
-    demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    demo.add_argument("--trials", type=_int_at_least(1), default=200, help="Monte Carlo trials (default 200)")
+    demo.add_argument("--days", type=_int_at_least(1), default=30, help="days of hourly traffic (default 30)")
+    demo.add_argument("--seed", type=_int_at_least(0), default=2026, help="random seed (default 2026)")
     demo.add_argument("--out", default="costsim-demo", help="output folder (default ./costsim-demo)")
     demo.set_defaults(func=_demo)
     return parser

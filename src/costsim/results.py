@@ -56,7 +56,7 @@ class CostHistogram:
     Examples
     --------
     >>> h = CostHistogram.from_range((1e-3, 1.0), 4)
-    >>> h.lower[1], h.upper[-2], h.n_bins
+    >>> float(h.lower[1]), float(h.upper[-2]), h.n_bins
     (0.0009765625, 1.0, 42)
     """
 
@@ -215,7 +215,8 @@ class CostsimAccessor:
         if cumulative:
             da = da.cumsum("time", keep_attrs=True)
         out = da.quantile(qs, dim=dim, keep_attrs=True)
-        out.attrs["long_name"] = ("Cumulative " if cumulative else "") + self._ds[var].attrs.get("long_name", var).lower()
+        name = self._ds[var].attrs.get("long_name", var)
+        out.attrs["long_name"] = f"Cumulative {name.lower()}" if cumulative else name
         return out
 
     def unit_cost(self, by: str | None = "qclass", per: str = "query") -> xr.DataArray:

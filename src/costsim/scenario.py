@@ -73,4 +73,5 @@ def from_dict(data: Any) -> Any:
 
 def scenario_json(traffic: Any, options: Any, **settings: Any) -> str:
     """JSON text of a whole scenario: traffic, options and run settings."""
-    return json.dumps({"traffic": to_dict(traffic), "options": to_dict(options), **settings}, sort_keys=True)
+    # no sort_keys: the order of the options (and so of the result's option dim) is part of the scenario
+    return json.dumps({"traffic": to_dict(traffic), "options": to_dict(options), **settings})

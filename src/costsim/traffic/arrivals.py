@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import numbers
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,7 @@ class Arrivals(Model):
     >>> Arrivals(volume=1000, horizon="1h", bin="1D")
     Traceback (most recent call last):
     ...
-    costsim._validation.ParameterError: Arrivals: bin must be <= horizon (1 days 00:00:00); got '1D'
+    costsim._validation.ParameterError: Arrivals: bin must be <= horizon (0 days 01:00:00); got '1D'
     """
 
     volume: float
@@ -109,8 +110,10 @@ class Arrivals(Model):
         for i, v in enumerate(values):
             if isinstance(v, Distribution):
                 continue
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+            if not (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and v >= 0):
                 self._fail(f"{name}[{i}]", "must be a finite number >= 0", v)
+        # plain floats (also from NumPy scalars), so the scenario stays JSON-ready
+        values = tuple(v if isinstance(v, Distribution) else float(v) for v in values)
         object.__setattr__(self, name, values)
         if not any(isinstance(v, Distribution) for v in values) and sum(values) <= 0:
             self._fail(name, "must have a positive sum", values)
@@ -136,9 +139,12 @@ class Arrivals(Model):
     def expected_requests(self) -> np.ndarray:
         """Expected requests per bin (before overdispersion), float64[n_bins]."""
         width = self.bin_width
-        step = pd.Timedelta(math.gcd(width.value, _HOUR.value))  # sub-steps align with hours
-        per_bin = int(width // step)
         starts = self.bin_starts()
+        # sub-steps that tile every bin and align with UTC hours, where the profile changes
+        # (also when the first bin starts off the hour, e.g. a '+05:30' start)
+        offset = int((starts[0] - starts[0].astype("datetime64[h]")) / np.timedelta64(1, "ns"))
+        step = pd.Timedelta(math.gcd(width.value, _HOUR.value, offset))
+        per_bin = int(width // step)
         sub = (starts[:, None] + np.arange(per_bin)[None, :] * step.to_timedelta64()).ravel()
         factor = self._profile_factor(sub) * self._growth_factor(sub, step)
         step_days = step / pd.Timedelta(days=1)
@@ -152,7 +158,7 @@ class Arrivals(Model):
             factor *= (daily / daily.mean())[stamps.hour]
         if self.weekly_profile is not None:
             weekly = np.asarray(self.weekly_profile, dtype=float)
-            factor *= (weekly / weekly.mean())[stamps.dayofweek]
+            factor *= (weekly / weekly.mean())[stamps.day_of_week]
         return factor
 
     def _growth_factor(self, when: np.ndarray, step: pd.Timedelta) -> np.ndarray:

@@ -1,0 +1,122 @@
+"""The ``costsim`` command line: demo end to end in a subprocess, help, argument errors."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import xarray as xr
+
+import costsim as cs
+from costsim.cli import main, summary_table
+
+
+def _run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "costsim", *args], capture_output=True, text=True,
+                          timeout=300, cwd=cwd, env={**os.environ, "MPLBACKEND": "Agg"})
+
+
+def test_demo_end_to_end(tmp_path):
+    out = tmp_path / "out"
+    proc = _run("demo", "--trials", "20", "--days", "2", "--seed", "7", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    text = proc.stdout
+    assert "costsim demo: 4 query classes, 3 options, 2 days of hourly bins, 20 trials" in text
+    assert "Total cost over the horizon (USD), across 20 trials" in text
+    assert "Median cost per query (USD) by query class" in text
+    png, nc = out / "costsim-demo.png", out / "costsim-demo.nc"
+    assert f"wrote {png} and {nc}" in text
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in out.iterdir()) == ["costsim-demo.nc", "costsim-demo.png"]  # no temp files left
+    reference = tmp_path / "plain"
+    reference.write_text("")  # the mode a plain open() gives under this umask
+    assert png.stat().st_mode == nc.stat().st_mode == reference.stat().st_mode
+    with xr.open_dataset(nc) as ds:
+        ds.load()
+    assert ds.attrs["seed"] == 7 and ds.sizes["trial"] == 20 and ds.sizes["time"] == 48
+    assert ds["option"].values.tolist() == ["frontier", "midrange", "small"]
+    assert ds["qclass"].values.tolist() == ["chat", "rag", "agent", "long_context"]
+    # the printed table is the table of the file's data, and the file is the seed's result
+    assert summary_table(ds) in text
+    again = cs.simulate(cs.demo.demo_traffic(days=2), cs.demo.demo_options(), trials=20, seed=7)
+    xr.testing.assert_equal(ds, again)  # values and coords (attrs below)
+    assert ds.attrs["scenario"] == again.attrs["scenario"]
+
+
+def test_summary_table_numbers():
+    ds = cs.simulate(cs.demo.demo_traffic(days=1, volume=5_000), cs.demo.demo_options(), trials=5, seed=2)
+    lines = summary_table(ds).splitlines()
+    assert lines[0] == "Total cost over the horizon (USD), across 5 trials"
+    total = ds.costsim.total().quantile([0.05, 0.5, 0.95], dim="trial")
+    row = next(line for line in lines if line.strip().startswith("midrange"))
+    p5, median, p95 = (float(total.sel(option="midrange", quantile=q)) for q in (0.05, 0.5, 0.95))
+    assert row.split()[1:] == [f"{median:,.0f}", f"{p5:,.0f}", f"{p95:,.0f}"]
+    unit = ds.costsim.unit_cost().median("trial")
+    row = next(line for line in lines if line.strip().startswith("agent"))
+    assert row.split()[1:] == [f"{float(unit.sel(option=o, qclass='agent')):.5f}"
+                               for o in ("frontier", "midrange", "small")]
+
+
+def test_help_explains_itself():
+    proc = _run("--help")
+    assert proc.returncode == 0
+    assert "Simulate what an AI product costs at production scale" in proc.stdout
+    assert "demo" in proc.stdout and "run the built-in demo scenario" in proc.stdout
+
+
+def test_demo_help(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for words in ("--trials", "Monte Carlo trials (default 200)", "--days", "--seed", "--out",
+                  "costsim-demo.png", "costsim-demo.nc"):
+        assert words in text
+
+
+def test_bad_argument_in_a_subprocess_has_no_traceback(tmp_path):
+    proc = _run("demo", "--trials", "0", "--out", str(tmp_path / "never"))
+    assert proc.returncode == 2
+    assert "argument --trials: must be >= 1; got 0" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["demo", "--trials", "many"], "argument --trials: must be an integer; got 'many'"),
+        (["demo", "--days", "0"], "argument --days: must be >= 1; got 0"),
+        (["demo", "--seed", "-3"], "argument --seed: must be >= 0; got -3"),
+        (["demo", "--bogus"], "unrecognized arguments: --bogus"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        ([], "the following arguments are required: COMMAND"),
+    ],
+)
+def test_bad_arguments(capsys, argv, message):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_runtime_errors_are_reported_without_traceback(capsys, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["demo", "--trials", "2", "--days", "1", "--out", str(blocker)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("costsim demo: error: ") and str(blocker) in err
+    # a seed beyond the simulator's range is a ValueError from the library: same treatment
+    assert main(["demo", "--trials", "2", "--days", "1", "--seed", str(2**63), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("costsim demo: error: seed must be in [0, ") and "got 9223372036854775808" in err
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).with_name("costsim")
+    if not script.exists():
+        pytest.skip(f"no console script next to {sys.executable} (package not installed in this environment)")
+    proc = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: costsim")
