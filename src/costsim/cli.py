@@ -81,7 +81,8 @@ def _demo(args: argparse.Namespace) -> int:
 
     nc = out / "costsim-demo.nc"
     png = out / "costsim-demo.png"
-    _write_atomic(nc, lambda p: ds.to_netcdf(p))
+    compressed = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars}
+    _write_atomic(nc, lambda p: ds.to_netcdf(p, encoding=compressed))
     fig, axes = plt.subplots(2, 1, figsize=(10, 8), layout="constrained")
     plot_cost_bands(ds, ax=axes[0])
     plot_cost_bands(ds, ax=axes[1], cumulative=True)
