@@ -4,7 +4,8 @@ It reuses only the compiled *variate* primitives (seeding, Poisson, gamma and on
 draw of a lowered distribution) - which tests/kernels check on their own against
 reference generators and scipy.stats - and re-does everything else by hand, from
 the user's objects rather than the lowered arrays: counts per bin, agent steps
-with a growing context, cache hits, tier selection and cost, the histogram.
+with a growing context, cache reads and writes, service tiers, off-peak hours,
+long-context tiers, fees and minimum charges, the histogram.
 """
 
 from __future__ import annotations
@@ -22,14 +23,40 @@ def _round(x: float) -> int:
     return int(math.floor(max(x, 0.0) + 0.5))
 
 
-def call_cost(pricing, prompt: int, cached: int, output: int) -> float:
-    """TokenPricing, straight from its docstring."""
-    rates = pricing
-    for tier in pricing.long_context:
+def rate_card(pricing, service_tier: str, off_peak: bool):
+    """The card a call is billed on: the tier's, or the off-peak rates for standard calls."""
+    if service_tier != "standard":
+        return pricing.service_tiers[service_tier]
+    if off_peak and pricing.off_peak is not None:
+        return pricing.off_peak.rates
+    return pricing
+
+
+def call_cost(card, prompt: int, cached: int, write: int, output: int, reasoning: int, ttl_1h: bool) -> float:
+    """One call under a RateCard, straight from its docstring and LiteLLM's fallbacks."""
+    rates = card
+    for tier in card.long_context:
         if prompt > tier.threshold:
             rates = tier
     cached_rate = rates.input if rates.cached_input is None else rates.cached_input
-    return ((prompt - cached) * rates.input + cached * cached_rate + output * rates.output) * 1e-6
+    write_rate = rates.input if rates.cache_write is None else rates.cache_write
+    if ttl_1h and rates.cache_write_1h is not None:
+        write_rate = rates.cache_write_1h
+    reasoning_rate = rates.output if rates.reasoning is None else rates.reasoning
+    return (
+        (prompt - cached - write) * rates.input
+        + cached * cached_rate
+        + write * write_rate
+        + output * rates.output
+        + reasoning * reasoning_rate
+    ) * 1e-6
+
+
+def request_cost(pricing, calls_cost: float, tool_calls: int) -> float:
+    return max(
+        pricing.minimum_charge,
+        pricing.multiplier * calls_cost + pricing.fee_per_request + tool_calls * pricing.fee_per_tool_call,
+    )
 
 
 def simulate_reference(traffic, options: dict, trials, seed: int, histogram: CostHistogram):
@@ -38,12 +65,14 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
     names = list(options)
     edges = histogram.lower
     expected = traffic.arrivals.expected_requests()
+    starts = traffic.arrivals.bin_starts()
     shares = np.array([qc.share for qc in traffic.classes])
     shares = shares / shares.sum()
     cv = traffic.arrivals.overdispersion
     T, B, C, O = len(trials), expected.shape[0], len(traffic.classes), len(names)
-    out = {k: np.zeros((T, B, C), dtype=np.int64)
-           for k in ("requests", "calls", "input_tokens", "output_tokens", "cached_tokens")}
+    fields = ("requests", "calls", "input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens",
+              "reasoning_tokens", "tool_calls")
+    out = {k: np.zeros((T, B, C), dtype=np.int64) for k in fields}
     out["cost"] = np.zeros((T, B, O, C))
     out["hist"] = np.zeros((T, O, C, histogram.n_bins), dtype=np.int64)
     state = np.empty(4, dtype=np.uint64)
@@ -66,24 +95,36 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
                 n = E.next_poisson(state, expected[b] * shares[c] * burst)
                 for slot in range(E.N_CLASS_DISTS):
                     E.seed_state(streams[slot], np.uint64(seed), g, b * E.STREAMS_PER_BIN + slot, key)
+                cards = [rate_card(options[name], qc.service_tier,
+                                   options[name].off_peak is not None and bool(options[name].off_peak.contains(starts[b])))
+                         for name in names]
+                ttl_1h = qc.cache_write_ttl == "1h"
                 out["requests"][ti, b, c] = n
                 for _ in range(n):
                     context = _round(draw(rows, E.CLS_INPUT))
                     frac = draw(rows, E.CLS_CACHED)
                     steps = max(1, _round(draw(rows, E.CLS_STEPS)))
+                    frac_write = draw(rows, E.CLS_CACHE_WRITE)
+                    tools = _round(draw(rows, E.CLS_TOOL_CALLS))
                     costs = [0.0] * O
                     for k in range(steps):
                         output = _round(draw(rows, E.CLS_OUTPUT))
+                        reasoning = _round(draw(rows, E.CLS_REASONING))
                         cached = int(math.floor(frac * context + 0.5))
-                        for o, name in enumerate(names):
-                            costs[o] += call_cost(options[name], context, cached, output)
+                        write = min(int(math.floor(frac_write * context + 0.5)), context - cached)
+                        for o in range(O):
+                            costs[o] += call_cost(cards[o], context, cached, write, output, reasoning, ttl_1h)
                         out["input_tokens"][ti, b, c] += context
-                        out["output_tokens"][ti, b, c] += output
                         out["cached_tokens"][ti, b, c] += cached
+                        out["cache_write_tokens"][ti, b, c] += write
+                        out["output_tokens"][ti, b, c] += output
+                        out["reasoning_tokens"][ti, b, c] += reasoning
                         if k + 1 < steps:
                             context += output + _round(draw(rows, E.CLS_TOOL))
                     out["calls"][ti, b, c] += steps
-                    for o in range(O):
-                        out["cost"][ti, b, o, c] += costs[o]
-                        out["hist"][ti, o, c, np.searchsorted(edges, costs[o], side="right") - 1] += 1
+                    out["tool_calls"][ti, b, c] += tools
+                    for o, name in enumerate(names):
+                        cost = request_cost(options[name], costs[o], tools)
+                        out["cost"][ti, b, o, c] += cost
+                        out["hist"][ti, o, c, np.searchsorted(edges, cost, side="right") - 1] += 1
     return out

@@ -58,10 +58,13 @@ def test_scenario_json_keeps_the_order_of_options():
 
 def test_to_dict_form():
     d = cs.to_dict(cs.TokenPricing(3.0, 15.0, long_context=[cs.LongContextTier(200_000, 6.0, 22.5)]))
+    unset = {"cache_write": None, "cache_write_1h": None, "reasoning": None}
     assert d == {
         "type": "TokenPricing", "input": 3.0, "output": 15.0, "cached_input": None,
         "long_context": [{"type": "LongContextTier", "threshold": 200_000, "input": 6.0, "output": 22.5,
-                          "cached_input": None}],
+                          "cached_input": None, **unset}],
+        **unset, "service_tiers": {}, "off_peak": None, "multiplier": 1.0, "fee_per_request": 0.0,
+        "fee_per_tool_call": 0.0, "minimum_charge": 0.0,
     }
 
 

@@ -1,5 +1,6 @@
 """simulate(): agreement with the reference, analytic moments, validation."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -52,6 +53,44 @@ def test_kernel_equals_reference_exactly(overdispersion):
     # every query lands in exactly one histogram bin per option
     per_option = ds["cost_hist"].sum("cost_bin")
     np.testing.assert_array_equal(per_option.isel(option=0), ds["requests"].sum("time"))
+
+
+def test_kernel_equals_reference_with_every_per_token_feature():
+    """Service tiers, off-peak hours, cache writes (5 min and 1 h), reasoning tokens,
+    tool-call fees, a multiplier and a minimum charge, for single-call and agent classes."""
+    base = _small_traffic()
+    chat, agent = base.classes
+    chat = dataclasses.replace(chat, cached_fraction=0.2, cache_write_fraction=cs.Uniform(0.0, 0.5),
+                               reasoning_tokens=cs.LogNormal(4.0, 1.0), tool_calls=cs.Geometric(0.5))
+    agent = dataclasses.replace(agent, cache_write_fraction=0.1, cache_write_ttl="1h", service_tier="batch")
+    traffic = cs.Traffic((chat, agent), base.arrivals)
+    card = dict(cached_input=0.3, cache_write=3.75, cache_write_1h=6.0, reasoning=20.0)
+    rich = cs.TokenPricing(
+        3.0, 15.0, long_context=[cs.LongContextTier(5_000, 6.0, 22.5, 0.6, 7.5, 12.0, 30.0)], **card,
+        service_tiers={"batch": cs.RateCard(1.5, 7.5, 0.15, long_context=[cs.LongContextTier(5_000, 3.0, 11.0)])},
+        off_peak=cs.OffPeak([cs.OffPeakWindow((1, 2, 3, 4, 5), "02:00", "06:00")], cs.RateCard(1.0, 5.0)),
+        multiplier=1.1, fee_per_request=0.0005, fee_per_tool_call=0.01, minimum_charge=0.002,
+    )
+    plain = cs.TokenPricing(0.4, 1.6, service_tiers={"batch": cs.RateCard(0.2, 0.8)})
+    options = {"rich": rich, "plain": plain}
+    ds = cs.simulate(traffic, options, trials=2, seed=21)
+    ref = simulate_reference(traffic, options, [0, 1], 21, CostHistogram.from_range((1e-7, 1e3), 16))
+    for name in ("requests", "calls", "input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens",
+                 "reasoning_tokens", "tool_calls", "cost"):
+        np.testing.assert_array_equal(ds[name].values, ref[name], err_msg=name)
+    np.testing.assert_array_equal(ds["cost_hist"].values, ref["hist"])
+    assert ds["cache_write_tokens"].sum() > 0 and ds["reasoning_tokens"].sum() > 0 and ds["tool_calls"].sum() > 0
+    # the off-peak window (Mon 02:00-06:00 UTC) is inside the 12 simulated hours and is cheaper
+    hourly = ds["cost"].sel(option="rich", qclass="chat").sum("trial") / ds["requests"].sel(qclass="chat").sum("trial")
+    assert float(hourly.isel(time=slice(2, 6)).mean()) < 0.8 * float(hourly.isel(time=slice(7, 12)).mean())
+
+
+def test_a_service_tier_an_option_does_not_offer_is_an_error():
+    traffic = _small_traffic()
+    batch = cs.Traffic((dataclasses.replace(traffic.classes[0], service_tier="batch"),), traffic.arrivals)
+    with pytest.raises(ValueError, match=r"options\['flat'\] cannot price QueryClass 'chat': service tier 'batch' "
+                                         r"is not offered by this TokenPricing; it offers \['standard'\]"):
+        cs.simulate(batch, {"flat": cs.TokenPricing(0.4, 1.6)}, trials=1, seed=1)
 
 
 def test_uncertain_parameters_are_drawn_recorded_and_used():

@@ -14,7 +14,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 from . import demo, pricing, results, traffic
 from ._validation import ParameterError
-from .pricing import LongContextTier, PricingModel, TokenPricing
+from .pricing import LongContextTier, OffPeak, OffPeakWindow, PricingModel, RateCard, TokenPricing
 from .results import CostsimAccessor
 from .scenario import from_dict, to_dict
 from .simulate import simulate
@@ -41,7 +41,8 @@ from .traffic import (
 __all__ = [
     "Arrivals", "Beta", "Capped", "Constant", "CostsimAccessor", "Distribution", "Empirical",
     "Gamma", "GeneralizedPareto", "Geometric", "LogNormal", "LongContextTier", "Mixture",
-    "Normal", "ParameterError", "Pareto", "PricingModel", "QueryClass", "TokenPricing",
+    "Normal", "OffPeak", "OffPeakWindow", "ParameterError", "Pareto", "PricingModel", "QueryClass",
+    "RateCard", "TokenPricing",
     "Traffic", "Uniform", "Weibull", "demo", "from_dict", "pricing", "results", "simulate",
     "to_dict", "traffic",
 ]

@@ -11,8 +11,11 @@ name               dims                             meaning
 requests           trial, time, qclass              queries arriving in the bin
 calls              trial, time, qclass              model calls they made (agent steps)
 input_tokens       trial, time, qclass              prompt tokens sent, all calls
-cached_tokens      trial, time, qclass              of which billed as cached input
+cached_tokens      trial, time, qclass              of which read from the prompt cache
+cache_write_tokens trial, time, qclass              of which written to the prompt cache
 output_tokens      trial, time, qclass              output tokens, all calls
+reasoning_tokens   trial, time, qclass              reasoning tokens, all calls
+tool_calls         trial, time, qclass              priced tool calls (e.g. web searches)
 cost               trial, time, option, qclass      USD
 cost_hist          trial, option, qclass, cost_bin  queries by per-query cost
 uncertain          trial, parameter                 values drawn by each trial
@@ -32,16 +35,22 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .kernels import _engine as K
+
 __all__ = ["CostHistogram", "CostsimAccessor", "build_dataset"]
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
-_TOKEN_VARS = {
-    "requests": ("queries", "Queries"),
-    "calls": ("calls", "Model calls"),
-    "input_tokens": ("tokens", "Prompt tokens"),
-    "cached_tokens": ("tokens", "Cached prompt tokens"),
-    "output_tokens": ("tokens", "Output tokens"),
+# name -> (column of the kernel's counts, units, long_name)
+_COUNT_VARS = {
+    "requests": (K.N_REQUESTS, "queries", "Queries"),
+    "calls": (K.N_CALLS, "calls", "Model calls"),
+    "input_tokens": (K.N_INPUT, "tokens", "Prompt tokens"),
+    "cached_tokens": (K.N_CACHED, "tokens", "Cached prompt tokens"),
+    "cache_write_tokens": (K.N_CACHE_WRITE, "tokens", "Prompt tokens written to the cache"),
+    "output_tokens": (K.N_OUTPUT, "tokens", "Output tokens"),
+    "reasoning_tokens": (K.N_REASONING, "tokens", "Reasoning tokens"),
+    "tool_calls": (K.N_TOOL_CALLS, "calls", "Priced tool calls"),
 }
 
 
@@ -118,7 +127,7 @@ def build_dataset(
     options: dict[str, Any],
     trial_ids: np.ndarray,
     seed: int,
-    counts: dict[str, np.ndarray],
+    counts: np.ndarray,
     cost: np.ndarray,
     hist: np.ndarray,
     histogram: CostHistogram,
@@ -130,7 +139,8 @@ def build_dataset(
 
     tq = ("trial", "time", "qclass")
     data_vars: dict[str, xr.Variable] = {
-        name: _var(counts[name], tq, units, long_name) for name, (units, long_name) in _TOKEN_VARS.items()
+        name: _var(counts[..., column], tq, units, long_name)
+        for name, (column, units, long_name) in _COUNT_VARS.items()
     }
     data_vars["cost"] = _var(cost, ("trial", "time", "option", "qclass"), "USD", "Cost")
     data_vars["cost_hist"] = _var(

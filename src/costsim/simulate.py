@@ -89,22 +89,19 @@ def simulate(
 
     n_trials, n_bins = trial_ids.shape[0], traffic.arrivals.n_bins
     n_classes, n_options = len(traffic.classes), len(options)
+    opt_card, opt_card_off_peak, off_peak = _rate_cards(traffic, options)
     n_parts = max(1, min(n_bins, math.ceil(2 * numba.get_num_threads() / n_trials)))
-    counts = {
-        name: np.empty((n_trials, n_bins, n_classes), dtype=np.int64)
-        for name in ("requests", "calls", "input_tokens", "output_tokens", "cached_tokens")
-    }
+    counts = np.empty((n_trials, n_bins, n_classes, K.N_COUNTS), dtype=np.int64)
     cost = np.empty((n_trials, n_bins, n_options, n_classes))
     hist = np.zeros((n_trials, n_parts, n_options, n_classes, histogram.n_bins), dtype=np.int64)
+    lt = lowered.traffic
     K.simulate_kernel(
         np.uint64(seed), trial_ids, n_parts,
-        lowered.traffic.rate, lowered.traffic.burst_shape, lowered.traffic.class_key,
-        lowered.traffic.class_dists, lowered.traffic.dist_kind, lowered.traffic.dist_off,
-        lowered.traffic.dist_par, lowered.traffic.dist_data,
-        lowered.opt_kind, lowered.opt_par,
+        lt.rate, lt.burst_shape, lt.class_key, lt.class_dists, lt.class_ttl_1h,
+        lt.dist_kind, lt.dist_off, lt.dist_par, lt.dist_data,
+        lowered.opt_kind, lowered.opt_par, opt_card, opt_card_off_peak, off_peak,
         histogram.lo_exp, histogram.octaves, histogram.log2_per_octave,
-        counts["requests"], counts["calls"], counts["input_tokens"], counts["output_tokens"],
-        counts["cached_tokens"], cost, hist,
+        counts, cost, hist,
     )
     return build_dataset(
         traffic=traffic,
@@ -117,6 +114,23 @@ def simulate(
         histogram=histogram,
         draws=draws,
     )
+
+
+def _rate_cards(traffic: Traffic, options: dict[str, PricingModel]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each class's rates start in each option's row, peak and off-peak, and
+    which bins are off-peak under each option."""
+    n_options, n_classes = len(options), len(traffic.classes)
+    card = np.empty((n_options, n_classes), dtype=np.int64)
+    card_off_peak = np.empty((n_options, n_classes), dtype=np.int64)
+    for o, (name, model) in enumerate(options.items()):
+        for c, qc in enumerate(traffic.classes):
+            try:
+                card[o, c], card_off_peak[o, c] = model._card_offsets(qc.service_tier)
+            except ValueError as err:
+                raise ValueError(f"options[{name!r}] cannot price QueryClass {qc.name!r}: {err}") from None
+    starts = traffic.arrivals.bin_starts()
+    off_peak = np.array([model._off_peak_mask(starts) for model in options.values()], dtype=np.bool_)
+    return card, card_off_peak, off_peak.reshape(n_options, starts.shape[0])
 
 
 class _Lowered(NamedTuple):

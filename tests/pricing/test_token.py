@@ -105,7 +105,7 @@ def test_price_matches_the_formula_on_random_calls():
         ((10, 1.5), {}, "output_tokens must be non-negative integer token counts; got 1.5"),
         ((10, 1), {"cached_tokens": np.nan}, "cached_tokens must be non-negative integer token counts; got nan"),
         ((["a"], 1), {}, "input_tokens must be non-negative integer token counts; got ['a']"),
-        ((100, 1), {"cached_tokens": 101}, "cached_tokens must be <= input_tokens"),
+        ((100, 1), {"cached_tokens": 101}, "cached_tokens + cache_write_tokens must be <= input_tokens"),
     ],
 )
 def test_price_rejects_bad_token_counts(args, kwargs, message):

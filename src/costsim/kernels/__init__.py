@@ -1,13 +1,21 @@
-"""Compiled kernels: arrays and scalars in, arrays out. Imports only numpy, numba, math."""
+"""Compiled kernels: arrays and scalars in, arrays out. Imports only numpy, numba, math.
+
+Everything lives in :mod:`costsim.kernels._engine` (see its docstring and
+docs/kernel.md); this package re-exports the codes and entry points the Python
+layers use.
+"""
 
 from ._engine import (
     BETA,
     CAPPED,
+    CLS_CACHE_WRITE,
     CLS_CACHED,
     CLS_INPUT,
     CLS_OUTPUT,
+    CLS_REASONING,
     CLS_STEPS,
     CLS_TOOL,
+    CLS_TOOL_CALLS,
     CONSTANT,
     EMPIRICAL,
     GAMMA,
@@ -16,20 +24,23 @@ from ._engine import (
     LOGNORMAL,
     MIXTURE,
     N_CLASS_DISTS,
+    N_COUNTS,
     NORMAL,
     PARETO,
+    TOKEN_HEADER,
     TOKEN_PRICING,
     UNIFORM,
     WEIBULL,
     fill_samples,
-    price_calls,
+    price_requests,
     simulate_kernel,
     trial_uniforms,
 )
 
 __all__ = [
-    "BETA", "CAPPED", "CLS_CACHED", "CLS_INPUT", "CLS_OUTPUT", "CLS_STEPS", "CLS_TOOL",
-    "CONSTANT", "EMPIRICAL", "GAMMA", "GENPARETO", "GEOMETRIC", "LOGNORMAL", "MIXTURE",
-    "N_CLASS_DISTS", "NORMAL", "PARETO", "TOKEN_PRICING", "UNIFORM", "WEIBULL",
-    "fill_samples", "price_calls", "simulate_kernel", "trial_uniforms",
+    "BETA", "CAPPED", "CLS_CACHE_WRITE", "CLS_CACHED", "CLS_INPUT", "CLS_OUTPUT", "CLS_REASONING",
+    "CLS_STEPS", "CLS_TOOL", "CLS_TOOL_CALLS", "CONSTANT", "EMPIRICAL", "GAMMA", "GENPARETO",
+    "GEOMETRIC", "LOGNORMAL", "MIXTURE", "N_CLASS_DISTS", "N_COUNTS", "NORMAL", "PARETO",
+    "TOKEN_HEADER", "TOKEN_PRICING", "UNIFORM", "WEIBULL", "fill_samples", "price_requests",
+    "simulate_kernel", "trial_uniforms",
 ]

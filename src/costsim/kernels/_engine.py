@@ -52,17 +52,35 @@ CAPPED = 12
 TOKEN_PRICING = 0
 
 # class_dists columns
-CLS_INPUT = 0
-CLS_OUTPUT = 1
-CLS_CACHED = 2
-CLS_STEPS = 3
-CLS_TOOL = 4
-N_CLASS_DISTS = 5
+CLS_INPUT = 0  # per query: prompt tokens of the first call
+CLS_OUTPUT = 1  # per call: output tokens
+CLS_CACHED = 2  # per query: fraction of each prompt read from the cache
+CLS_STEPS = 3  # per query: model calls
+CLS_TOOL = 4  # per call but the last: tool/observation tokens appended to the context
+CLS_CACHE_WRITE = 5  # per query: fraction of each prompt written to the cache
+CLS_REASONING = 6  # per call: reasoning tokens (billed, not re-sent)
+CLS_TOOL_CALLS = 7  # per query: priced tool calls (e.g. web searches)
+N_CLASS_DISTS = 8
+
+# columns of the kernel's integer output counts[T, B, C, N_COUNTS]
+N_REQUESTS = 0
+N_CALLS = 1
+N_INPUT = 2
+N_CACHED = 3
+N_CACHE_WRITE = 4
+N_OUTPUT = 5
+N_REASONING = 6
+N_TOOL_CALLS = 7
+N_COUNTS = 8
+
+# TOKEN_PRICING rows: a header, then rate cards of (n_tiers, tiers of TIER_WIDTH)
+TOKEN_HEADER = 4  # multiplier, fee_per_request, fee_per_tool_call, minimum_charge
+TIER_WIDTH = 7  # threshold, input, output, cached, cache write 5 min, cache write 1 h, reasoning
 
 BURST_STREAM = np.uint64(0x9E3779B97F4A7C15)
 COUNT_SLOT = N_CLASS_DISTS
 BURST_SLOT = N_CLASS_DISTS + 1
-STREAMS_PER_BIN = 8
+STREAMS_PER_BIN = 16
 TRIAL_LEVEL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 _U64 = numba.uint64
@@ -513,61 +531,102 @@ def trial_uniforms(seed, trials, key):
 # Pricing
 # --------------------------------------------------------------------------------------
 @INLINE
-def token_call_cost(par, row, prompt, cached, output):
-    """USD cost of one model call under TOKEN_PRICING parameters ``par``.
+def token_call_cost(par, row, card, ttl_1h, prompt, cached, write, output, reasoning):
+    """USD cost of one model call under the TOKEN_PRICING rate card at ``par[row, card:]``.
 
-    ``par[row]`` = [n_tiers, then (threshold, input, output, cached_input) per tier
-    with rates in USD per million tokens]; tier 0 has threshold -1.  The highest
-    tier whose threshold the prompt strictly exceeds prices the whole call.
+    A card is ``[n_tiers, (threshold, input, output, cached, write_5m, write_1h,
+    reasoning) per tier]`` with rates in USD per million tokens; tier 0 has
+    threshold -1.  The highest tier whose threshold the prompt strictly exceeds
+    prices the whole call.  Cached and written tokens are part of the prompt.
     """
-    n = np.int64(par[row, 0])
-    o = 1
-    for t in range(1, n):
-        if prompt > par[row, 1 + 4 * t]:
-            o = 1 + 4 * t
-    return ((prompt - cached) * par[row, o + 1] + cached * par[row, o + 3] + output * par[row, o + 2]) * 1e-6
+    at = card + 1
+    for t in range(1, np.int64(par[row, card])):
+        if prompt > par[row, card + 1 + TIER_WIDTH * t]:
+            at = card + 1 + TIER_WIDTH * t
+    write_rate = par[row, at + 5] if ttl_1h else par[row, at + 4]
+    return (
+        (prompt - cached - write) * par[row, at + 1]
+        + cached * par[row, at + 3]
+        + write * write_rate
+        + output * par[row, at + 2]
+        + reasoning * par[row, at + 6]
+    ) * 1e-6
 
 
 @INLINE
-def call_cost(kind, par, row, prompt, cached, output):
+def request_cost(kind, par, row, calls_cost, tool_calls):
+    """USD cost of a query from the summed cost of its calls: multiplier, fees, minimum."""
+    if kind == TOKEN_PRICING:
+        return max(par[row, 3], par[row, 0] * calls_cost + par[row, 1] + tool_calls * par[row, 2])
+    return math.nan
+
+
+@INLINE
+def call_cost(kind, par, row, card, ttl_1h, prompt, cached, write, output, reasoning):
     """USD cost of one model call under pricing model ``kind`` with parameters ``par[row]``.
 
     (Rows are indexed inside, not sliced by the caller: a slice in the hot loop
     would cost a reference-count update per call.)
     """
     if kind == TOKEN_PRICING:
-        return token_call_cost(par, row, prompt, cached, output)
+        return token_call_cost(par, row, card, ttl_1h, prompt, cached, write, output, reasoning)
     return math.nan
 
 
 @JIT
-def _call_costs(kind, par, row, prompt, cached, output, out, m):
-    """``out[i]`` = :func:`call_cost` of call ``i < m``, bit for bit, a block at a time.
+def _request_costs(kind, par, row, card, ttl_1h, calls, out, m):
+    """``out[i]`` = :func:`request_cost` of single-call queries whose ``calls[j, i]``
+    are (prompt, cached, write, output, reasoning, tool calls), bit for bit.
 
     For TOKEN_PRICING the loops have no branches or calls, so they vectorise: every
     call is priced at the base rates, then re-priced at each tier it exceeds.
     """
+    prompt = calls[0]
+    cached = calls[1]
+    write = calls[2]
+    output = calls[3]
+    reasoning = calls[4]
+    tools = calls[5]
     if kind != TOKEN_PRICING:
         for i in range(m):
-            out[i] = call_cost(kind, par, row, prompt[i], cached[i], output[i])
+            c = call_cost(kind, par, row, card, ttl_1h, prompt[i], cached[i], write[i], output[i], reasoning[i])
+            out[i] = request_cost(kind, par, row, c, tools[i])
         return
-    for t in range(np.int64(par[row, 0])):
-        o = 1 + 4 * t
-        threshold = par[row, o]
-        r_in = par[row, o + 1]
-        r_out = par[row, o + 2]
-        r_cached = par[row, o + 3]
+    for t in range(np.int64(par[row, card])):
+        at = card + 1 + TIER_WIDTH * t
+        threshold = par[row, at]
+        r_in = par[row, at + 1]
+        r_out = par[row, at + 2]
+        r_cached = par[row, at + 3]
+        r_write = par[row, at + 5] if ttl_1h else par[row, at + 4]
+        r_reasoning = par[row, at + 6]
         for i in range(m):
-            c = ((prompt[i] - cached[i]) * r_in + cached[i] * r_cached + output[i] * r_out) * 1e-6
+            c = (
+                (prompt[i] - cached[i] - write[i]) * r_in
+                + cached[i] * r_cached
+                + write[i] * r_write
+                + output[i] * r_out
+                + reasoning[i] * r_reasoning
+            ) * 1e-6
             out[i] = c if prompt[i] > threshold else out[i]
+    multiplier = par[row, 0]
+    fee = par[row, 1]
+    fee_tool = par[row, 2]
+    minimum = par[row, 3]
+    for i in range(m):
+        out[i] = max(minimum, multiplier * out[i] + fee + tools[i] * fee_tool)
 
 
 @PJIT
-def price_calls(kind, par, prompt, cached, output, out):
-    """``out[i]`` = USD cost of call ``i`` under pricing model ``kind`` with parameters ``par``."""
+def price_requests(kind, par, card, ttl_1h, calls, out):
+    """``out[i]`` = USD cost of single-call query ``i`` (columns of ``calls`` as in
+    :func:`_request_costs`) under the card at offset ``card[i]`` of ``par``."""
     par2 = par.reshape(1, par.shape[0])
-    for i in numba.prange(out.shape[0]):
-        out[i] = call_cost(kind, par2, 0, prompt[i], cached[i], output[i])
+    n = out.shape[0]
+    for i in numba.prange(n):
+        c = call_cost(kind, par2, 0, card[i], ttl_1h, calls[0, i], calls[1, i], calls[2, i], calls[3, i],
+                      calls[4, i])
+        out[i] = request_cost(kind, par2, 0, c, calls[5, i])
 
 
 # --------------------------------------------------------------------------------------
@@ -617,65 +676,80 @@ def _row(a, t):
 
 
 @JIT
-def _price_block(m, single_call, draws, per_call, opt_kind, opt_par, req_cost, scratch, cost, hist, base,
-                 n_inner, log2_per_octave):
+def _price_block(m, single_call, draws, per_call, opt_kind, opt_par, card, ttl_1h, req_cost, scratch, cost, hist,
+                 sums, base, n_inner, log2_per_octave):
     """Price a block of ``m`` queries of one class from their buffered draws.
 
-    ``draws[CLS_INPUT|CLS_CACHED|CLS_STEPS, i]`` hold query i's input tokens, cached
-    fraction and (rounded) steps; ``per_call[0]`` the outputs of successive calls,
-    ``per_call[1]`` the tool tokens between them.  Adds to ``cost[o]`` and
-    ``hist[o, bin]``; returns the (prompt, output, cached) token sums (whole numbers
-    held exactly in float64).  When every
-    query of the block makes one call (``single_call``) a loop without the agent
-    steps runs, option by option over the block (``scratch`` float64[4, BLOCK]): the
-    same arithmetic in the same order per option, in loops that vectorise.
+    ``draws[CLS_*, i]`` hold query i's per-query draws (input tokens, cached and
+    cache-write fractions, rounded steps, tool calls); ``per_call[0|1|2]`` the
+    output, tool and reasoning tokens of successive calls.  Option ``o`` prices
+    with its rate card at offset ``card[o]``.  Adds to ``cost[o]``,
+    ``hist[o, bin]`` and ``sums[N_INPUT:]`` (whole numbers, exact in float64).
+
+    When every query of the block makes one call (``single_call``) the block is
+    priced option by option in loops that vectorise (``scratch`` float64[7, BLOCK]);
+    otherwise query by query, with the agent steps.  The arithmetic and its order
+    per option are the same either way.
     """
     n_opt = opt_kind.shape[0]
-    sum_in = 0.0
-    sum_out = 0.0
-    sum_cached = 0.0
     if single_call:
-        prompt = scratch[0]
-        output = scratch[1]
-        cached = scratch[2]
-        costs = scratch[3]
+        calls = scratch[:6]
+        costs = scratch[6]
         for i in range(m):
-            prompt[i] = _tokens(draws[CLS_INPUT, i])
-            output[i] = _tokens(per_call[0, i])
-            cached[i] = math.floor(draws[CLS_CACHED, i] * prompt[i] + 0.5)
-            sum_in += prompt[i]
-            sum_out += output[i]
-            sum_cached += cached[i]
+            prompt = _tokens(draws[CLS_INPUT, i])
+            cached = math.floor(draws[CLS_CACHED, i] * prompt + 0.5)
+            write = min(math.floor(draws[CLS_CACHE_WRITE, i] * prompt + 0.5), prompt - cached)
+            calls[0, i] = prompt
+            calls[1, i] = cached
+            calls[2, i] = write
+            calls[3, i] = _tokens(per_call[0, i])
+            calls[4, i] = _tokens(per_call[2, i])
+            calls[5, i] = _tokens(draws[CLS_TOOL_CALLS, i])
+        for i in range(m):
+            sums[N_INPUT] += calls[0, i]
+            sums[N_CACHED] += calls[1, i]
+            sums[N_CACHE_WRITE] += calls[2, i]
+            sums[N_OUTPUT] += calls[3, i]
+            sums[N_REASONING] += calls[4, i]
+            sums[N_TOOL_CALLS] += calls[5, i]
         for o in range(n_opt):
-            _call_costs(opt_kind[o], opt_par, o, prompt, cached, output, costs, m)
+            _request_costs(opt_kind[o], opt_par, o, card[o], ttl_1h, calls, costs, m)
             for i in range(m):
                 cost[o] += costs[i]
                 hist[o, hist_index(float_bits(costs[i]), base, n_inner, log2_per_octave)] += 1
-        return sum_in, sum_out, sum_cached
-    j_out = 0
+        return
+    j_call = 0
     j_tool = 0
     for i in range(m):
         context = _tokens(draws[CLS_INPUT, i])
         frac = draws[CLS_CACHED, i]
+        frac_write = draws[CLS_CACHE_WRITE, i]
+        tools = _tokens(draws[CLS_TOOL_CALLS, i])
         steps = np.int64(draws[CLS_STEPS, i])
         for o in range(n_opt):
             req_cost[o] = 0.0
         for k in range(steps):
-            out = _tokens(per_call[0, j_out])
-            j_out += 1
+            out = _tokens(per_call[0, j_call])
+            reasoning = _tokens(per_call[2, j_call])
+            j_call += 1
             cached = math.floor(frac * context + 0.5)
+            write = min(math.floor(frac_write * context + 0.5), context - cached)
             for o in range(n_opt):
-                req_cost[o] += call_cost(opt_kind[o], opt_par, o, context, cached, out)
-            sum_in += context
-            sum_out += out
-            sum_cached += cached
+                req_cost[o] += call_cost(opt_kind[o], opt_par, o, card[o], ttl_1h, context, cached, write, out,
+                                         reasoning)
+            sums[N_INPUT] += context
+            sums[N_CACHED] += cached
+            sums[N_CACHE_WRITE] += write
+            sums[N_OUTPUT] += out
+            sums[N_REASONING] += reasoning
             if k + 1 < steps:
                 context += out + _tokens(per_call[1, j_tool])
                 j_tool += 1
+        sums[N_TOOL_CALLS] += tools
         for o in range(n_opt):
-            cost[o] += req_cost[o]
-            hist[o, hist_index(float_bits(req_cost[o]), base, n_inner, log2_per_octave)] += 1
-    return sum_in, sum_out, sum_cached
+            c = request_cost(opt_kind[o], opt_par, o, req_cost[o], tools)
+            cost[o] += c
+            hist[o, hist_index(float_bits(c), base, n_inner, log2_per_octave)] += 1
 
 
 @PJIT
@@ -687,20 +761,20 @@ def simulate_kernel(
     burst_shape,
     class_key,
     class_dists,
+    class_ttl_1h,
     dist_kind,
     dist_off,
     dist_par,
     dist_data,
     opt_kind,
     opt_par,
+    opt_card,
+    opt_card_off_peak,
+    off_peak,
     hist_lo_exp,
     hist_octaves,
     hist_log2_per_octave,
-    requests,
-    calls,
-    input_tokens,
-    output_tokens,
-    cached_tokens,
+    counts,
     cost,
     hist,
 ):
@@ -710,23 +784,26 @@ def simulate_kernel(
     "same for every trial"): ``trials`` int64[T] global trial ids; ``rate``
     float[T|1, B, C] expected requests; ``burst_shape`` float[T|1] gamma shape of
     the per-bin rate multiplier (0: no overdispersion); ``class_key`` uint64[C];
-    ``class_dists`` int64[C, 5] distribution rows; ``dist_*`` the lowered
+    ``class_dists`` int64[C, N_CLASS_DISTS] distribution rows; ``class_ttl_1h``
+    bool[C] (cache writes with a 1-hour lifetime); ``dist_*`` the lowered
     distribution table with ``dist_par`` float[T|1, P]; ``opt_kind`` int64[O];
-    ``opt_par`` float[T|1, O, R].
+    ``opt_par`` float[T|1, O, R]; ``opt_card`` int64[O, C] offset of the rate card
+    each class uses under each option, ``opt_card_off_peak`` int64[O, C] its
+    off-peak card (-1: none) used in bins where ``off_peak[O, B]``.
 
-    Outputs (written, not accumulated): ``requests``, ``calls``, ``input_tokens``,
-    ``output_tokens``, ``cached_tokens`` int64[T, B, C]; ``cost`` float64[T, B, O, C];
-    ``hist`` int64[T, n_parts, O, C, H] per-request cost counts of each part of the
+    Outputs (written, not accumulated): ``counts`` int64[T, B, C, N_COUNTS]
+    (queries, calls and token sums; see the N_* columns); ``cost`` float64[T, B, O, C];
+    ``hist`` int64[T, n_parts, O, C, H] per-query cost counts of each part of the
     bins (summed over parts by the caller; integer sums are exact in any order).
 
     Streams of (trial g, bin b, class c): the count from keys
     ``(seed, g, stream_id(b, COUNT_SLOT), class_key[c])``, and each CLS_* column
     its own stream ``(seed, g, stream_id(b, column), class_key[c])`` consumed in
-    order: input, cached fraction and steps once per query, output once per call,
+    order: per-query columns once per query, output and reasoning once per call,
     tool tokens once per call but the last.  Queries are processed in blocks of
-    BLOCK, each stream filling a buffer for the block; values do not depend on it.  Work item (t, p) covers the bins of
-    part p and writes only its own cells, so the result is identical for any
-    thread count.
+    BLOCK, each stream filling a buffer for the block; values do not depend on it.
+    Work item (t, p) covers the bins of part p and writes only its own cells, so
+    the result is identical for any thread count.
     """
     n_trials = trials.shape[0]
     n_bins = rate.shape[1]
@@ -744,10 +821,12 @@ def simulate_kernel(
         opar_t = _row(opt_par, t)
         states = np.empty((N_CLASS_DISTS, 4), dtype=np.uint64)
         draws = np.empty((N_CLASS_DISTS, BLOCK))
-        per_call = np.empty((2, 4 * BLOCK))  # output and tool draws of a block's calls
+        per_call = np.empty((3, 4 * BLOCK))  # output, tool and reasoning draws of a block's calls
         req_cost = np.empty(n_opt)
-        scratch = np.empty((4, BLOCK))
+        scratch = np.empty((7, BLOCK))
         cost_bc = np.empty(n_opt)
+        card = np.empty(n_opt, dtype=np.int64)
+        sums = np.empty(N_COUNTS)
         hist_item = np.zeros((n_classes, n_opt, hist.shape[4]), dtype=np.int64)
         b0 = (n_bins * p) // n_parts
         b1 = (n_bins * (p + 1)) // n_parts
@@ -760,18 +839,18 @@ def simulate_kernel(
                 rows = class_dists[c]
                 # every query of the class makes one call: steps is a constant that rounds to <= 1
                 one_call = dist_kind[rows[CLS_STEPS]] == CONSTANT and _tokens(par_t[dist_off[rows[CLS_STEPS]]]) <= 1
+                for o in range(n_opt):
+                    off = opt_card_off_peak[o, c]
+                    card[o] = off if off >= 0 and off_peak[o, b] else opt_card[o, c]
                 seed_state(states[0], seed, g, stream_id(b, COUNT_SLOT), class_key[c])
                 n_req = next_poisson(states[0], rate_t[b, c] * burst)
                 for s in range(N_CLASS_DISTS):
                     seed_state(states[s], seed, g, stream_id(b, s), class_key[c])
-                n_calls = np.int64(0)
-                sum_in = np.int64(0)
-                sum_out = np.int64(0)
-                sum_cached = np.int64(0)
+                sums[:] = 0.0
                 cost_bc[:] = 0.0
                 for first in range(0, n_req, BLOCK):
                     m = min(BLOCK, n_req - first)
-                    for s in (CLS_INPUT, CLS_CACHED):
+                    for s in (CLS_INPUT, CLS_CACHED, CLS_CACHE_WRITE, CLS_TOOL_CALLS):
                         fill_block(dist_kind, dist_off, par_t, dist_data, rows[s], states[s], draws[s], m)
                     if one_call:
                         block_calls = np.int64(m)
@@ -783,24 +862,21 @@ def simulate_kernel(
                             draws[CLS_STEPS, i] = max(1.0, math.floor(max(draws[CLS_STEPS, i], 0.0) + 0.5))
                             block_calls += np.int64(draws[CLS_STEPS, i])
                     if block_calls > per_call.shape[1]:
-                        per_call = np.empty((2, block_calls))
+                        per_call = np.empty((3, block_calls))
                     fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_OUTPUT], states[CLS_OUTPUT],
                                per_call[0], block_calls)
                     fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_TOOL], states[CLS_TOOL],
                                per_call[1], block_calls - m)
-                    s_in, s_out, s_cached = _price_block(
-                        m, block_calls == m, draws, per_call, opt_kind, opar_t, req_cost, scratch, cost_bc,
-                        hist_item[c], base, n_inner, hist_log2_per_octave,
+                    fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_REASONING], states[CLS_REASONING],
+                               per_call[2], block_calls)
+                    _price_block(
+                        m, block_calls == m, draws, per_call, opt_kind, opar_t, card, class_ttl_1h[c], req_cost,
+                        scratch, cost_bc, hist_item[c], sums, base, n_inner, hist_log2_per_octave,
                     )
-                    sum_in += np.int64(s_in)
-                    sum_out += np.int64(s_out)
-                    sum_cached += np.int64(s_cached)
-                    n_calls += block_calls
+                    sums[N_CALLS] += block_calls
+                sums[N_REQUESTS] = n_req
+                for j in range(N_COUNTS):
+                    counts[t, b, c, j] = np.int64(sums[j])
                 cost[t, b, :, c] = cost_bc
-                requests[t, b, c] = n_req
-                calls[t, b, c] = n_calls
-                input_tokens[t, b, c] = sum_in
-                output_tokens[t, b, c] = sum_out
-                cached_tokens[t, b, c] = sum_cached
         for c in range(n_classes):
             hist[t, p, :, c, :] = hist_item[c]

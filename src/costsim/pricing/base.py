@@ -14,50 +14,108 @@ __all__ = ["PricingModel", "lower_options"]
 
 @dataclasses.dataclass(frozen=True)
 class PricingModel(Model):
-    """Base class of pricing models.
+    """Base class of per-request pricing models.
 
-    A subclass validates its parameters and implements ``_lower() -> (kind, params)``:
-    a kernel kind code and a flat list of floats that the kernel's branch for that
-    kind reads.
+    A subclass validates its parameters and implements
+
+    * ``_lower() -> (kind, params)``: a kernel kind code and a flat list of floats
+      that the kernel's branch for that kind reads;
+    * ``_card_offsets(service_tier) -> (offset, off_peak_offset)``: where in
+      ``params`` the rates a query class of that service tier uses start, and its
+      off-peak rates (-1 for none); raises ValueError for a tier not offered;
+    * ``_off_peak_mask(when) -> bool array``: which UTC times are off-peak.
     """
 
     def _lower(self) -> tuple[int, list[float]]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _card_offsets(self, service_tier: str) -> tuple[int, int]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _off_peak_mask(self, when: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
     def price(
-        self, input_tokens: Any, output_tokens: Any, *, cached_tokens: Any = 0
+        self,
+        input_tokens: Any,
+        output_tokens: Any,
+        *,
+        cached_tokens: Any = 0,
+        cache_write_tokens: Any = 0,
+        reasoning_tokens: Any = 0,
+        tool_calls: Any = 0,
+        service_tier: str = "standard",
+        cache_write_ttl: str = "5m",
+        when: Any = None,
     ) -> np.ndarray:
-        """USD cost of single calls with the given token counts (arrays broadcast).
+        """USD cost of single-call queries with the given token counts (arrays broadcast).
 
-        Runs the same compiled code as the simulation.
+        Runs the same compiled code as the simulation: this is also trace replay,
+        the exact cost of a real log.
+
+        Parameters
+        ----------
+        input_tokens, output_tokens : int or array of int
+            Prompt tokens (cached and cache-write tokens included) and output tokens.
+        cached_tokens, cache_write_tokens : int or array of int
+            Prompt tokens read from / written to the prompt cache.
+        reasoning_tokens, tool_calls : int or array of int
+            Reasoning tokens (billed in addition to the output) and priced tool calls.
+        service_tier : str
+            The tier to bill at ("standard", "batch", ...).
+        cache_write_ttl : {"5m", "1h"}
+            Lifetime of the cache writes.
+        when : datetime64 or str or array, optional
+            UTC times of the queries, for off-peak rates; None bills peak rates.
         """
-        from ..kernels import price_calls
+        from ..kernels import price_requests
 
-        if uncertain_parameters(self):
+        uncertain = uncertain_parameters(self)
+        if uncertain:
             raise ValueError(
                 f"{type(self).__name__}: price() needs concrete parameters; this model has "
-                f"uncertain ones: {sorted(uncertain_parameters(self))}"
+                f"uncertain ones: {sorted(uncertain)}"
             )
-        prompt, cached, output = np.broadcast_arrays(
-            *(_tokens(name, v) for name, v in (
-                ("input_tokens", input_tokens), ("cached_tokens", cached_tokens), ("output_tokens", output_tokens)
-            ))
-        )
-        if np.any(cached > prompt):
-            raise ValueError("cached_tokens must be <= input_tokens (cached tokens are part of the prompt)")
+        if cache_write_ttl not in ("5m", "1h"):
+            raise ValueError(f"cache_write_ttl must be '5m' or '1h'; got {cache_write_ttl!r}")
+        columns = np.broadcast_arrays(*(
+            _tokens(name, value) for name, value in (
+                ("input_tokens", input_tokens), ("cached_tokens", cached_tokens),
+                ("cache_write_tokens", cache_write_tokens), ("output_tokens", output_tokens),
+                ("reasoning_tokens", reasoning_tokens), ("tool_calls", tool_calls),
+            )
+        ))
+        shape = columns[0].shape
+        calls = np.stack([c.ravel() for c in columns]).astype(np.float64)
+        too_many = calls[1] + calls[2] > calls[0]
+        if np.any(too_many):
+            raise ValueError(
+                "cached_tokens + cache_write_tokens must be <= input_tokens (both are part of the "
+                f"prompt); broken by {int(too_many.sum())} of {too_many.size} queries"
+            )
+        card, off_peak_card = self._card_offsets(service_tier)
+        cards = np.full(calls.shape[1], card, dtype=np.int64)
+        if when is not None and off_peak_card >= 0:
+            mask = np.broadcast_to(self._off_peak_mask(np.asarray(when, dtype="datetime64[ns]")), shape)
+            cards[mask.ravel()] = off_peak_card
         kind, params = self._lower()
-        out = np.empty(prompt.shape, dtype=np.float64)
-        price_calls(kind, np.asarray(params, dtype=np.float64), prompt.ravel(), cached.ravel(),
-                    output.ravel(), out.reshape(-1))
-        return out
+        out = np.empty(calls.shape[1])
+        price_requests(kind, np.asarray(params, dtype=np.float64), cards, cache_write_ttl == "1h", calls, out)
+        return out.reshape(shape)
 
 
 def _tokens(name: str, value: Any) -> np.ndarray:
+    """``value`` as int64 token counts, or a ValueError naming the first bad value."""
     arr = np.asarray(value)
-    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-        arr = arr.astype(np.int64)
-    if arr.dtype.kind not in "iu" or np.any(arr < 0):
-        raise ValueError(f"{name} must be non-negative integer token counts; got {value!r}")
+    if arr.dtype.kind in "iu":
+        bad = arr < 0
+    elif arr.dtype.kind == "f":
+        bad = ~(np.isfinite(arr) & (arr >= 0) & (arr == np.round(arr)))
+    else:
+        bad = np.ones(arr.shape, dtype=bool)
+    if np.any(bad) or arr.size == 0:
+        shown = value if arr.ndim == 0 or arr.dtype.kind not in "iuf" else arr[bad].flat[0]
+        raise ValueError(f"{name} must be non-negative integer token counts; got {shown!r}")
     return arr.astype(np.int64)
 
 

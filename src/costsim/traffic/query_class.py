@@ -42,6 +42,19 @@ class QueryClass(Model):
         Model calls per query (>= 1), e.g. ``Geometric(p=0.25)`` for an agent loop.
     tool_tokens : Distribution, optional
         Tool/observation tokens appended to the context after each call but the last.
+    service_tier : str, default "standard"
+        The service tier its calls use ("batch", "flex", "priority", ...); every
+        option it is priced under must offer it.
+    cache_write_fraction : float or Distribution, default 0
+        Fraction of each call's prompt written to the prompt cache (billed at the
+        cache-write rate); together with ``cached_fraction`` at most the prompt.
+    cache_write_ttl : {"5m", "1h"}, default "5m"
+        Lifetime of the cache writes, which selects their rate.
+    reasoning_tokens : Distribution, optional
+        Reasoning tokens of each call: billed (at the reasoning rate), not sent back.
+    tool_calls : int or Distribution, default 0
+        Priced tool calls per query (e.g. web searches; see
+        ``TokenPricing.fee_per_tool_call``).
 
     Examples
     --------
@@ -67,6 +80,11 @@ class QueryClass(Model):
     cached_fraction: float | Distribution = request_field(default=0.0)
     steps: int | Distribution = request_field(default=1)
     tool_tokens: Distribution | None = request_field(default=None)
+    service_tier: str = "standard"
+    cache_write_fraction: float | Distribution = request_field(default=0.0)
+    cache_write_ttl: str = "5m"
+    reasoning_tokens: Distribution | None = request_field(default=None)
+    tool_calls: int | Distribution = request_field(default=0)
 
     @property
     def _label(self) -> str:
@@ -88,6 +106,23 @@ class QueryClass(Model):
             self._int("steps", low=1)
         if self.tool_tokens is not None:
             self._distribution("tool_tokens", low=0.0)
+        if not isinstance(self.service_tier, str) or not self.service_tier:
+            self._fail("service_tier", "must be a non-empty string such as 'standard' or 'batch'", self.service_tier)
+        if isinstance(self.cache_write_fraction, Distribution):
+            self._distribution("cache_write_fraction", low=0.0, high=1.0)
+        else:
+            self._number("cache_write_fraction", low=0.0, high=1.0)
+            if isinstance(self.cached_fraction, float) and self.cached_fraction + self.cache_write_fraction > 1.0:
+                self._fail("cache_write_fraction", f"must be <= 1 - cached_fraction ({1 - self.cached_fraction:g})",
+                           self.cache_write_fraction)
+        if self.cache_write_ttl not in ("5m", "1h"):
+            self._fail("cache_write_ttl", "must be '5m' or '1h'", self.cache_write_ttl)
+        if self.reasoning_tokens is not None:
+            self._distribution("reasoning_tokens", low=0.0)
+        if isinstance(self.tool_calls, Distribution):
+            self._distribution("tool_calls", low=0.0)
+        else:
+            self._int("tool_calls", low=0)
 
     def _distribution(self, name: str, low: float, high: float | None = None) -> None:
         value = getattr(self, name)
@@ -109,6 +144,9 @@ class QueryClass(Model):
         rows[K.CLS_CACHED] = _as_distribution(self.cached_fraction)._lower(table)
         rows[K.CLS_STEPS] = _as_distribution(self.steps)._lower(table)
         rows[K.CLS_TOOL] = _as_distribution(0.0 if self.tool_tokens is None else self.tool_tokens)._lower(table)
+        rows[K.CLS_CACHE_WRITE] = _as_distribution(self.cache_write_fraction)._lower(table)
+        rows[K.CLS_REASONING] = _as_distribution(0.0 if self.reasoning_tokens is None else self.reasoning_tokens)._lower(table)
+        rows[K.CLS_TOOL_CALLS] = _as_distribution(self.tool_calls)._lower(table)
         return rows
 
 
