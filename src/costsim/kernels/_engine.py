@@ -574,7 +574,7 @@ def call_cost(kind, par, row, card, ttl_1h, prompt, cached, write, output, reaso
 
 
 @JIT
-def _request_costs(kind, par, row, card, ttl_1h, calls, out, m):
+def _request_costs(kind, par, row, card, ttl_1h, extras, calls, out, m):
     """``out[i]`` = :func:`request_cost` of single-call queries whose ``calls[j, i]``
     are (prompt, cached, write, output, reasoning, tool calls), bit for bit.
 
@@ -600,19 +600,26 @@ def _request_costs(kind, par, row, card, ttl_1h, calls, out, m):
         r_cached = par[row, at + 3]
         r_write = par[row, at + 5] if ttl_1h else par[row, at + 4]
         r_reasoning = par[row, at + 6]
-        for i in range(m):
-            c = (
-                (prompt[i] - cached[i] - write[i]) * r_in
-                + cached[i] * r_cached
-                + write[i] * r_write
-                + output[i] * r_out
-                + reasoning[i] * r_reasoning
-            ) * 1e-6
-            out[i] = c if prompt[i] > threshold else out[i]
+        if extras:
+            for i in range(m):
+                c = (
+                    (prompt[i] - cached[i] - write[i]) * r_in
+                    + cached[i] * r_cached
+                    + write[i] * r_write
+                    + output[i] * r_out
+                    + reasoning[i] * r_reasoning
+                ) * 1e-6
+                out[i] = c if prompt[i] > threshold else out[i]
+        else:  # the same value when write = reasoning = 0: x - 0.0 == x + 0.0 == x
+            for i in range(m):
+                c = ((prompt[i] - cached[i]) * r_in + cached[i] * r_cached + output[i] * r_out) * 1e-6
+                out[i] = c if prompt[i] > threshold else out[i]
     multiplier = par[row, 0]
     fee = par[row, 1]
     fee_tool = par[row, 2]
     minimum = par[row, 3]
+    if multiplier == 1.0 and fee == 0.0 and fee_tool == 0.0 and minimum == 0.0:
+        return  # request_cost would return every (non-negative) cost unchanged
     for i in range(m):
         out[i] = max(minimum, multiplier * out[i] + fee + tools[i] * fee_tool)
 
@@ -676,8 +683,8 @@ def _row(a, t):
 
 
 @JIT
-def _price_block(m, single_call, draws, per_call, opt_kind, opt_par, card, ttl_1h, req_cost, scratch, cost, hist,
-                 sums, base, n_inner, log2_per_octave):
+def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, card, ttl_1h, req_cost, scratch, cost,
+                 hist, sums, base, n_inner, log2_per_octave):
     """Price a block of ``m`` queries of one class from their buffered draws.
 
     ``draws[CLS_*, i]`` hold query i's per-query draws (input tokens, cached and
@@ -689,31 +696,53 @@ def _price_block(m, single_call, draws, per_call, opt_kind, opt_par, card, ttl_1
     When every query of the block makes one call (``single_call``) the block is
     priced option by option in loops that vectorise (``scratch`` float64[7, BLOCK]);
     otherwise query by query, with the agent steps.  The arithmetic and its order
-    per option are the same either way.
+    per option are the same either way.  ``extras`` says whether the class has
+    cache writes, reasoning tokens or tool calls; without, their terms (all zero,
+    and adding 0.0 changes no float) are skipped.
     """
     n_opt = opt_kind.shape[0]
     if single_call:
         calls = scratch[:6]
         costs = scratch[6]
+        s_in = 0.0  # token sums: whole numbers, exact in float64
+        s_cached = 0.0
+        s_out = 0.0
         for i in range(m):
             prompt = _tokens(draws[CLS_INPUT, i])
             cached = math.floor(draws[CLS_CACHED, i] * prompt + 0.5)
-            write = min(math.floor(draws[CLS_CACHE_WRITE, i] * prompt + 0.5), prompt - cached)
+            out = _tokens(per_call[0, i])
             calls[0, i] = prompt
             calls[1, i] = cached
-            calls[2, i] = write
-            calls[3, i] = _tokens(per_call[0, i])
-            calls[4, i] = _tokens(per_call[2, i])
-            calls[5, i] = _tokens(draws[CLS_TOOL_CALLS, i])
-        for i in range(m):
-            sums[N_INPUT] += calls[0, i]
-            sums[N_CACHED] += calls[1, i]
-            sums[N_CACHE_WRITE] += calls[2, i]
-            sums[N_OUTPUT] += calls[3, i]
-            sums[N_REASONING] += calls[4, i]
-            sums[N_TOOL_CALLS] += calls[5, i]
+            calls[3, i] = out
+            s_in += prompt
+            s_cached += cached
+            s_out += out
+        sums[N_INPUT] += s_in
+        sums[N_CACHED] += s_cached
+        sums[N_OUTPUT] += s_out
+        if extras:
+            s_write = 0.0
+            s_reasoning = 0.0
+            s_tools = 0.0
+            for i in range(m):
+                write = min(math.floor(draws[CLS_CACHE_WRITE, i] * calls[0, i] + 0.5), calls[0, i] - calls[1, i])
+                reasoning = _tokens(per_call[2, i])
+                tools = _tokens(draws[CLS_TOOL_CALLS, i])
+                calls[2, i] = write
+                calls[4, i] = reasoning
+                calls[5, i] = tools
+                s_write += write
+                s_reasoning += reasoning
+                s_tools += tools
+            sums[N_CACHE_WRITE] += s_write
+            sums[N_REASONING] += s_reasoning
+            sums[N_TOOL_CALLS] += s_tools
+        else:
+            calls[2, :m] = 0.0
+            calls[4, :m] = 0.0
+            calls[5, :m] = 0.0
         for o in range(n_opt):
-            _request_costs(opt_kind[o], opt_par, o, card[o], ttl_1h, calls, costs, m)
+            _request_costs(opt_kind[o], opt_par, o, card[o], ttl_1h, extras, calls, costs, m)
             for i in range(m):
                 cost[o] += costs[i]
                 hist[o, hist_index(float_bits(costs[i]), base, n_inner, log2_per_octave)] += 1
@@ -839,6 +868,10 @@ def simulate_kernel(
                 rows = class_dists[c]
                 # every query of the class makes one call: steps is a constant that rounds to <= 1
                 one_call = dist_kind[rows[CLS_STEPS]] == CONSTANT and _tokens(par_t[dist_off[rows[CLS_STEPS]]]) <= 1
+                # cache writes, reasoning tokens or tool calls (each not a constant 0)
+                extras = False
+                for s in (CLS_CACHE_WRITE, CLS_REASONING, CLS_TOOL_CALLS):
+                    extras = extras or dist_kind[rows[s]] != CONSTANT or par_t[dist_off[rows[s]]] != 0.0
                 for o in range(n_opt):
                     off = opt_card_off_peak[o, c]
                     card[o] = off if off >= 0 and off_peak[o, b] else opt_card[o, c]
@@ -851,7 +884,9 @@ def simulate_kernel(
                 for first in range(0, n_req, BLOCK):
                     m = min(BLOCK, n_req - first)
                     for s in (CLS_INPUT, CLS_CACHED, CLS_CACHE_WRITE, CLS_TOOL_CALLS):
-                        fill_block(dist_kind, dist_off, par_t, dist_data, rows[s], states[s], draws[s], m)
+                        # a constant's buffer, filled in the first block, stays valid for the class's bin
+                        if first == 0 or dist_kind[rows[s]] != CONSTANT:
+                            fill_block(dist_kind, dist_off, par_t, dist_data, rows[s], states[s], draws[s], m)
                     if one_call:
                         block_calls = np.int64(m)
                     else:
@@ -867,10 +902,11 @@ def simulate_kernel(
                                per_call[0], block_calls)
                     fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_TOOL], states[CLS_TOOL],
                                per_call[1], block_calls - m)
-                    fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_REASONING], states[CLS_REASONING],
-                               per_call[2], block_calls)
+                    if first == 0 or not one_call or dist_kind[rows[CLS_REASONING]] != CONSTANT:
+                        fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_REASONING],
+                                   states[CLS_REASONING], per_call[2], block_calls)
                     _price_block(
-                        m, block_calls == m, draws, per_call, opt_kind, opar_t, card, class_ttl_1h[c], req_cost,
+                        m, block_calls == m, extras, draws, per_call, opt_kind, opar_t, card, class_ttl_1h[c], req_cost,
                         scratch, cost_bc, hist_item[c], sums, base, n_inner, hist_log2_per_octave,
                     )
                     sums[N_CALLS] += block_calls
