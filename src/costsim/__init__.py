@@ -15,6 +15,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from . import demo, pricing, results, traffic
 from ._validation import ParameterError
 from .pricing import LongContextTier, OffPeak, OffPeakWindow, PricingModel, RateCard, TokenPricing
+from .pricing.litellm import price
 from .results import CostsimAccessor
 from .scenario import from_dict, to_dict
 from .simulate import simulate
@@ -42,7 +43,7 @@ __all__ = [
     "Arrivals", "Beta", "Capped", "Constant", "CostsimAccessor", "Distribution", "Empirical",
     "Gamma", "GeneralizedPareto", "Geometric", "LogNormal", "LongContextTier", "Mixture",
     "Normal", "OffPeak", "OffPeakWindow", "ParameterError", "Pareto", "PricingModel", "QueryClass",
-    "RateCard", "TokenPricing",
+    "RateCard", "TokenPricing", "price",
     "Traffic", "Uniform", "Weibull", "demo", "from_dict", "pricing", "results", "simulate",
     "to_dict", "traffic",
 ]

@@ -92,6 +92,45 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _price(args: argparse.Namespace) -> int:
+    from .pricing.litellm import _utc_times, call_rates, catalog, from_litellm, price
+
+    pricing = from_litellm(args.model, args.price_map, uplift=args.uplift, ignore=args.ignore)
+    tier = args.tier or "standard"
+    if tier not in pricing.tiers:
+        raise ValueError(f"{args.model!r} does not offer service tier {tier!r}; it offers {list(pricing.tiers)}")
+    total = float(price(pricing, args.input, args.output, cache_read_tokens=args.cached,
+                        cache_write_tokens=args.cache_write, cache_write_ttl=args.cache_ttl,
+                        reasoning_tokens=args.reasoning, service_tier=tier, when=args.when))
+    off_peak = (args.when is not None and pricing.off_peak is not None and tier == "standard"
+                and bool(pricing.off_peak.contains(_utc_times(args.when))))
+    rates = call_rates(pricing, args.input, service_tier=tier, cache_write_ttl=args.cache_ttl, off_peak=off_peak)
+    source = (f"price map {args.price_map}" if args.price_map is not None
+              else f"costsim price catalog of {catalog()['date']}")
+    print(f"{args.model} ({source}), service tier {rates['card']}")
+    if rates["threshold"] is not None:
+        print(f"long-context rates: the prompt exceeds {rates['threshold']:,} tokens")
+    items = [
+        ("input (uncached)", args.input - args.cached - args.cache_write, rates["input"], True),
+        ("cache read", args.cached, rates["cached_input"], args.cached > 0),
+        (f"cache write ({args.cache_ttl})", args.cache_write, rates["cache_write"], args.cache_write > 0),
+        ("output", args.output, rates["output"], True),
+        ("reasoning", args.reasoning, rates["reasoning"], args.reasoning > 0),
+    ]
+    print(f"  {'item':<20}{'tokens':>14}{'USD per 1M':>14}{'USD':>16}")
+    tokens_cost = 0.0
+    for label, n, rate, shown in items:
+        cost = n * rate / 1e6
+        tokens_cost += cost
+        if shown:
+            print(f"  {label:<20}{n:>14,}{rate:>14.4f}{cost:>16.8f}")
+    if rates["multiplier"] != 1.0:
+        label = f"uplift {args.uplift} (x{rates['multiplier']:g})"
+        print(f"  {label:<48}{tokens_cost * (rates['multiplier'] - 1):>16.8f}")
+    print(f"  {'total':<48}{total:>16.8f}")
+    return 0
+
+
 def _int_at_least(low: int):
     """An argparse type: an integer >= ``low``, with a message naming the rule."""
 
@@ -128,6 +167,38 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_int_at_least(0), default=2026, help="random seed (default 2026)")
     demo.add_argument("--out", default="costsim-demo", help="output folder (default ./costsim-demo)")
     demo.set_defaults(func=_demo)
+
+    price = sub.add_parser(
+        "price",
+        help="price one API call from a LiteLLM price map",
+        description="Print what one API call costs, item by item, with the rates of a model in "
+        "costsim's bundled price catalog or in a LiteLLM price map (model_prices_and_context_window.json).",
+        epilog="Example: costsim price claude-sonnet-4-5 --input 10000 --cached 8000 --output 1000 --tier batch",
+    )
+    price.add_argument("model", metavar="MODEL", help="model name, e.g. gpt-4o or gemini/gemini-2.5-pro")
+    price.add_argument("--input", type=_int_at_least(0), required=True, metavar="N",
+                       help="prompt tokens, cache reads and writes included")
+    price.add_argument("--output", type=_int_at_least(0), default=0, metavar="M",
+                       help="output tokens, reasoning excluded (default 0)")
+    price.add_argument("--cached", type=_int_at_least(0), default=0, metavar="K",
+                       help="prompt tokens read from the prompt cache (default 0)")
+    price.add_argument("--cache-write", type=_int_at_least(0), default=0, metavar="W",
+                       help="prompt tokens written to the prompt cache (default 0)")
+    price.add_argument("--cache-ttl", choices=("5m", "1h"), default="5m",
+                       help="lifetime of the cache writes (default 5m)")
+    price.add_argument("--reasoning", type=_int_at_least(0), default=0, metavar="R",
+                       help="reasoning tokens, billed in addition to --output (default 0)")
+    price.add_argument("--tier", default=None, metavar="TIER",
+                       help="service tier: batch, flex, priority, ... (default: standard)")
+    price.add_argument("--when", default=None, metavar="TIME",
+                       help="UTC time of the call (ISO 8601), for off-peak rates (default: peak)")
+    price.add_argument("--uplift", default=None, metavar="NAME",
+                       help="apply one of the model's price multipliers, e.g. regional_endpoint, fedramp")
+    price.add_argument("--ignore", action="append", default=[], metavar="PATTERN",
+                       help="drop price keys matching this glob (repeatable), e.g. '*audio*' for text-only calls")
+    price.add_argument("--price-map", default=None, metavar="FILE",
+                       help="a LiteLLM price map JSON file (default: costsim's bundled catalog)")
+    price.set_defaults(func=_price)
     return parser
 
 

@@ -24,19 +24,19 @@ def test_base_rates():
 def test_cached_input_none_falls_back_to_the_input_rate():
     p = TokenPricing(input=3.0, output=15.0)
     assert p.cached_input is None
-    np.testing.assert_array_equal(p.price(1_000, 10, cached_tokens=800), p.price(1_000, 10, cached_tokens=0))
+    np.testing.assert_array_equal(p.price(1_000, 10, cache_read_tokens=800), p.price(1_000, 10, cache_read_tokens=0))
 
 
 def test_cached_input_explicit_zero_is_free():
     p = TokenPricing(input=3.0, output=15.0, cached_input=0)
     assert p.cached_input == 0.0
-    assert float(p.price(1_000, 0, cached_tokens=1_000)) == 0.0
-    assert float(p.price(1_000, 0, cached_tokens=800)) == pytest.approx(200 * 3.0 * M, rel=1e-15)
+    assert float(p.price(1_000, 0, cache_read_tokens=1_000)) == 0.0
+    assert float(p.price(1_000, 0, cache_read_tokens=800)) == pytest.approx(200 * 3.0 * M, rel=1e-15)
 
 
 def test_cached_tokens_are_part_of_the_prompt():
     p = TokenPricing(input=3.0, output=15.0, cached_input=0.3)
-    got = float(p.price(1_000, 500, cached_tokens=800))
+    got = float(p.price(1_000, 500, cache_read_tokens=800))
     assert got == pytest.approx((200 * 3.0 + 800 * 0.3 + 500 * 15.0) * M, rel=1e-15)
 
 
@@ -60,7 +60,7 @@ TIERED = TokenPricing(
 )
 def test_long_context_tier_applies_to_the_whole_call_strictly_above_threshold(prompt, rates):
     inp, out, cached = rates
-    got = float(TIERED.price(prompt, 1_000, cached_tokens=50_000))
+    got = float(TIERED.price(prompt, 1_000, cache_read_tokens=50_000))
     want = ((prompt - 50_000) * inp + 50_000 * cached + 1_000 * out) * M
     assert got == pytest.approx(want, rel=1e-14)
 
@@ -75,11 +75,11 @@ def test_threshold_step_is_a_jump_in_total_cost():
 def test_price_broadcasts_arrays():
     prompt = np.array([[1_000], [300_000]])
     output = np.array([0, 10, 100])
-    got = TIERED.price(prompt, output, cached_tokens=np.array([0, 500, 1_000]))
+    got = TIERED.price(prompt, output, cache_read_tokens=np.array([0, 500, 1_000]))
     assert got.shape == (2, 3) and got.dtype == np.float64
     for i in range(2):
         for j in range(3):
-            single = float(TIERED.price(int(prompt[i, 0]), int(output[j]), cached_tokens=[0, 500, 1_000][j]))
+            single = float(TIERED.price(int(prompt[i, 0]), int(output[j]), cache_read_tokens=[0, 500, 1_000][j]))
             assert got[i, j] == single
     # integer-valued floats are token counts too
     np.testing.assert_array_equal(TIERED.price([1_000.0, 2_000.0], 3.0), TIERED.price([1_000, 2_000], 3))
@@ -91,7 +91,7 @@ def test_price_matches_the_formula_on_random_calls():
     prompt = rng.integers(0, 1_000_000, size=2_000)
     cached = (prompt * rng.random(2_000)).astype(np.int64)
     output = rng.integers(0, 20_000, size=2_000)
-    got = TIERED.price(prompt, output, cached_tokens=cached)
+    got = TIERED.price(prompt, output, cache_read_tokens=cached)
     tiers = [(-1, 3.0, 15.0, 0.3), (200_000, 6.0, 22.5, 0.6), (500_000, 9.0, 30.0, 9.0)]
     for p, c, o, g in zip(prompt, cached, output, got):
         _, i, out, cr = [t for t in tiers if p > t[0]][-1]
@@ -103,9 +103,9 @@ def test_price_matches_the_formula_on_random_calls():
     [
         ((-1, 10), {}, "input_tokens must be non-negative integer token counts; got -1"),
         ((10, 1.5), {}, "output_tokens must be non-negative integer token counts; got 1.5"),
-        ((10, 1), {"cached_tokens": np.nan}, "cached_tokens must be non-negative integer token counts; got nan"),
+        ((10, 1), {"cache_read_tokens": np.nan}, "cache_read_tokens must be non-negative integer token counts; got nan"),
         ((["a"], 1), {}, "input_tokens must be non-negative integer token counts; got ['a']"),
-        ((100, 1), {"cached_tokens": 101}, "cached_tokens + cache_write_tokens must be <= input_tokens"),
+        ((100, 1), {"cache_read_tokens": 101}, "cache_read_tokens + cache_write_tokens must be <= input_tokens"),
     ],
 )
 def test_price_rejects_bad_token_counts(args, kwargs, message):
@@ -209,7 +209,7 @@ def test_litellm_cost_oracles():
             skipped.append(row["note"])
             continue
         want = float(row["prompt_cost_usd"]) + float(row["completion_cost_usd"])
-        got = float(pricing.price(prompt, output, cached_tokens=cache_read))
+        got = float(pricing.price(prompt, output, cache_read_tokens=cache_read))
         assert math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-15), (row["model"], row["note"], got, want)
         compared.append(row["note"])
     assert len(compared) + len(skipped) == len(rows)
@@ -217,3 +217,17 @@ def test_litellm_cost_oracles():
     # the semantics the oracles pin down are among the rows compared
     assert any("strict >" in n for n in compared) and any("whole-request tier" in n for n in compared)
     assert any("cache" in n for n in compared)
+
+
+def test_off_peak_rates_follow_when_with_broadcasting():
+    from costsim import OffPeak, OffPeakWindow, RateCard
+
+    p = TokenPricing(3.0, 15.0, off_peak=OffPeak([OffPeakWindow((1, 2, 3, 4, 5), "02:00", "06:00")],
+                                                 RateCard(1.0, 5.0)))
+    when = np.array(["2026-01-05T03:00", "2026-01-05T12:00", "2026-01-10T03:00"], dtype="datetime64[ns]")
+    got = p.price(np.array([[1_000], [2_000]]), 100, when=when)  # (2, 1) x (3,) -> (2, 3)
+    assert got.shape == (2, 3)
+    peak = p.price(np.array([[1_000], [2_000]]), 100)
+    np.testing.assert_array_equal(got[:, 1:], np.broadcast_to(peak, (2, 2)))  # Monday noon, Saturday
+    np.testing.assert_array_equal(got[:, 0], (np.array([1_000, 2_000]) * 1.0 + 100 * 5.0) * 1e-6)
+    assert OffPeakWindow((1,), "02:00", "06:00").contains(when.reshape(3, 1)).shape == (3, 1)

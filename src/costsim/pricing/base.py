@@ -40,7 +40,7 @@ class PricingModel(Model):
         input_tokens: Any,
         output_tokens: Any,
         *,
-        cached_tokens: Any = 0,
+        cache_read_tokens: Any = 0,
         cache_write_tokens: Any = 0,
         reasoning_tokens: Any = 0,
         tool_calls: Any = 0,
@@ -57,8 +57,8 @@ class PricingModel(Model):
         ----------
         input_tokens, output_tokens : int or array of int
             Prompt tokens (cached and cache-write tokens included) and output tokens.
-        cached_tokens, cache_write_tokens : int or array of int
-            Prompt tokens read from / written to the prompt cache.
+        cache_read_tokens, cache_write_tokens : int or array of int
+            Prompt tokens read from / written to the prompt cache (part of the prompt).
         reasoning_tokens, tool_calls : int or array of int
             Reasoning tokens (billed in addition to the output) and priced tool calls.
         service_tier : str
@@ -67,6 +67,11 @@ class PricingModel(Model):
             Lifetime of the cache writes.
         when : datetime64 or str or array, optional
             UTC times of the queries, for off-peak rates; None bills peak rates.
+
+        Returns
+        -------
+        numpy.ndarray
+            USD per query, shaped like the broadcast inputs.
         """
         from ..kernels import price_requests
 
@@ -78,25 +83,27 @@ class PricingModel(Model):
             )
         if cache_write_ttl not in ("5m", "1h"):
             raise ValueError(f"cache_write_ttl must be '5m' or '1h'; got {cache_write_ttl!r}")
+        when = None if when is None else np.asarray(when, dtype="datetime64[ns]")
         columns = np.broadcast_arrays(*(
             _tokens(name, value) for name, value in (
-                ("input_tokens", input_tokens), ("cached_tokens", cached_tokens),
+                ("input_tokens", input_tokens), ("cache_read_tokens", cache_read_tokens),
                 ("cache_write_tokens", cache_write_tokens), ("output_tokens", output_tokens),
                 ("reasoning_tokens", reasoning_tokens), ("tool_calls", tool_calls),
             )
-        ))
+        ), *([] if when is None else [when.astype(np.int64)]))
         shape = columns[0].shape
+        columns = columns[:6]
         calls = np.stack([c.ravel() for c in columns]).astype(np.float64)
         too_many = calls[1] + calls[2] > calls[0]
         if np.any(too_many):
             raise ValueError(
-                "cached_tokens + cache_write_tokens must be <= input_tokens (both are part of the "
+                "cache_read_tokens + cache_write_tokens must be <= input_tokens (both are part of the "
                 f"prompt); broken by {int(too_many.sum())} of {too_many.size} queries"
             )
         card, off_peak_card = self._card_offsets(service_tier)
         cards = np.full(calls.shape[1], card, dtype=np.int64)
         if when is not None and off_peak_card >= 0:
-            mask = np.broadcast_to(self._off_peak_mask(np.asarray(when, dtype="datetime64[ns]")), shape)
+            mask = np.broadcast_to(self._off_peak_mask(when), shape)
             cards[mask.ravel()] = off_peak_card
         kind, params = self._lower()
         out = np.empty(calls.shape[1])
@@ -114,7 +121,7 @@ def _tokens(name: str, value: Any) -> np.ndarray:
     else:
         bad = np.ones(arr.shape, dtype=bool)
     if np.any(bad) or arr.size == 0:
-        shown = value if arr.ndim == 0 or arr.dtype.kind not in "iuf" else arr[bad].flat[0]
+        shown = value if arr.ndim == 0 or arr.dtype.kind not in "iuf" else arr[bad].flat[0].item()
         raise ValueError(f"{name} must be non-negative integer token counts; got {shown!r}")
     return arr.astype(np.int64)
 

@@ -181,12 +181,13 @@ class OffPeakWindow(Model):
 
     def contains(self, when: np.ndarray) -> np.ndarray:
         """Whether each UTC time (datetime64) falls in the window."""
-        stamps = pd.DatetimeIndex(np.atleast_1d(np.asarray(when, dtype="datetime64[ns]")))
+        when = np.asarray(when, dtype="datetime64[ns]")
+        stamps = pd.DatetimeIndex(when.ravel())
         minute = stamps.hour * 60 + stamps.minute
         start = _minutes(self._label, "start", self.start)
         end = _minutes(self._label, "end", self.end) or 24 * 60
         day = np.isin(stamps.day_of_week + 1, self.weekdays)
-        return np.asarray(day & (minute >= start) & (minute < end)).reshape(np.shape(when))
+        return np.asarray(day & (minute >= start) & (minute < end)).reshape(when.shape)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -279,6 +280,21 @@ class TokenPricing(RateCard, PricingModel):
         self._number("fee_per_request", low=0.0)
         self._number("fee_per_tool_call", low=0.0)
         self._number("minimum_charge", low=0.0)
+
+    @classmethod
+    def from_litellm(cls, model: str, price_map=None, **options) -> "TokenPricing":
+        """The pricing of ``model`` from a LiteLLM price map (the bundled catalog by
+        default); see :func:`costsim.pricing.litellm.from_litellm` for the options.
+
+        Examples
+        --------
+        >>> p = TokenPricing.from_litellm("gpt-4o")
+        >>> float(p.price(1_000, 500))
+        0.0075
+        """
+        from .litellm import from_litellm
+
+        return from_litellm(model, price_map, **options)
 
     @property
     def tiers(self) -> tuple[str, ...]:
