@@ -85,7 +85,7 @@ class PricingModel(Model):
             raise ValueError(f"cache_write_ttl must be '5m' or '1h'; got {cache_write_ttl!r}")
         when = None if when is None else np.asarray(when, dtype="datetime64[ns]")
         columns = np.broadcast_arrays(*(
-            _tokens(name, value) for name, value in (
+            token_counts(name, value) for name, value in (
                 ("input_tokens", input_tokens), ("cache_read_tokens", cache_read_tokens),
                 ("cache_write_tokens", cache_write_tokens), ("output_tokens", output_tokens),
                 ("reasoning_tokens", reasoning_tokens), ("tool_calls", tool_calls),
@@ -111,7 +111,7 @@ class PricingModel(Model):
         return out.reshape(shape)
 
 
-def _tokens(name: str, value: Any) -> np.ndarray:
+def token_counts(name: str, value: Any) -> np.ndarray:
     """``value`` as int64 token counts, or a ValueError naming the first bad value."""
     arr = np.asarray(value)
     if arr.dtype.kind in "iu":

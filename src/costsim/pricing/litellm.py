@@ -74,6 +74,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import ParameterError
+from .base import token_counts
 from .token import LongContextTier, OffPeak, OffPeakWindow, RateCard, TokenPricing
 
 __all__ = ["CATALOG", "call_rates", "catalog", "from_litellm", "price"]
@@ -648,20 +649,6 @@ def _catalog_pricing(model: str) -> TokenPricing:
     return from_litellm(model)
 
 
-def _counts(name: str, value: Any) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.dtype.kind in "iu":
-        bad = arr < 0
-    elif arr.dtype.kind == "f":
-        bad = ~(np.isfinite(arr) & (arr >= 0) & (arr == np.round(arr)))
-    else:
-        bad = np.ones(arr.shape, dtype=bool)
-    if arr.size == 0 or np.any(bad):
-        shown = value if arr.ndim == 0 or arr.dtype.kind not in "iuf" else arr[bad].flat[0].item()
-        raise ValueError(f"{name} must be non-negative integer token counts; got {shown!r}")
-    return arr.astype(np.int64)
-
-
 def _utc_times(when: Any) -> np.ndarray:
     """``when`` (datetime64, datetime, ISO strings, arrays; aware ones converted) as UTC datetime64[ns]."""
     import pandas as pd
@@ -742,7 +729,7 @@ def price(
     if cache_write_ttl not in ("5m", "1h"):
         raise ValueError(f"cache_write_ttl must be '5m' or '1h'; got {cache_write_ttl!r}")
     prompt, cached, write, output, reasoning, tools = np.broadcast_arrays(*(
-        _counts(name, value) for name, value in (
+        token_counts(name, value) for name, value in (
             ("input_tokens", input_tokens), ("cache_read_tokens", cache_read_tokens),
             ("cache_write_tokens", cache_write_tokens), ("output_tokens", output_tokens),
             ("reasoning_tokens", reasoning_tokens), ("tool_calls", tool_calls),
