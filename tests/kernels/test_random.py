@@ -130,7 +130,9 @@ def test_block_fill_equals_one_draw_at_a_time_for_every_kind():
     dists = [Constant(3.0), LogNormal(5.0, 1.0), Pareto(100.0, 1.5), GeneralizedPareto(0.0, 50.0, 0.3),
              Gamma(2.0, 10.0), Weibull(1.5, 100.0), Normal(0.0, 1.0), Uniform(1.0, 2.0), Beta(2.0, 3.0),
              Geometric(0.3), Empirical((1.0, 5.0, 9.0)), Capped(LogNormal(5.0, 2.0), 400.0),
-             Mixture((LogNormal(5.0, 0.5), Capped(Pareto(50.0, 1.2), 1e4)), (0.7, 0.3))]
+             Mixture((LogNormal(5.0, 0.5), Capped(Pareto(50.0, 1.2), 1e4)), (0.7, 0.3)),
+             Capped(Mixture((Mixture((LogNormal(5.0, 0.5), Gamma(2.0, 9.0)), (0.5, 0.5)),
+                             Capped(LogNormal(8.0, 1.0), 5e3), Empirical((3.0, 4.0))), (0.5, 0.3, 0.2)), 4e3)]
     for dist in dists:
         table = DistTable()
         row = dist._lower(table)

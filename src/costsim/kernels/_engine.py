@@ -493,8 +493,28 @@ def fill_block(dist_kind, dist_off, par, data, d, state, out, n):
         for i in range(n):
             out[i] = min(fast_exp(mu + sigma * out[i]), cap)
     elif kind == MIXTURE:
+        # the steps of sample_dist, inline: pick a component, follow its caps, draw its
+        # leaf (lognormals inline, other leaves and nested mixtures out of line)
+        n_comp = np.int64(par[o])
         for i in range(n):
-            out[i] = sample_dist(dist_kind, dist_off, par, data, d, state)
+            u = next_double(state)
+            j = 0
+            while j < n_comp - 1 and u >= par[o + 1 + j]:
+                j += 1
+            child = np.int64(par[o + 1 + n_comp + j])
+            child_cap = cap
+            while dist_kind[child] == CAPPED:
+                child_cap = min(child_cap, par[dist_off[child]])
+                child = np.int64(par[dist_off[child] + 1])
+            child_kind = dist_kind[child]
+            co = dist_off[child]
+            if child_kind == LOGNORMAL:
+                x = fast_exp(par[co] + par[co + 1] * next_normal(state))
+            elif child_kind == MIXTURE:
+                x = sample_dist(dist_kind, dist_off, par, data, child, state)
+            else:
+                x = _sample_leaf(child_kind, par, co, data, state)
+            out[i] = min(x, child_cap)
     else:
         for i in range(n):
             out[i] = min(_sample_leaf(kind, par, o, data, state), cap)
