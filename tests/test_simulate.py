@@ -212,6 +212,7 @@ def test_kernel_samples_match_scipy():
         ({"seed": -1}, r"seed must be in \[0, 9.22337e\+18\]; got -1"),
         ({"seed": 1.5}, "seed must be an integer; got 1.5"),
         ({"hist_bins_per_octave": 0}, "hist_bins_per_octave must be in"),
+        ({"trials_per_task": 2}, "trials_per_task applies to runs on a Dask cluster: pass client=...; got 2"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(kwargs, match):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -22,6 +23,12 @@ __all__ = ["simulate"]
 
 MAX_SEED = 2**63 - 1
 
+# One kernel run at a time per process: the kernel is parallel already (numba threads),
+# and numba's "workqueue" threading layer aborts the process when two Python threads
+# enter a parallel kernel at once (a planning tool calling simulate from several
+# threads, a Dask worker with threads_per_worker > 1).
+_KERNEL_LOCK = threading.Lock()
+
 
 def simulate(
     traffic: Traffic,
@@ -31,6 +38,8 @@ def simulate(
     seed: int | None = None,
     hist_range: tuple[float, float] = (1e-7, 1e3),
     hist_bins_per_octave: int = 16,
+    client: Any = None,
+    trials_per_task: int | None = None,
 ) -> xr.Dataset:
     """Simulate the traffic and price every request under every option.
 
@@ -58,6 +67,18 @@ def simulate(
         costs outside fall in an underflow and an overflow bin.
     hist_bins_per_octave : int, default 16
         Log-spaced histogram resolution: a power of two from 1 to 256.
+    client : distributed.Client or str, optional
+        Run the trials on a Dask cluster (needs ``pip install 'costsim[dask]'``):
+        a connected ``distributed.Client``, or the address of a running scheduler
+        such as ``"tcp://scheduler:8786"`` (to point at an existing cluster, pass
+        ``Client("tcp://scheduler:8786")`` or the address itself; a client made
+        from an address is closed again).  The trials are split into chunks, one
+        task each; the result is identical to the in-process one for the same
+        seed, whatever the chunking and the number of workers.  A seed of None is
+        drawn once, here.  Workers need the same costsim installed.
+    trials_per_task : int, optional
+        With ``client``: trials per task; by default about two tasks per worker
+        thread.
 
     Returns
     -------
@@ -77,7 +98,20 @@ def simulate(
     ('trial', 'time', 'option', 'qclass')
     >>> int(ds["requests"].sum("time").isel(trial=0, qclass=0)) > 1_500
     True
+
+    The same trials on an existing Dask cluster give the same Dataset:
+
+    >>> from distributed import Client  # doctest: +SKIP
+    >>> ds = cs.simulate(traffic, {"api": cs.TokenPricing(input=3.0, output=15.0)}, trials=4, seed=1,
+    ...                  client=Client("tcp://scheduler:8786"))  # doctest: +SKIP
     """
+    if client is None and trials_per_task is not None:
+        raise ValueError(f"trials_per_task applies to runs on a Dask cluster: pass client=...; got {trials_per_task!r}")
+    if client is not None:
+        from ._dask import simulate_dask
+
+        return simulate_dask(client, traffic, options, trials=trials, seed=seed, trials_per_task=trials_per_task,
+                             hist_range=hist_range, hist_bins_per_octave=hist_bins_per_octave)
     traffic, options = _check_inputs(traffic, options)
     trial_ids = _trial_ids(trials)
     seed = secrets.randbelow(MAX_SEED + 1) if seed is None else check_int("seed", seed, low=0, high=MAX_SEED)
@@ -95,14 +129,15 @@ def simulate(
     cost = np.empty((n_trials, n_bins, n_options, n_classes))
     hist = np.zeros((n_trials, n_parts, n_options, n_classes, histogram.n_bins), dtype=np.int64)
     lt = lowered.traffic
-    K.simulate_kernel(
-        np.uint64(seed), trial_ids, n_parts,
-        lt.rate, lt.burst_shape, lt.class_key, lt.class_dists, lt.class_ttl_1h,
-        lt.dist_kind, lt.dist_off, lt.dist_par, lt.dist_data,
-        lowered.opt_kind, lowered.opt_par, opt_card, opt_card_off_peak, off_peak,
-        histogram.lo_exp, histogram.octaves, histogram.log2_per_octave,
-        counts, cost, hist,
-    )
+    with _KERNEL_LOCK:
+        K.simulate_kernel(
+            np.uint64(seed), trial_ids, n_parts,
+            lt.rate, lt.burst_shape, lt.class_key, lt.class_dists, lt.class_ttl_1h,
+            lt.dist_kind, lt.dist_off, lt.dist_par, lt.dist_data,
+            lowered.opt_kind, lowered.opt_par, opt_card, opt_card_off_peak, off_peak,
+            histogram.lo_exp, histogram.octaves, histogram.log2_per_octave,
+            counts, cost, hist,
+        )
     return build_dataset(
         traffic=traffic,
         options=options,

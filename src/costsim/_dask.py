@@ -1,0 +1,192 @@
+"""Run :func:`costsim.simulate` on a Dask cluster (dask.distributed).
+
+Trial ``i`` gives the same numbers whichever other trials run with it (every random
+number is a pure function of the seed, the trial and a stream key), so a cluster run
+is: split the trial indices into disjoint chunks, run ``simulate`` on each chunk as
+one task, gather the chunks and concatenate them along ``trial`` in the original
+order.  The result is bit-identical to the in-process run with the same seed,
+whatever the chunking and the number of workers.
+
+Dask is optional: this module imports ``distributed`` only when called.  Workers
+need the same costsim (and numba) installed; each worker process compiles the
+kernel on first use or loads numba's on-disk cache.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ._validation import check_int
+from .pricing.base import PricingModel
+from .simulate import MAX_SEED, _check_inputs, _trial_ids, simulate
+from .traffic.traffic import Traffic
+
+__all__ = ["simulate_dask"]
+
+
+
+def simulate_dask(
+    client: Any,
+    traffic: Traffic,
+    options: Mapping[str, PricingModel],
+    *,
+    trials: int | Iterable[int] = 100,
+    seed: int | None = None,
+    trials_per_task: int | None = None,
+    connect_timeout: float | None = None,
+    **kwargs: Any,
+) -> xr.Dataset:
+    """:func:`costsim.simulate` with the trials spread over a Dask cluster.
+
+    The result is identical (values, dtypes, coordinates and attrs) to
+    ``simulate(traffic, options, trials=trials, seed=seed, **kwargs)`` run in
+    this process, whatever ``trials_per_task`` and the number of workers.
+
+    Parameters
+    ----------
+    client : distributed.Client or str
+        A connected client, or the address of a running scheduler
+        (``"tcp://scheduler:8786"``); a client made from an address is closed
+        before returning.
+    traffic : Traffic
+        Query classes and arrivals (sent to the workers once).
+    options : mapping of str to PricingModel
+        The deployment options to compare, by name (sent to the workers once).
+    trials : int or iterable of int, default 100
+        Number of trials, or the explicit trial indices to run.
+    seed : int, optional
+        Seed in ``[0, 2**63)``; None draws one fresh seed here, in the client
+        process, for all tasks (recorded in the result).
+    trials_per_task : int, optional
+        Trials per task; by default the trials are split into about two tasks
+        per worker thread of the cluster.
+    connect_timeout : float, optional
+        Seconds to wait for the scheduler when ``client`` is an address; by
+        default Dask's ``distributed.comm.timeouts.connect`` setting.
+    **kwargs
+        Further keywords of :func:`costsim.simulate` (``hist_range``,
+        ``hist_bins_per_octave``).
+
+    Returns
+    -------
+    xarray.Dataset
+        As :func:`costsim.simulate`.
+
+    Raises
+    ------
+    ConnectionError
+        ``client`` is an address and no scheduler answered there in time.
+
+    Examples
+    --------
+    >>> import pytest; distributed = pytest.importorskip("distributed")
+    >>> import xarray as xr
+    >>> import costsim as cs
+    >>> from costsim._dask import simulate_dask
+    >>> traffic = cs.Traffic(
+    ...     [cs.QueryClass("chat", 1.0, cs.LogNormal(6.0, 1.0), cs.LogNormal(5.0, 0.8))],
+    ...     cs.Arrivals(volume=1_000, horizon="2D", bin="1h"),
+    ... )
+    >>> options = {"api": cs.TokenPricing(input=3.0, output=15.0)}
+    >>> with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+    ...                               dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    ...     ds = simulate_dask(client, traffic, options, trials=5, seed=1, trials_per_task=2)
+    >>> xr.testing.assert_identical(ds, cs.simulate(traffic, options, trials=5, seed=1))
+    """
+    traffic, options = _check_inputs(traffic, options)
+    trial_ids = _trial_ids(trials)
+    seed = secrets.randbelow(MAX_SEED + 1) if seed is None else check_int("seed", seed, low=0, high=MAX_SEED)
+    if trials_per_task is not None:
+        trials_per_task = check_int("trials_per_task", trials_per_task, low=1)
+
+    from distributed import Client
+
+    if isinstance(client, Client):
+        return _run(client, traffic, options, trial_ids, seed, trials_per_task, kwargs)
+    if isinstance(client, str):
+        with _connect(client, connect_timeout) as owned:
+            return _run(owned, traffic, options, trial_ids, seed, trials_per_task, kwargs)
+    raise TypeError(
+        f"client must be a distributed.Client or a scheduler address such as 'tcp://scheduler:8786'; "
+        f"got {type(client).__name__}"
+    )
+
+
+def _connect(address: str, timeout: float | None) -> Any:
+    import dask.config
+    from dask.utils import parse_timedelta
+    from distributed import Client
+
+    if timeout is None:
+        timeout = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="seconds")
+    try:
+        return Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError) as err:
+        raise ConnectionError(
+            f"client: no Dask scheduler answered at {address!r} within {timeout:g} s ({err})"
+        ) from err
+
+
+def _chunks(client: Any, trial_ids: np.ndarray, trials_per_task: int | None) -> list[np.ndarray]:
+    n = trial_ids.shape[0]
+    if trials_per_task is None:
+        n_threads = sum(client.nthreads().values()) or 1
+        return [c for c in np.array_split(trial_ids, min(n, 2 * n_threads))]
+    return [trial_ids[i : i + trials_per_task] for i in range(0, n, trials_per_task)]
+
+
+def _run_chunk(traffic: Traffic, options: dict, trial_ids: list[int], seed: int, kwargs: dict) -> xr.Dataset:
+    """The task: one chunk of trials, run on a worker."""
+    return simulate(traffic, options, trials=trial_ids, seed=seed, **kwargs)  # serialised by simulate's lock
+
+
+def _run(
+    client: Any,
+    traffic: Traffic,
+    options: dict[str, PricingModel],
+    trial_ids: np.ndarray,
+    seed: int,
+    trials_per_task: int | None,
+    kwargs: dict[str, Any],
+) -> xr.Dataset:
+    from . import __version__
+    from .scenario import scenario_json
+
+    chunks = _chunks(client, trial_ids, trials_per_task)
+    # a list scatters element-wise: options stays one dict (a dict alone would scatter its values)
+    traffic_f, options_f = client.scatter([traffic, options], hash=False)
+    name = f"costsim-simulate-{uuid.uuid4().hex[:8]}"
+    futures = [
+        client.submit(_run_chunk, traffic_f, options_f, chunk.tolist(), seed, kwargs, key=f"{name}-{i}")
+        for i, chunk in enumerate(chunks)
+    ]
+    try:
+        parts = client.gather(futures)
+    finally:
+        client.cancel([*futures, traffic_f, options_f])
+
+    versions = {p.attrs.get("costsim_version") for p in parts}
+    if versions != {__version__}:
+        raise RuntimeError(
+            f"the Dask workers run costsim {sorted(map(str, versions))} but this process runs {__version__}: "
+            "install the same costsim on the client and every worker"
+        )
+    # Every attr but the scenario is the same for any chunk; the scenario names its
+    # trials, so the whole run's is rebuilt the way results.build_dataset builds it.
+    first = parts[0]
+    if first.attrs["scenario"] != scenario_json(traffic, options, seed=seed, trials=chunks[0].tolist()):
+        raise RuntimeError(  # pragma: no cover - guards against results.build_dataset changing alone
+            "costsim._dask no longer rebuilds the 'scenario' attr the way results.build_dataset does"
+        )
+    ds = xr.concat(
+        parts, dim="trial", data_vars="minimal", coords="minimal", compat="override", join="exact",
+        combine_attrs="override",
+    )
+    ds.attrs = {**first.attrs, "scenario": scenario_json(traffic, options, seed=seed, trials=trial_ids.tolist())}
+    return ds
