@@ -116,3 +116,22 @@ def test_shares_can_be_uncertain_and_are_renormalised_per_trial():
     # Poisson counts: 5 standard deviations
     np.testing.assert_array_less(np.abs(got[:, 0] - expected_a), 5 * np.sqrt(expected_a))
     np.testing.assert_array_less(np.abs(got.sum(axis=1) - 5_000), 5 * np.sqrt(5_000))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"service_tier": ""}, "QueryClass 'q': service_tier must be a non-empty string such as 'standard' or 'batch'; got ''"),
+        ({"cache_write_ttl": "2h"}, "QueryClass 'q': cache_write_ttl must be '5m' or '1h'; got '2h'"),
+        ({"cached_fraction": 0.3, "cache_write_fraction": 0.8},
+         "QueryClass 'q': cache_write_fraction must be <= 1 - cached_fraction (0.7); got 0.8"),
+        ({"tool_calls": -1}, "QueryClass 'q': tool_calls must be >= 0; got -1"),
+        ({"reasoning_tokens": 5.0}, "QueryClass 'q': reasoning_tokens must be a costsim Distribution; got 5.0"),
+    ],
+)
+def test_pricing_related_fields_are_validated(kwargs, message):
+    from costsim import LogNormal, QueryClass
+
+    with pytest.raises(ValueError) as info:
+        QueryClass("q", 1.0, LogNormal(6.0, 1.0), LogNormal(5.0, 1.0), **kwargs)
+    assert str(info.value) == message
