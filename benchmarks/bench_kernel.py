@@ -264,7 +264,7 @@ def run_numpy(size, n_classes, chunk_requests, repeat):
     reset = _reset_peak()
     before_rss = _current_rss_mib()
     times = []
-    for r in range(repeat):
+    for _ in range(repeat):
         rng = np.random.default_rng(NUMPY_SEED)
         t0 = time.perf_counter()
         out = simulate_numpy(rng)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from conftest import SHARED_DATA
 
-from costsim import LongContextTier, OffPeakWindow, ParameterError, RateCard, TokenPricing
+from costsim import LongContextTier, OffPeakWindow, RateCard, TokenPricing
 from costsim.pricing import litellm
 from costsim.pricing.litellm import call_rates, catalog, from_litellm, price
 
