@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import xarray as xr
+
+from .scenario import write_atomic
 
 __all__ = ["main", "summary_table"]
 
@@ -43,21 +44,6 @@ def summary_table(ds: xr.Dataset) -> str:
     return "\n".join(lines)
 
 
-def _write_atomic(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)  # mkstemp made the file 0600: give it the mode a plain open() would
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _demo(args: argparse.Namespace) -> int:
     import matplotlib
 
@@ -82,13 +68,79 @@ def _demo(args: argparse.Namespace) -> int:
     nc = out / "costsim-demo.nc"
     png = out / "costsim-demo.png"
     compressed = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars}
-    _write_atomic(nc, lambda p: ds.to_netcdf(p, encoding=compressed))
+    write_atomic(nc, lambda p: ds.to_netcdf(p, encoding=compressed))
     fig, axes = plt.subplots(2, 1, figsize=(10, 8), layout="constrained")
     plot_cost_bands(ds, ax=axes[0])
     plot_cost_bands(ds, ax=axes[1], cumulative=True)
-    _write_atomic(png, lambda p: fig.savefig(p, dpi=110, format="png"))
+    write_atomic(png, lambda p: fig.savefig(p, dpi=110, format="png"))
     plt.close(fig)
     print(f"\nwrote {png} and {nc}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario
+
+    source = Path(args.scenario)
+    if not source.is_file():
+        raise ValueError(f"{source}: no such scenario file")
+    try:
+        scenario = load_scenario(source)
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
+    out = Path(args.out)
+    if out.suffix.lower() != ".nc":
+        raise ValueError(f"--out must be a netCDF file name ending in .nc; got {str(out)!r}")
+    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK) or out.is_dir():
+        raise ValueError(f"cannot write {out}: {out.parent} is not a writable folder" if not out.is_dir()
+                         else f"cannot write {out}: it is a folder")
+    plots = Path(args.plots) if args.plots is not None else None
+    if plots is not None and plots.exists() and (not plots.is_dir() or not os.access(plots, os.W_OK)):
+        raise ValueError(f"--plots {plots} is not a writable folder")
+    overrides = {k: v for k, v in (("trials", args.trials), ("seed", args.seed)) if v is not None}
+    started = time.perf_counter()
+    ds = scenario.run(**overrides)
+    elapsed = time.perf_counter() - started
+    print(f"costsim run {source}: {len(scenario.traffic.classes)} query classes, {ds.sizes['option']} options, "
+          f"{ds.sizes['time']} time bins, {ds.sizes['trial']} trials, seed {ds.attrs['seed']}")
+    print(f"simulated {int(ds['requests'].sum()):,} queries in {elapsed:.1f} s\n")
+    print(summary_table(ds))
+    compressed = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars}
+    write_atomic(out, lambda p: ds.to_netcdf(p, encoding=compressed))
+    written = [str(out)]
+    if plots is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from .plot import plot_cost_bands
+
+        plots.mkdir(parents=True, exist_ok=True)
+        png = plots / f"{source.stem}.png"
+        fig, axes = plt.subplots(2, 1, figsize=(10, 8), layout="constrained")
+        try:
+            plot_cost_bands(ds, ax=axes[0])
+            plot_cost_bands(ds, ax=axes[1], cumulative=True)
+            write_atomic(png, lambda p: fig.savefig(p, dpi=110, format="png"))
+        finally:
+            plt.close(fig)
+        written.append(str(png))
+    print(f"\nwrote {' and '.join(written)}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    path = Path(args.result)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such result file")
+    try:
+        with xr.open_dataset(path) as ds:
+            table = summary_table(ds.load())
+    except Exception as err:  # a file that is not a costsim result: say so in one line
+        detail = (str(err).splitlines() or [""])[0]
+        raise ValueError(f"{path}: not a costsim result file ({type(err).__name__}: {detail})") from None
+    print(table)
     return 0
 
 
@@ -167,6 +219,28 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_int_at_least(0), default=2026, help="random seed (default 2026)")
     demo.add_argument("--out", default="costsim-demo", help="output folder (default ./costsim-demo)")
     demo.set_defaults(func=_demo)
+
+    run = sub.add_parser(
+        "run",
+        help="run a scenario file (.toml or .json)",
+        description="Simulate a scenario file, print a summary and write the result as netCDF "
+        "(and, with --plots, a PNG of the cost bands).",
+        epilog="Example scenario files: python -c 'import costsim.scenario as s; print(s.examples())'",
+    )
+    run.add_argument("scenario", metavar="SCENARIO", help="scenario file, .toml or .json")
+    run.add_argument("--trials", type=_int_at_least(1), default=None, help="override the scenario's trials")
+    run.add_argument("--seed", type=_int_at_least(0), default=None, help="override the scenario's seed")
+    run.add_argument("--out", default="results.nc", help="netCDF result file (default ./results.nc)")
+    run.add_argument("--plots", default=None, metavar="DIR", help="also write DIR/<scenario>.png of the cost bands")
+    run.set_defaults(func=_run)
+
+    report = sub.add_parser(
+        "report",
+        help="print the summary of a result file",
+        description="Print the summary table of a netCDF result file written by 'costsim run' or 'costsim demo'.",
+    )
+    report.add_argument("result", metavar="RESULT", help="netCDF result file")
+    report.set_defaults(func=_report)
 
     price = sub.add_parser(
         "price",
