@@ -71,7 +71,7 @@ def test_demo_help(capsys):
         main(["demo", "--help"])
     assert info.value.code == 0
     text = capsys.readouterr().out
-    for words in ("--trials", "Monte Carlo trials (default 200)", "--days", "--seed", "--out",
+    for words in ("--trials", "Monte Carlo trials (default 100)", "--days", "--seed", "--out",
                   "costsim-demo.png", "costsim-demo.nc"):
         assert words in text
 

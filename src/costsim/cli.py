@@ -214,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         "vendors), print a summary and write a PNG of the cost bands and a netCDF result file.",
         epilog="Writes OUT/costsim-demo.png and OUT/costsim-demo.nc (open it with xarray.open_dataset).",
     )
-    demo.add_argument("--trials", type=_int_at_least(1), default=200, help="Monte Carlo trials (default 200)")
+    demo.add_argument("--trials", type=_int_at_least(1), default=100, help="Monte Carlo trials (default 100)")
     demo.add_argument("--days", type=_int_at_least(1), default=30, help="days of hourly traffic (default 30)")
     demo.add_argument("--seed", type=_int_at_least(0), default=2026, help="random seed (default 2026)")
     demo.add_argument("--out", default="costsim-demo", help="output folder (default ./costsim-demo)")
