@@ -44,14 +44,32 @@ def summary_table(ds: xr.Dataset) -> str:
     return "\n".join(lines)
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _write_result(ds: xr.Dataset, path: Path) -> None:
+    """The result as a compressed netCDF file, written atomically."""
+    compressed = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars}
+    write_atomic(path, lambda p: ds.to_netcdf(p, encoding=compressed))
+
+
+def _write_band_plots(ds: xr.Dataset, path: Path) -> None:
+    """A PNG of the cost bands per bin and cumulative, written atomically."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from . import demo, simulate
     from .plot import plot_cost_bands
+
+    fig, axes = plt.subplots(2, 1, figsize=(10, 8), layout="constrained")
+    try:
+        plot_cost_bands(ds, ax=axes[0])
+        plot_cost_bands(ds, ax=axes[1], cumulative=True)
+        write_atomic(path, lambda p: fig.savefig(p, dpi=110, format="png"))
+    finally:
+        plt.close(fig)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from . import demo, simulate
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -67,13 +85,8 @@ def _demo(args: argparse.Namespace) -> int:
 
     nc = out / "costsim-demo.nc"
     png = out / "costsim-demo.png"
-    compressed = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars}
-    write_atomic(nc, lambda p: ds.to_netcdf(p, encoding=compressed))
-    fig, axes = plt.subplots(2, 1, figsize=(10, 8), layout="constrained")
-    plot_cost_bands(ds, ax=axes[0])
-    plot_cost_bands(ds, ax=axes[1], cumulative=True)
-    write_atomic(png, lambda p: fig.savefig(p, dpi=110, format="png"))
-    plt.close(fig)
+    _write_result(ds, nc)
+    _write_band_plots(ds, png)
     print(f"\nwrote {png} and {nc}")
     return 0
 
@@ -105,26 +118,12 @@ def _run(args: argparse.Namespace) -> int:
           f"{ds.sizes['time']} time bins, {ds.sizes['trial']} trials, seed {ds.attrs['seed']}")
     print(f"simulated {int(ds['requests'].sum()):,} queries in {elapsed:.1f} s\n")
     print(summary_table(ds))
-    compressed = {name: {"zlib": True, "complevel": 4} for name in ds.data_vars}
-    write_atomic(out, lambda p: ds.to_netcdf(p, encoding=compressed))
+    _write_result(ds, out)
     written = [str(out)]
     if plots is not None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        from .plot import plot_cost_bands
-
         plots.mkdir(parents=True, exist_ok=True)
         png = plots / f"{source.stem}.png"
-        fig, axes = plt.subplots(2, 1, figsize=(10, 8), layout="constrained")
-        try:
-            plot_cost_bands(ds, ax=axes[0])
-            plot_cost_bands(ds, ax=axes[1], cumulative=True)
-            write_atomic(png, lambda p: fig.savefig(p, dpi=110, format="png"))
-        finally:
-            plt.close(fig)
+        _write_band_plots(ds, png)
         written.append(str(png))
     print(f"\nwrote {' and '.join(written)}")
     return 0
