@@ -34,7 +34,6 @@ for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MK
 import argparse  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
-import resource  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
@@ -60,20 +59,16 @@ def _worker_threads():
 
 
 def _worker_reset_peak():
-    """Reset the peak-RSS mark (Linux >= 4.0 also resets ru_maxrss); False if unavailable."""
-    import gc
+    """bench_kernel's peak-RSS reset, run in a worker (False if unavailable)."""
+    import bench_kernel
 
-    gc.collect()
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        return False
-    return True
+    return bench_kernel._reset_peak()
 
 
 def _worker_maxrss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MiB
+    import bench_kernel
+
+    return bench_kernel._maxrss_mib()
 
 
 # ------------------------------------------------------------------------------------
