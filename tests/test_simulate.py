@@ -225,7 +225,7 @@ def test_bad_types_raise_type_errors():
         cs.simulate({}, _options(), trials=1, seed=1)
     with pytest.raises(TypeError, match="options must be a non-empty mapping"):
         cs.simulate(_small_traffic(), {}, trials=1, seed=1)
-    with pytest.raises(TypeError, match=r"options\['x'\] must be a costsim pricing model; got float"):
+    with pytest.raises(TypeError, match=r"options\['x'\] must be a costsim pricing option; got float"):
         cs.simulate(_small_traffic(), {"x": 3.0}, trials=1, seed=1)
 
 

@@ -14,7 +14,22 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 from . import demo, pricing, results, traffic
 from ._validation import ParameterError
-from .pricing import LongContextTier, OffPeak, OffPeakWindow, PricingModel, RateCard, TokenPricing
+from .pricing import (
+    CapacityModel,
+    CommittedSpend,
+    CustomCapacity,
+    DeploymentOption,
+    Hybrid,
+    LongContextTier,
+    OffPeak,
+    OffPeakWindow,
+    PricingModel,
+    ProvisionedCapacity,
+    RateCard,
+    SelfHostedGPU,
+    TokenPricing,
+    VolumeDiscount,
+)
 from .pricing.litellm import price
 from .results import CostsimAccessor
 from .scenario import from_dict, to_dict
@@ -40,6 +55,8 @@ from .traffic import (
 )
 
 __all__ = [
+    "CapacityModel", "CommittedSpend", "CustomCapacity", "DeploymentOption", "Hybrid", "ProvisionedCapacity",
+    "SelfHostedGPU", "VolumeDiscount",
     "Arrivals", "Beta", "Capped", "Constant", "CostsimAccessor", "Distribution", "Empirical",
     "Gamma", "GeneralizedPareto", "Geometric", "LogNormal", "LongContextTier", "Mixture",
     "Normal", "OffPeak", "OffPeakWindow", "ParameterError", "Pareto", "PricingModel", "QueryClass",

@@ -98,6 +98,21 @@ class Model:
             raise err.within(owner=self._label) from None
         object.__setattr__(self, name, checked)
 
+    def _numbers(self, name: str, **rule: Any) -> None:
+        """Check a sequence-of-numbers field entry by entry (uncertain entries pass)."""
+        value = getattr(self, name)
+        if not isinstance(value, (list, tuple)):
+            self._fail(name, "must be a sequence of numbers", value)
+        checked = []
+        for i, item in enumerate(value):
+            if not _is_distribution(item):
+                try:
+                    item = check_number(f"{name}[{i}]", item, **rule)
+                except ParameterError as err:
+                    raise err.within(owner=self._label) from None
+            checked.append(item)
+        object.__setattr__(self, name, tuple(checked))
+
     def _fail(self, name: str, rule: str, value: Any) -> None:
         raise ParameterError(name, rule, value, self._label)
 

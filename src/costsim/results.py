@@ -17,9 +17,24 @@ output_tokens      trial, time, qclass              output tokens, all calls
 reasoning_tokens   trial, time, qclass              reasoning tokens, all calls
 tool_calls         trial, time, qclass              priced tool calls (e.g. web searches)
 cost               trial, time, option, qclass      USD
-cost_hist          trial, option, qclass, cost_bin  queries by per-query cost
+cost_hist          trial, option, qclass, cost_bin  queries by per-query cost (see below)
 uncertain          trial, parameter                 values drawn by each trial
 =================  ===============================  ==========================================
+
+Where an option is a capacity model or a composition of options (anything but a
+per-request model such as TokenPricing), the Dataset also holds:
+
+====================  ===========================  =====================================
+spill_cost            trial, time, option, qclass  USD of ``cost`` paid to fallbacks
+throttled_requests    trial, time, option, qclass  queries no capacity served (unpriced)
+capacity_cost         trial, time, option          USD of capacity: units, GPUs, overheads
+unused_capacity_cost  trial, time, option          USD of capacity left unused
+capacity_units        trial, time, option          units / replicas running (NaN: none)
+====================  ===========================  =====================================
+
+The boolean coordinate ``per_request_cost`` (on ``option``) says whether an
+option has a per-query cost: capacity is priced per bin, and volume discounts and
+commitments depend on cumulative spend, so their ``cost_hist`` rows are zero.
 
 ``ds.attrs`` holds ``seed``, ``costsim_version`` and ``scenario`` (JSON), so a
 result file alone says how to reproduce it.
@@ -36,8 +51,9 @@ import numpy as np
 import xarray as xr
 
 from .kernels import _engine as K
+from .pricing.base import PricingModel
 
-__all__ = ["CostHistogram", "CostsimAccessor", "build_dataset"]
+__all__ = ["CostHistogram", "CostsimAccessor", "build_dataset", "compose_histograms"]
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -128,7 +144,7 @@ def build_dataset(
     trial_ids: np.ndarray,
     seed: int,
     counts: np.ndarray,
-    cost: np.ndarray,
+    bills: Any,
     hist: np.ndarray,
     histogram: CostHistogram,
     draws: dict[str, np.ndarray],
@@ -142,14 +158,23 @@ def build_dataset(
         name: _var(counts[..., column], tq, units, long_name)
         for name, (column, units, long_name) in _COUNT_VARS.items()
     }
-    data_vars["cost"] = _var(cost, ("trial", "time", "option", "qclass"), "USD", "Cost")
+    data_vars["cost"] = _var(bills.cost, ("trial", "time", "option", "qclass"), "USD", "Cost")
     data_vars["cost_hist"] = _var(
         hist, ("trial", "option", "qclass", "cost_bin"), "queries", "Queries by cost per query"
     )
+    if not all(isinstance(model, PricingModel) for model in options.values()):
+        toc, to = ("trial", "time", "option", "qclass"), ("trial", "time", "option")
+        data_vars["spill_cost"] = _var(bills.spill_cost, toc, "USD", "Cost of demand spilled to fallbacks")
+        data_vars["throttled_requests"] = _var(bills.throttled, toc, "queries", "Queries throttled")
+        data_vars["capacity_cost"] = _var(bills.capacity_cost, to, "USD", "Capacity cost")
+        data_vars["unused_capacity_cost"] = _var(bills.unused_capacity_cost, to, "USD", "Unused capacity cost")
+        data_vars["capacity_units"] = _var(bills.capacity_units, to, "units", "Capacity units running")
     coords: dict[str, Any] = {
         "trial": ("trial", trial_ids, {"long_name": "Trial"}),
         "time": ("time", traffic.arrivals.bin_starts(), {"long_name": "Bin start (UTC)"}),
         "option": ("option", np.array(list(options), dtype=object), {"long_name": "Deployment option"}),
+        "per_request_cost": ("option", (bills.hist_leaf >= 0).all(axis=1),
+                             {"long_name": "Option has a per-query cost (cost_hist)"}),
         "qclass": ("qclass", np.array(traffic.class_names, dtype=object), {"long_name": "Query class"}),
         "cost_lower": ("cost_bin", histogram.lower, {"units": "USD", "long_name": "Bin lower edge"}),
         "cost_upper": ("cost_bin", histogram.upper, {"units": "USD", "long_name": "Bin upper edge"}),
@@ -169,6 +194,17 @@ def build_dataset(
         "hist_bins_per_octave": histogram.per_octave,
     }
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def compose_histograms(leaf_hist: np.ndarray, hist_leaf: np.ndarray) -> np.ndarray:
+    """Each option's per-query cost histogram [T, O, C, H] from the kernel's leaves'
+    [T, L, C, H]: class ``c`` of option ``o`` takes leaf ``hist_leaf[o, c]``'s row
+    (-1: none, zeros)."""
+    n_trials, _, n_classes, n_bins = leaf_hist.shape
+    out = np.zeros((n_trials, hist_leaf.shape[0], n_classes, n_bins), dtype=leaf_hist.dtype)
+    for o, c in zip(*np.nonzero(hist_leaf >= 0)):
+        out[:, o, c] = leaf_hist[:, hist_leaf[o, c], c]
+    return out
 
 
 def _reduce_dims(da: xr.DataArray, keep: Sequence[Hashable]) -> list[Hashable]:

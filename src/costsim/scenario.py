@@ -64,6 +64,9 @@ def to_dict(value: Any) -> Any:
         return [to_dict(v) for v in value]
     if isinstance(value, dict):
         return {str(k): to_dict(v) for k, v in value.items()}
+    if callable(value):  # a compiled function (CustomCapacity): its import path
+        function = getattr(value, "py_func", value)
+        return f"{function.__module__}:{function.__qualname__}"
     return value
 
 
@@ -107,7 +110,7 @@ class Scenario:
     ----------
     traffic : Traffic
         Query classes and arrivals.
-    options : mapping of str to PricingModel
+    options : mapping of str to DeploymentOption
         The deployment options, by name (their order is the result's option order).
     trials : int, default 100
         Monte Carlo trials.
@@ -127,12 +130,12 @@ class Scenario:
     """
 
     traffic: Traffic
-    options: dict[str, PricingModel]
+    options: dict[str, DeploymentOption]
     trials: int = 100
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        from .pricing import PricingModel
+        from .pricing import DeploymentOption
         from .traffic import Traffic
 
         if not isinstance(self.traffic, Traffic):
@@ -142,8 +145,8 @@ class Scenario:
         for name, model in self.options.items():
             if not isinstance(name, str) or not name:
                 raise ParameterError("options", "must have non-empty string names", name)
-            if not isinstance(model, PricingModel):
-                raise ParameterError(_key_path("options", name), "must be a pricing model", model)
+            if not isinstance(model, DeploymentOption):
+                raise ParameterError(_key_path("options", name), "must be a pricing option", model)
         object.__setattr__(self, "options", dict(self.options))
         object.__setattr__(self, "trials", check_int("trials", self.trials, low=1))
         if self.seed is not None:
@@ -172,7 +175,7 @@ class Scenario:
 
 
 if typing.TYPE_CHECKING:  # pragma: no cover
-    from .pricing import PricingModel
+    from .pricing import DeploymentOption
     from .traffic import Traffic
 
 
@@ -235,10 +238,10 @@ def _concrete(base: type) -> dict[str, type]:
 
 
 def _hints(cls: type) -> dict[str, Any]:
-    from .pricing import PricingModel
+    from .pricing import DeploymentOption
     from .traffic import Traffic
 
-    return typing.get_type_hints(cls, localns={"Traffic": Traffic, "PricingModel": PricingModel})
+    return typing.get_type_hints(cls, localns={"Traffic": Traffic, "DeploymentOption": DeploymentOption})
 
 
 _NAMES = {"number": "a number", "integer": "an integer", "string": "a string", "boolean": "true or false",

@@ -15,8 +15,10 @@ import xarray as xr
 from . import kernels as K
 from ._model import draw_uncertain, resolve, uncertain_parameters
 from ._validation import ParameterError, check_int
-from .pricing.base import PricingModel, lower_options
-from .results import CostHistogram, build_dataset
+from .pricing.base import DeploymentOption, PricingModel, lower_options
+from .pricing.plan import bill_options, check_options, leaf_classes, leaf_models, leaf_paths
+from .pricing.token import STANDARD
+from .results import CostHistogram, build_dataset, compose_histograms
 from .traffic.traffic import LoweredTraffic, Traffic
 
 __all__ = ["simulate"]
@@ -32,7 +34,7 @@ _KERNEL_LOCK = threading.Lock()
 
 def simulate(
     traffic: Traffic,
-    options: Mapping[str, PricingModel],
+    options: Mapping[str, DeploymentOption],
     *,
     trials: int | Iterable[int] = 100,
     seed: int | None = None,
@@ -54,8 +56,13 @@ def simulate(
     ----------
     traffic : Traffic
         Query classes and arrivals.
-    options : mapping of str to PricingModel
-        The deployment options to compare, by name.
+    options : mapping of str to DeploymentOption
+        The deployment options to compare, by name: per-request models
+        (:class:`~costsim.TokenPricing`, priced in the kernel), capacity models
+        (:class:`~costsim.ProvisionedCapacity`, :class:`~costsim.SelfHostedGPU`,
+        :class:`~costsim.CustomCapacity`, priced per bin from the demand) and
+        compositions (:class:`~costsim.Hybrid`, :class:`~costsim.VolumeDiscount`,
+        :class:`~costsim.CommittedSpend`).  All are priced on the same requests.
     trials : int or iterable of int, default 100
         Number of trials, or the explicit trial indices to run.  Trial ``i`` gives
         the same numbers whichever other trials run with it, so results of
@@ -122,12 +129,13 @@ def simulate(
     lowered = _lower_trials(traffic, options, draws, trial_ids)
 
     n_trials, n_bins = trial_ids.shape[0], traffic.arrivals.n_bins
-    n_classes, n_options = len(traffic.classes), len(options)
-    opt_card, opt_card_off_peak, off_peak = _rate_cards(traffic, options)
+    leaves = dict(zip(leaf_paths(options), leaf_models(options)))
+    n_classes, n_leaves = len(traffic.classes), len(leaves)
+    opt_card, opt_card_off_peak, off_peak = _rate_cards(traffic, leaves, leaf_classes(options, traffic.class_names))
     n_parts = max(1, min(n_bins, math.ceil(2 * numba.get_num_threads() / n_trials)))
     counts = np.empty((n_trials, n_bins, n_classes, K.N_COUNTS), dtype=np.int64)
-    cost = np.empty((n_trials, n_bins, n_options, n_classes))
-    hist = np.zeros((n_trials, n_parts, n_options, n_classes, histogram.n_bins), dtype=np.int64)
+    cost = np.empty((n_trials, n_bins, n_leaves, n_classes))
+    hist = np.zeros((n_trials, n_parts, n_leaves, n_classes, histogram.n_bins), dtype=np.int64)
     lt = lowered.traffic
     with _KERNEL_LOCK:
         K.simulate_kernel(
@@ -138,43 +146,50 @@ def simulate(
             histogram.lo_exp, histogram.octaves, histogram.log2_per_octave,
             counts, cost, hist,
         )
+    bills = bill_options(lowered.options, traffic.class_names, cost, counts, traffic.arrivals.bin_starts(),
+                         traffic.arrivals.bin_width)
     return build_dataset(
         traffic=traffic,
         options=options,
         trial_ids=trial_ids,
         seed=seed,
         counts=counts,
-        cost=cost,
-        hist=hist.sum(axis=1),
+        bills=bills,
+        hist=compose_histograms(hist.sum(axis=1), bills.hist_leaf),
         histogram=histogram,
         draws=draws,
     )
 
 
-def _rate_cards(traffic: Traffic, options: dict[str, PricingModel]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where each class's rates start in each option's row, peak and off-peak, and
-    which bins are off-peak under each option."""
-    n_options, n_classes = len(options), len(traffic.classes)
+def _rate_cards(
+    traffic: Traffic, leaves: dict[str, PricingModel], serves: list[set[str]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each class's rates start in each per-request model's row, peak and
+    off-peak, and which bins are off-peak under each model.  A model is checked
+    only for the classes it serves (``serves``); others get its standard card."""
+    n_options, n_classes = len(leaves), len(traffic.classes)
     card = np.empty((n_options, n_classes), dtype=np.int64)
     card_off_peak = np.empty((n_options, n_classes), dtype=np.int64)
-    for o, (name, model) in enumerate(options.items()):
+    for o, (name, model) in enumerate(leaves.items()):
         for c, qc in enumerate(traffic.classes):
+            tier = qc.service_tier if qc.name in serves[o] else STANDARD
             try:
-                card[o, c], card_off_peak[o, c] = model._card_offsets(qc.service_tier)
+                card[o, c], card_off_peak[o, c] = model._card_offsets(tier)
             except ValueError as err:
-                raise ValueError(f"options[{name!r}] cannot price QueryClass {qc.name!r}: {err}") from None
+                raise ValueError(f"{name} cannot price QueryClass {qc.name!r}: {err}") from None
     starts = traffic.arrivals.bin_starts()
-    off_peak = np.array([model._off_peak_mask(starts) for model in options.values()], dtype=np.bool_)
+    off_peak = np.array([model._off_peak_mask(starts) for model in leaves.values()], dtype=np.bool_)
     return card, card_off_peak, off_peak.reshape(n_options, starts.shape[0])
 
 
 class _Lowered(NamedTuple):
     traffic: LoweredTraffic  # per-trial fields carry a leading trial axis (length T or 1)
-    opt_kind: np.ndarray
+    opt_kind: np.ndarray  # the per-request leaves of the options (see pricing.plan)
     opt_par: np.ndarray
+    options: list[dict[str, Any]]  # the options with each trial's draws (length T or 1)
 
 
-def _check_inputs(traffic: Any, options: Any) -> tuple[Traffic, dict[str, PricingModel]]:
+def _check_inputs(traffic: Any, options: Any) -> tuple[Traffic, dict[str, DeploymentOption]]:
     if not isinstance(traffic, Traffic):
         raise TypeError(f"traffic must be a costsim.Traffic; got {type(traffic).__name__}")
     if not isinstance(options, Mapping) or not options:
@@ -182,8 +197,9 @@ def _check_inputs(traffic: Any, options: Any) -> tuple[Traffic, dict[str, Pricin
     for name, model in options.items():
         if not isinstance(name, str) or not name:
             raise TypeError(f"options: every name must be a non-empty string; got {name!r}")
-        if not isinstance(model, PricingModel):
-            raise TypeError(f"options[{name!r}] must be a costsim pricing model; got {type(model).__name__}")
+        if not isinstance(model, DeploymentOption):
+            raise TypeError(f"options[{name!r}] must be a costsim pricing option; got {type(model).__name__}")
+    check_options(options, traffic.class_names)
     return traffic, dict(options)
 
 
@@ -229,5 +245,6 @@ def _lower_trials(
         burst_shape=np.array([lt.burst_shape for lt in lowered]),
         dist_par=np.stack([lt.dist_par for lt in lowered]),
     )
-    lowered_opts = [lower_options(list(o.values())) for o in per_trial(options, "options")]
-    return _Lowered(lowered_traffic, lowered_opts[0][0], np.stack([p for _, p in lowered_opts]))
+    resolved_options = per_trial(options, "options")
+    lowered_opts = [lower_options(leaf_models(o)) for o in resolved_options]
+    return _Lowered(lowered_traffic, lowered_opts[0][0], np.stack([p for _, p in lowered_opts]), resolved_options)

@@ -1,6 +1,13 @@
-"""Pricing models: validated dataclasses that lower to arrays for the kernel."""
+"""Pricing models: validated dataclasses that lower to arrays for the kernel (per-request
+models) or to compiled per-bin functions (capacity), and compositions of them."""
 
-from .base import PricingModel
+from .base import DeploymentOption, PricingModel
+from .capacity import CapacityModel, CustomCapacity, ProvisionedCapacity, SelfHostedGPU
+from .compose import CommittedSpend, Hybrid, VolumeDiscount
 from .token import STANDARD, LongContextTier, OffPeak, OffPeakWindow, RateCard, TokenPricing
 
-__all__ = ["LongContextTier", "OffPeak", "OffPeakWindow", "PricingModel", "RateCard", "STANDARD", "TokenPricing"]
+__all__ = [
+    "CapacityModel", "CommittedSpend", "CustomCapacity", "DeploymentOption", "Hybrid", "LongContextTier", "OffPeak",
+    "OffPeakWindow", "PricingModel", "ProvisionedCapacity", "RateCard", "STANDARD", "SelfHostedGPU", "TokenPricing",
+    "VolumeDiscount",
+]

@@ -9,11 +9,28 @@ import numpy as np
 
 from .._model import Model, uncertain_parameters
 
-__all__ = ["PricingModel", "lower_options"]
+__all__ = ["DeploymentOption", "PricingModel", "lower_options", "option_field"]
+
+
+def option_field(**kwargs: Any) -> Any:
+    """A dataclass field referring to other options (objects, or names of options)."""
+    return dataclasses.field(metadata={"option": True}, **kwargs)
 
 
 @dataclasses.dataclass(frozen=True)
-class PricingModel(Model):
+class DeploymentOption(Model):
+    """Base class of everything :func:`costsim.simulate` can price as an option.
+
+    Per-request models (:class:`PricingModel`, priced inside the fused kernel),
+    capacity models (:class:`~costsim.pricing.CapacityModel`, priced per time bin
+    from the demand the kernel aggregated) and compositions of them
+    (:class:`~costsim.pricing.Hybrid`, :class:`~costsim.pricing.VolumeDiscount`,
+    :class:`~costsim.pricing.CommittedSpend`).
+    """
+
+
+@dataclasses.dataclass(frozen=True)
+class PricingModel(DeploymentOption):
     """Base class of per-request pricing models.
 
     A subclass validates its parameters and implements
@@ -129,7 +146,7 @@ def token_counts(name: str, value: Any) -> np.ndarray:
 def lower_options(options: list[PricingModel]) -> tuple[np.ndarray, np.ndarray]:
     """``(kind int64[O], params float64[O, R])``, rows padded with zeros."""
     lowered = [opt._lower() for opt in options]
-    width = max(len(p) for _, p in lowered)
+    width = max((len(p) for _, p in lowered), default=1)
     params = np.zeros((len(lowered), width))
     for i, (_, p) in enumerate(lowered):
         params[i, : len(p)] = p

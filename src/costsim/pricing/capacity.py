@@ -1,0 +1,287 @@
+"""Capacity pricing: provisioned throughput units, self-hosted GPUs, your own model.
+
+A capacity model is priced per time bin from the demand the fused kernel
+aggregated (queries and tokens per bin and class), by a compiled function of the
+signature documented in :mod:`costsim.kernels._capacity`.  Demand a bin's
+capacity cannot serve spills to the model's ``fallback`` (any other option, or
+the name of one) or, without a fallback, is throttled: counted, not priced.
+Within a bin, capacity serves the same fraction of every class's demand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..kernels import _capacity as KC
+from .base import DeploymentOption, option_field
+
+__all__ = ["CapacityModel", "CustomCapacity", "ProvisionedCapacity", "SelfHostedGPU"]
+
+
+@dataclasses.dataclass(frozen=True)
+class CapacityModel(DeploymentOption):
+    """Base class of options priced per time bin from aggregated demand.
+
+    A subclass has a ``fallback`` field and implements ``_capacity(bin) ->
+    (function, params)``: a compiled capacity function (see
+    :mod:`costsim.kernels._capacity`) and its float64 parameters for bins of
+    length ``bin`` (a pandas Timedelta).
+    """
+
+    def _capacity(self, bin: pd.Timedelta) -> tuple[Callable[..., None], np.ndarray]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _check_fallback(self) -> None:
+        fallback = getattr(self, "fallback")
+        if fallback is not None and not isinstance(fallback, (str, DeploymentOption)):
+            self._fail("fallback", "must be a pricing option, the name of another option, or None (throttle)",
+                       fallback)
+        if isinstance(fallback, str) and not fallback:
+            self._fail("fallback", "must be a non-empty option name", fallback)
+
+
+@dataclasses.dataclass(frozen=True)
+class ProvisionedCapacity(CapacityModel):
+    """Committed throughput units (provisioned throughput, reserved capacity).
+
+    Parameters
+    ----------
+    units : int
+        Units committed; each is paid every hour of the horizon, used or not.
+    price_per_unit_hour : float
+        USD per unit and hour for the committed term (monthly and yearly
+        commitments have different hourly prices: use the one you commit to).
+    tokens_per_minute : float
+        Throughput of one unit in weighted tokens per minute, > 0.
+    input_weight, cached_weight, output_weight : float, default 1
+        How vendors weight tokens against throughput: load = ``input_weight`` x
+        uncached prompt tokens + ``cached_weight`` x cached prompt tokens +
+        ``output_weight`` x (output + reasoning) tokens.
+    fallback : option or str, optional
+        Where demand above capacity goes (another option, or the name of one in
+        the same ``simulate`` call); None throttles it (counted in the result's
+        ``throttled_requests``, not priced).
+
+    Notes
+    -----
+    Capacity is compared with each bin's average load: peaks shorter than a bin
+    are not resolved, so use bins as short as the bursts that matter.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> ptu = cs.ProvisionedCapacity(units=2, price_per_unit_hour=1.5, tokens_per_minute=50_000,
+    ...                              output_weight=4.0, fallback=cs.TokenPricing(input=3.0, output=15.0))
+    >>> ptu.units * ptu.price_per_unit_hour * 24  # USD a day, used or not
+    72.0
+    """
+
+    units: int
+    price_per_unit_hour: float
+    tokens_per_minute: float
+    input_weight: float = 1.0
+    cached_weight: float = 1.0
+    output_weight: float = 1.0
+    fallback: DeploymentOption | str | None = option_field(default=None)
+
+    def _validate(self) -> None:
+        self._int("units", low=1)
+        self._number("price_per_unit_hour", low=0.0)
+        self._number("tokens_per_minute", low=0.0, low_open=True)
+        for name in ("input_weight", "cached_weight", "output_weight"):
+            self._number(name, low=0.0)
+        self._check_fallback()
+
+    def _capacity(self, bin: pd.Timedelta) -> tuple[Callable[..., None], np.ndarray]:
+        params = np.empty(6)
+        params[KC.PROV_UNITS] = self.units
+        params[KC.PROV_PRICE] = self.price_per_unit_hour
+        params[KC.PROV_TPM] = self.tokens_per_minute
+        params[KC.PROV_W_INPUT] = self.input_weight
+        params[KC.PROV_W_CACHED] = self.cached_weight
+        params[KC.PROV_W_OUTPUT] = self.output_weight
+        return KC.provisioned_capacity, params
+
+
+@dataclasses.dataclass(frozen=True)
+class SelfHostedGPU(CapacityModel):
+    """Self-hosted model replicas on rented GPUs, autoscaled on each bin's demand.
+
+    A bin's load in GPU-seconds is uncached prompt tokens / ``prefill_tokens_per_s``
+    + (output + reasoning) tokens / ``decode_tokens_per_s``; a replica of
+    ``gpus_per_replica`` GPUs serves ``gpus_per_replica`` times one GPU's
+    throughput.  The autoscaler wants the replicas that carry the load at
+    ``target_utilisation``, rounded up to a multiple of ``scale_step`` and kept
+    within ``[min_replicas, max_replicas]``; the replicas running in a bin are
+    those wanted ``scale_lag`` earlier (rounded up to whole bins; at the start,
+    those wanted for the first bin).  Running replicas are paid in full and serve
+    up to their full throughput; demand beyond goes to ``fallback`` or is
+    throttled.  Cost steps with load: that is the point.
+
+    Parameters
+    ----------
+    gpu_hour_price : float
+        USD per GPU-hour: on-demand, reserved or spot.
+    prefill_tokens_per_s, decode_tokens_per_s : float
+        Throughput of one GPU (for this model and serving stack), > 0.
+    gpus_per_replica : int, default 1
+        GPUs one model replica needs (tensor parallelism).
+    target_utilisation : float, default 0.7
+        Fraction of throughput the autoscaler plans for, in (0, 1].
+    min_replicas : int, default 1
+    max_replicas : int, optional
+        None for no upper bound.
+    scale_step : int, default 1
+        Replicas are added and removed in multiples of this.
+    scale_lag : str or timedelta, default "0h"
+        Delay between demand and the replicas that serve it.
+    interruption_overhead : float, default 0
+        Extra GPU time paid for interruptions (spot capacity), as a fraction.
+    fixed_monthly : float, default 0
+        USD a month regardless of load (operations staff, storage, networking),
+        paid per hour (a month being 365.25 / 12 days).
+    fallback : option or str, optional
+        Where demand above ``max_replicas`` goes; None throttles it.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> gpu = cs.SelfHostedGPU(gpu_hour_price=2.5, prefill_tokens_per_s=8_000, decode_tokens_per_s=1_500,
+    ...                        min_replicas=1, max_replicas=8, scale_lag="1h", fixed_monthly=4_000.0)
+    >>> gpu.gpus_per_replica, gpu.target_utilisation
+    (1, 0.7)
+    """
+
+    gpu_hour_price: float
+    prefill_tokens_per_s: float
+    decode_tokens_per_s: float
+    gpus_per_replica: int = 1
+    target_utilisation: float = 0.7
+    min_replicas: int = 1
+    max_replicas: int | None = None
+    scale_step: int = 1
+    scale_lag: str = "0h"
+    interruption_overhead: float = 0.0
+    fixed_monthly: float = 0.0
+    fallback: DeploymentOption | str | None = option_field(default=None)
+
+    def _validate(self) -> None:
+        self._number("gpu_hour_price", low=0.0)
+        self._number("prefill_tokens_per_s", low=0.0, low_open=True)
+        self._number("decode_tokens_per_s", low=0.0, low_open=True)
+        self._int("gpus_per_replica", low=1)
+        self._number("target_utilisation", low=0.0, low_open=True, high=1.0)
+        self._int("min_replicas", low=0)
+        if self.max_replicas is not None:
+            self._int("max_replicas", low=1)
+            if isinstance(self.max_replicas, int) and isinstance(self.min_replicas, int) \
+                    and self.max_replicas < self.min_replicas:
+                self._fail("max_replicas", f"must be >= min_replicas ({self.min_replicas})", self.max_replicas)
+        self._int("scale_step", low=1)
+        try:
+            lag = pd.Timedelta(self.scale_lag)
+        except (TypeError, ValueError):
+            lag = pd.NaT
+        if lag is pd.NaT or lag < pd.Timedelta(0):
+            self._fail("scale_lag", "must be a non-negative duration such as '0h' or '15min'", self.scale_lag)
+        self._number("interruption_overhead", low=0.0)
+        self._number("fixed_monthly", low=0.0)
+        self._check_fallback()
+
+    def _capacity(self, bin: pd.Timedelta) -> tuple[Callable[..., None], np.ndarray]:
+        params = np.empty(11)
+        params[KC.GPU_PRICE] = self.gpu_hour_price
+        params[KC.GPU_OVERHEAD] = self.interruption_overhead
+        params[KC.GPU_PREFILL] = self.prefill_tokens_per_s
+        params[KC.GPU_DECODE] = self.decode_tokens_per_s
+        params[KC.GPU_PER_REPLICA] = self.gpus_per_replica
+        params[KC.GPU_TARGET] = self.target_utilisation
+        params[KC.GPU_MIN] = self.min_replicas
+        params[KC.GPU_MAX] = math.inf if self.max_replicas is None else self.max_replicas
+        params[KC.GPU_STEP] = self.scale_step
+        params[KC.GPU_LAG] = math.ceil(pd.Timedelta(self.scale_lag) / bin)
+        params[KC.GPU_FIXED_MONTHLY] = self.fixed_monthly
+        return KC.self_hosted_gpu, params
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomCapacity(CapacityModel):
+    """Your own capacity model, compiled: a numba function priced per time bin.
+
+    The extension point for a pricing scheme costsim does not ship.  ``function``
+    is a ``@numba.njit`` function (or its ``"module:name"`` import path, which a
+    scenario file can hold) with the signature of the built-in ones::
+
+        function(demand, params, bin_hours, cost, served, units, utilisation)
+
+    reading ``demand[bin, class, column]`` (columns: queries, model calls, prompt
+    tokens, cached prompt tokens, output tokens incl. reasoning — the ``D_*``
+    constants of :mod:`costsim.kernels._capacity`) and writing, per bin, the USD
+    ``cost[bin, class]`` attributed to each class, the fraction of demand
+    ``served[bin]`` (the rest spills to ``fallback``), the capacity ``units[bin]``
+    running and their ``utilisation[bin]``.  It runs once per trial on that
+    trial's demand; its outputs are checked (finite, cost >= 0, served and
+    utilisation in [0, 1]).
+
+    Parameters
+    ----------
+    function : numba function or str
+        The compiled capacity function, or ``"package.module:function"``.
+    params : sequence of float
+        Passed to ``function`` as a float64 array; any entry may be uncertain.
+    fallback : option or str, optional
+        Where unserved demand goes; None throttles it.
+
+    Examples
+    --------
+    A flat fee per bin plus a per-query price, everything served:
+
+    >>> import numba, costsim as cs
+    >>> @numba.njit
+    ... def flat_plus_per_query(demand, params, bin_hours, cost, served, units, utilisation):
+    ...     for b in range(demand.shape[0]):
+    ...         n_classes = demand.shape[1]
+    ...         for c in range(n_classes):
+    ...             cost[b, c] = params[0] * bin_hours / n_classes + params[1] * demand[b, c, 0]
+    ...         served[b] = 1.0
+    ...         units[b] = 1.0
+    ...         utilisation[b] = 1.0
+    >>> custom = cs.CustomCapacity(flat_plus_per_query, params=(10.0, 0.002))
+    >>> traffic = cs.Traffic([cs.QueryClass("chat", 1.0, cs.Constant(1000), cs.Constant(200))],
+    ...                      cs.Arrivals(volume=2400, horizon="1D", bin="1h"))
+    >>> ds = cs.simulate(traffic, {"custom": custom}, trials=1, seed=1)
+    >>> n = int(ds["requests"].sum())
+    >>> bool(abs(float(ds["cost"].sum()) - (10.0 * 24 + 0.002 * n)) < 1e-9)
+    True
+    """
+
+    function: Any
+    params: tuple[float, ...] = ()
+    fallback: DeploymentOption | str | None = option_field(default=None)
+
+    def _validate(self) -> None:
+        self._compiled()  # fails early for a function that is not compiled or not importable
+        self._numbers("params")
+        self._check_fallback()
+
+    def _compiled(self) -> Callable[..., None]:
+        function = self.function
+        if isinstance(function, str):
+            module, _, name = function.partition(":")
+            try:
+                function = getattr(importlib.import_module(module), name)
+            except (ImportError, AttributeError, ValueError):
+                self._fail("function", "must be a numba function or an importable 'module:name'", self.function)
+        if not hasattr(function, "py_func") or not hasattr(function, "signatures"):
+            self._fail("function", "must be compiled with @numba.njit", self.function)
+        return function
+
+    def _capacity(self, bin: pd.Timedelta) -> tuple[Callable[..., None], np.ndarray]:
+        return self._compiled(), np.asarray(self.params, dtype=np.float64)

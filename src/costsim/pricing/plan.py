@@ -1,0 +1,387 @@
+"""From named options to what the kernel prices, and back to each option's bill.
+
+The fused kernel prices per-request models only.  :func:`leaf_models` lists the
+per-request models found in the options (the options themselves, and those
+nested in capacity fallbacks, hybrids, discounts and commitments), in a fixed
+order.  After the kernel, :func:`bill_options` prices every named option per time
+bin from the leaves' costs and the aggregated demand: capacity models through
+their compiled capacity functions, spill to fallbacks, routing, volume discounts
+and committed spend.
+
+A node of an option receives a *weight* per (bin, class): the fraction of that
+class's traffic in that bin it must serve (1 for a whole class, less for the
+part a capacity option spilled).  Costs and demand scale with it, which is
+exact for per-token prices: spilled traffic is a proportional slice of every
+class in the bin.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..kernels import _engine as K
+from ..kernels import _capacity as KC
+from .base import DeploymentOption, PricingModel
+from .capacity import CapacityModel
+from .compose import CommittedSpend, Hybrid, VolumeDiscount
+
+__all__ = ["Bills", "bill_options", "check_options", "leaf_classes", "leaf_models", "leaf_paths"]
+
+Path = tuple[Any, ...]
+
+
+def _children(node: DeploymentOption) -> list[tuple[Path, Any]]:
+    """The options (or option names) a node refers to, with their relative paths."""
+    found: list[tuple[Path, Any]] = []
+    for f in dataclasses.fields(node):
+        if not f.metadata.get("option"):
+            continue
+        value = getattr(node, f.name)
+        if isinstance(value, Mapping):
+            found.extend(((f.name, key), item) for key, item in value.items())
+        elif value is not None:
+            found.append(((f.name,), value))
+    return found
+
+
+def _leaves(options: Mapping[str, DeploymentOption]) -> list[tuple[Path, PricingModel]]:
+    found: list[tuple[Path, PricingModel]] = []
+
+    def walk(node: Any, path: Path) -> None:
+        if isinstance(node, PricingModel):
+            found.append((path, node))
+        elif isinstance(node, DeploymentOption):
+            for sub, child in _children(node):
+                walk(child, path + sub)
+
+    for name, model in options.items():
+        walk(model, (name,))
+    return found
+
+
+def leaf_models(options: Mapping[str, DeploymentOption]) -> list[PricingModel]:
+    """The per-request models the kernel prices for these options, in a fixed order.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> api = cs.TokenPricing(input=3.0, output=15.0)
+    >>> gpu = cs.SelfHostedGPU(gpu_hour_price=2.0, prefill_tokens_per_s=5e3, decode_tokens_per_s=1e3, fallback=api)
+    >>> [type(m).__name__ for m in leaf_models({"api": api, "gpu": gpu})]
+    ['TokenPricing', 'TokenPricing']
+    """
+    return [model for _, model in _leaves(options)]
+
+
+def leaf_paths(options: Mapping[str, DeploymentOption]) -> list[str]:
+    """Where each leaf is (``"options['gpu'].fallback"``), for messages."""
+    return [_describe(path) for path, _ in _leaves(options)]
+
+
+def leaf_classes(options: Mapping[str, DeploymentOption], class_names: Sequence[str]) -> list[set[str]]:
+    """For each leaf (in :func:`leaf_models` order), the query classes it may price."""
+    serves: dict[Path, set[str]] = {path: set() for path, _ in _leaves(options)}
+
+    def walk(node: Any, path: Path, classes: set[str]) -> None:
+        if isinstance(node, str):
+            walk(options[node], (node,), classes)
+        elif isinstance(node, PricingModel):
+            serves[path] |= classes
+        elif isinstance(node, Hybrid):
+            for sub, child in _children(node):
+                routed = {sub[1]} if sub[0] == "routes" else classes - set(node.routes)
+                walk(child, path + sub, classes & routed)
+        elif isinstance(node, DeploymentOption):
+            for sub, child in _children(node):
+                walk(child, path + sub, classes)
+
+    for name, model in options.items():
+        walk(model, (name,), set(class_names))
+    return list(serves.values())
+
+
+def _describe(path: Path) -> str:
+    return f"options[{path[0]!r}]" + "".join(f"[{p!r}]" if i % 2 else f".{p}" for i, p in enumerate(path[1:]))
+
+
+def check_options(options: Mapping[str, DeploymentOption], class_names: Sequence[str]) -> None:
+    """Refuse references to unknown options, reference cycles, and routes that do
+    not match the query classes, naming the option and the value."""
+
+    def visit(node: Any, path: Path, chain: tuple[str, ...]) -> None:
+        if isinstance(node, str):
+            if node not in options:
+                raise ValueError(f"{_describe(path)} refers to option {node!r}, which is not among the options "
+                                 f"{sorted(options)}")
+            if node in chain:
+                cycle = " -> ".join((*chain[chain.index(node):], node))
+                raise ValueError(f"{_describe(path)}: the options refer to each other in a cycle: {cycle}")
+            visit(options[node], (node,), (*chain, node))
+            return
+        if isinstance(node, Hybrid):
+            unknown = sorted(set(node.routes) - set(class_names))
+            if unknown:
+                raise ValueError(f"{_describe(path)}.routes names query classes {unknown} that the traffic does "
+                                 f"not have; classes: {list(class_names)}")
+            missing = [c for c in class_names if c not in node.routes]
+            if missing and node.default is None:
+                raise ValueError(f"{_describe(path)} has no route for query classes {missing} and no default")
+        if isinstance(node, DeploymentOption):
+            for sub, child in _children(node):
+                visit(child, path + sub, chain)
+
+    for name, model in options.items():
+        visit(model, (name,), (name,))
+
+
+@dataclasses.dataclass
+class Bills:
+    """Every option's bill for one run: arrays over (trial, bin, option[, class])."""
+
+    cost: np.ndarray  # [T, B, O, C] USD
+    spill_cost: np.ndarray  # [T, B, O, C] USD of it paid to fallbacks
+    throttled: np.ndarray  # [T, B, O, C] queries not served
+    capacity_cost: np.ndarray  # [T, B, O] USD of capacity (units, GPUs, fixed overheads)
+    unused_capacity_cost: np.ndarray  # [T, B, O] USD of capacity left unused
+    capacity_units: np.ndarray  # [T, B, O] units / replicas running; NaN for options without capacity
+    hist_leaf: np.ndarray  # [O, C] leaf whose per-query histogram is the option's, -1 for none
+
+
+@dataclasses.dataclass
+class _Bill:
+    """One node's bill in one trial: [B, C] and [B] arrays."""
+
+    cost: np.ndarray
+    spill: np.ndarray
+    throttled: np.ndarray
+    capacity_cost: np.ndarray
+    unused: np.ndarray
+    units: np.ndarray
+    has_capacity: bool = False
+
+    @classmethod
+    def zeros(cls, n_bins: int, n_classes: int) -> "_Bill":
+        z2, z1 = np.zeros((n_bins, n_classes)), np.zeros(n_bins)
+        return cls(z2, z2.copy(), z2.copy(), z1, z1.copy(), z1.copy())
+
+    def add(self, other: "_Bill", spilled: bool = False) -> None:
+        self.cost = self.cost + other.cost
+        self.spill = self.spill + (other.cost if spilled else other.spill)
+        self.throttled = self.throttled + other.throttled
+        self.capacity_cost = self.capacity_cost + other.capacity_cost
+        self.unused = self.unused + other.unused
+        self.units = self.units + other.units
+        self.has_capacity = self.has_capacity or other.has_capacity
+
+    def scale_bins(self, factor: np.ndarray) -> None:
+        """Multiply the bill's money per bin (a discount)."""
+        self.cost = self.cost * factor[:, None]
+        self.spill = self.spill * factor[:, None]
+
+
+class _Calendar:
+    """Calendar months (UTC) of the bins: for cumulative monthly state."""
+
+    def __init__(self, bin_starts: np.ndarray, bin: pd.Timedelta) -> None:
+        starts = pd.DatetimeIndex(bin_starts)
+        month = (starts.year * 12 + starts.month - 1).to_numpy()
+        self.month = month
+        _, self.first, counts = np.unique(month, return_index=True, return_counts=True)
+        self.last = self.first + counts - 1
+        hours_in_month = starts.days_in_month.to_numpy()[self.first] * 24.0
+        self.covered = counts * (bin / pd.Timedelta(hours=1)) / hours_in_month
+
+    def months(self):
+        """``(first bin, last bin, fraction of the month covered)`` of each month."""
+        return zip(self.first, self.last, self.covered)
+
+
+class _Context:
+    """What billing one trial needs: its options, leaf costs and demand, the calendar."""
+
+    def __init__(self, options: Mapping[str, DeploymentOption], leaf_index: dict[Path, int], leaf_cost: np.ndarray,
+                 counts: np.ndarray, class_names: Sequence[str], calendar: _Calendar, bin: pd.Timedelta) -> None:
+        self.options = options
+        self.class_names = class_names
+        self.leaf_index = leaf_index
+        self.leaf_cost = leaf_cost  # [B, L, C]
+        self.calendar = calendar
+        self.bin = bin
+        self.bin_hours = bin / pd.Timedelta(hours=1)
+        counts = counts.astype(np.float64)  # [B, C, N_COUNTS]; token sums are exact in float64
+        self.requests = counts[..., K.N_REQUESTS]
+        self.billed_tokens = counts[..., K.N_INPUT] + counts[..., K.N_OUTPUT] + counts[..., K.N_REASONING]
+        demand = np.empty(counts.shape[:2] + (KC.N_DEMAND,))
+        demand[..., KC.D_REQUESTS] = counts[..., K.N_REQUESTS]
+        demand[..., KC.D_CALLS] = counts[..., K.N_CALLS]
+        demand[..., KC.D_INPUT] = counts[..., K.N_INPUT]
+        demand[..., KC.D_CACHED] = counts[..., K.N_CACHED]
+        demand[..., KC.D_OUTPUT] = counts[..., K.N_OUTPUT] + counts[..., K.N_REASONING]
+        self.demand = demand
+
+    def bill(self, node: Any, path: Path, weight: np.ndarray) -> _Bill:
+        """The bill of ``node`` (at ``path``) serving ``weight`` [B, C] of the traffic."""
+        if isinstance(node, str):
+            return self.bill(self.options[node], (node,), weight)
+        if isinstance(node, PricingModel):
+            bill = _Bill.zeros(*weight.shape)
+            bill.cost = weight * self.leaf_cost[:, self.leaf_index[path], :]
+            return bill
+        if isinstance(node, CapacityModel):
+            return self._capacity(node, path, weight)
+        if isinstance(node, Hybrid):
+            return self._hybrid(node, path, weight)
+        if isinstance(node, VolumeDiscount):
+            return self._discount(node, path, weight)
+        if isinstance(node, CommittedSpend):
+            return self._commitment(node, path, weight)
+        raise TypeError(f"{_describe(path)}: cannot bill a {type(node).__name__}")
+
+    def _capacity(self, node: CapacityModel, path: Path, weight: np.ndarray) -> _Bill:
+        function, params = node._capacity(self.bin)
+        n_bins, n_classes = weight.shape
+        bill = _Bill.zeros(n_bins, n_classes)
+        served, utilisation = np.empty(n_bins), np.empty(n_bins)
+        function(weight[..., None] * self.demand, params, self.bin_hours, bill.cost, served, bill.units, utilisation)
+        _check_capacity_outputs(node, path, bill.cost, served, bill.units, utilisation)
+        bill.capacity_cost = bill.cost.sum(axis=1)
+        bill.unused = (1.0 - utilisation) * bill.capacity_cost
+        bill.has_capacity = True
+        rest = weight * (1.0 - served)[:, None]
+        if node.fallback is None:
+            bill.throttled = rest * self.requests
+        else:
+            bill.add(self.bill(node.fallback, path + ("fallback",), rest), spilled=True)
+        return bill
+
+    def _hybrid(self, node: Hybrid, path: Path, weight: np.ndarray) -> _Bill:
+        bill = _Bill.zeros(*weight.shape)
+        groups: dict[int, tuple[Path, Any, list[int]]] = {}  # one group per target: classes share it
+        for c, name in enumerate(self.class_names):
+            sub, target = ((("routes", name), node.routes[name]) if name in node.routes
+                           else (("default",), node.default))
+            key = id(self.options[target]) if isinstance(target, str) else id(target)
+            groups.setdefault(key, (path + sub, target, []))[2].append(c)
+        for target_path, target, classes in groups.values():
+            mask = np.zeros(weight.shape[1])
+            mask[classes] = 1.0
+            bill.add(self.bill(target, target_path, weight * mask))
+        return bill
+
+    def _discount(self, node: VolumeDiscount, path: Path, weight: np.ndarray) -> _Bill:
+        bill = self.bill(node.base, path + ("base",), weight)
+        volume = (weight * self.billed_tokens if node.measure == "tokens" else bill.cost).sum(axis=1)
+        edges = np.asarray(node.thresholds, dtype=np.float64)
+        rates = np.concatenate([[1.0], np.asarray(node.multipliers, dtype=np.float64)])
+        factor = np.ones(volume.shape[0])
+        for first, last, _ in self.calendar.months():
+            after = np.cumsum(volume[first:last + 1])
+            factor[first:last + 1] = _tier_factor(after - volume[first:last + 1], after, edges, rates)
+        bill.scale_bins(factor)
+        return bill
+
+    def _commitment(self, node: CommittedSpend, path: Path, weight: np.ndarray) -> _Bill:
+        bill = self.bill(node.base, path + ("base",), weight)
+        for first, last, covered in self.calendar.months():
+            spend_by_class = bill.cost[first:last + 1].sum(axis=0)
+            shortfall = node.monthly_minimum * covered - spend_by_class.sum()
+            if shortfall > 0.0:
+                share = np.empty(spend_by_class.shape[0])
+                KC.attribute(shortfall, spend_by_class, (weight * self.requests)[first:last + 1].sum(axis=0), share)
+                bill.cost[last] += share
+        return bill
+
+
+def _tier_factor(before: np.ndarray, after: np.ndarray, edges: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Mean price multiplier over cumulative volume ``[before, after]`` per bin: tier
+    ``k`` (``rates[k]``) covers ``[edges[k-1], edges[k])`` with ``edges[-1] = 0``."""
+    lower = np.concatenate([[0.0], edges])
+    upper = np.concatenate([edges, [np.inf]])
+    overlap = np.clip(np.minimum(after[:, None], upper) - np.maximum(before[:, None], lower), 0.0, None)
+    volume = after - before
+    at_start = rates[np.searchsorted(edges, before, side="right")]  # a bin with no volume: the current rate
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(volume > 0.0, (overlap * rates).sum(axis=1) / volume, at_start)
+
+
+def _check_capacity_outputs(node: CapacityModel, path: Path, cost: np.ndarray, served: np.ndarray,
+                            units: np.ndarray, utilisation: np.ndarray) -> None:
+    for name, values, low, high in (("cost", cost, 0.0, np.inf), ("served", served, 0.0, 1.0),
+                                    ("units", units, 0.0, np.inf), ("utilisation", utilisation, 0.0, 1.0)):
+        bad = ~(np.isfinite(values) & (values >= low) & (values <= high))
+        if bad.any():
+            raise ValueError(
+                f"{_describe(path)}: the capacity function of {type(node).__name__} returned {name} outside "
+                f"[{low:g}, {high:g}] or not finite in {int(bad.sum())} of {bad.size} cells; first: "
+                f"{values[bad].flat[0]!r}"
+            )
+
+
+def _histogram_leaves(options: Mapping[str, DeploymentOption], class_names: Sequence[str],
+                      leaf_index: dict[Path, int]) -> np.ndarray:
+    """[O, C]: the leaf whose per-query costs are exactly the option's for the class, or -1."""
+
+    def source(node: Any, path: Path, name: str) -> int:
+        if isinstance(node, str):
+            return source(options[node], (node,), name)
+        if isinstance(node, PricingModel):
+            return leaf_index[path]
+        if isinstance(node, Hybrid):
+            if name in node.routes:
+                return source(node.routes[name], path + ("routes", name), name)
+            return source(node.default, path + ("default",), name)
+        return -1  # capacity (priced per bin), discounts and commitments (cumulative)
+
+    return np.array([[source(model, (o,), c) for c in class_names] for o, model in options.items()],
+                    dtype=np.int64).reshape(len(options), len(class_names))
+
+
+def bill_options(
+    options_per_trial: Sequence[Mapping[str, DeploymentOption]],
+    class_names: Sequence[str],
+    leaf_cost: np.ndarray,
+    counts: np.ndarray,
+    bin_starts: np.ndarray,
+    bin: pd.Timedelta,
+) -> Bills:
+    """Every option's bill from the kernel's leaf costs [T, B, L, C] and counts [T, B, C, N].
+
+    ``options_per_trial`` holds each trial's options with its draws (one entry when
+    nothing is uncertain).
+    """
+    n_trials, n_bins, _, n_classes = leaf_cost.shape
+    leaf_index = {path: i for i, (path, _) in enumerate(_leaves(options_per_trial[0]))}
+    names = list(options_per_trial[0])
+    n_options = len(names)
+    calendar = _Calendar(bin_starts, bin)
+    out = Bills(
+        cost=np.empty((n_trials, n_bins, n_options, n_classes)),
+        spill_cost=np.zeros((n_trials, n_bins, n_options, n_classes)),
+        throttled=np.zeros((n_trials, n_bins, n_options, n_classes)),
+        capacity_cost=np.zeros((n_trials, n_bins, n_options)),
+        unused_capacity_cost=np.zeros((n_trials, n_bins, n_options)),
+        capacity_units=np.full((n_trials, n_bins, n_options), np.nan),
+        hist_leaf=_histogram_leaves(options_per_trial[0], class_names, leaf_index),
+    )
+    whole = np.ones((n_bins, n_classes))
+    for t in range(n_trials):
+        options = options_per_trial[t if len(options_per_trial) > 1 else 0]
+        context = _Context(options, leaf_index, leaf_cost[t], counts[t], class_names, calendar, bin)
+        for o, (name, model) in enumerate(options.items()):
+            if isinstance(model, PricingModel):  # the common case: the leaf's cost as it is
+                out.cost[t, :, o] = leaf_cost[t, :, leaf_index[(name,)]]
+                continue
+            bill = context.bill(model, (name,), whole)
+            out.cost[t, :, o] = bill.cost
+            out.spill_cost[t, :, o] = bill.spill
+            out.throttled[t, :, o] = bill.throttled
+            out.capacity_cost[t, :, o] = bill.capacity_cost
+            out.unused_capacity_cost[t, :, o] = bill.unused
+            if bill.has_capacity:
+                out.capacity_units[t, :, o] = bill.units
+    return out
