@@ -74,6 +74,9 @@ N_TOOL_CALLS = 7
 N_COUNTS = 8
 
 # TOKEN_PRICING rows: a header, then rate cards of (n_tiers, tiers of TIER_WIDTH)
+HAS_WRITES = 1  # _price_block's ``extras`` flags: a class with cache writes,
+HAS_REASONING_OR_TOOLS = 2  # ... with reasoning tokens or priced tool calls
+
 TOKEN_HEADER = 4  # multiplier, fee_per_request, fee_per_tool_call, minimum_charge
 TIER_WIDTH = 7  # threshold, input, output, cached, cache write 5 min, cache write 1 h, reasoning
 
@@ -716,9 +719,10 @@ def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, car
     When every query of the block makes one call (``single_call``) the block is
     priced option by option in loops that vectorise (``scratch`` float64[7, BLOCK]);
     otherwise query by query, with the agent steps.  The arithmetic and its order
-    per option are the same either way.  ``extras`` says whether the class has
-    cache writes, reasoning tokens or tool calls; without, their terms (all zero,
-    and adding 0.0 changes no float) are skipped.
+    per option are the same either way.  ``extras`` flags whether the class has
+    cache writes (HAS_WRITES) and reasoning tokens or tool calls
+    (HAS_REASONING_OR_TOOLS); without, their terms (all zero, and adding 0.0
+    changes no float) are skipped.
     """
     n_opt = opt_kind.shape[0]
     if single_call:
@@ -740,29 +744,32 @@ def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, car
         sums[N_INPUT] += s_in
         sums[N_CACHED] += s_cached
         sums[N_OUTPUT] += s_out
-        if extras:
+        if extras & HAS_WRITES:
             s_write = 0.0
+            for i in range(m):
+                write = min(math.floor(draws[CLS_CACHE_WRITE, i] * calls[0, i] + 0.5), calls[0, i] - calls[1, i])
+                calls[2, i] = write
+                s_write += write
+            sums[N_CACHE_WRITE] += s_write
+        else:
+            calls[2, :m] = 0.0
+        if extras & HAS_REASONING_OR_TOOLS:
             s_reasoning = 0.0
             s_tools = 0.0
             for i in range(m):
-                write = min(math.floor(draws[CLS_CACHE_WRITE, i] * calls[0, i] + 0.5), calls[0, i] - calls[1, i])
                 reasoning = _tokens(per_call[2, i])
                 tools = _tokens(draws[CLS_TOOL_CALLS, i])
-                calls[2, i] = write
                 calls[4, i] = reasoning
                 calls[5, i] = tools
-                s_write += write
                 s_reasoning += reasoning
                 s_tools += tools
-            sums[N_CACHE_WRITE] += s_write
             sums[N_REASONING] += s_reasoning
             sums[N_TOOL_CALLS] += s_tools
         else:
-            calls[2, :m] = 0.0
             calls[4, :m] = 0.0
             calls[5, :m] = 0.0
         for o in range(n_opt):
-            _request_costs(opt_kind[o], opt_par, o, card[o], ttl_1h, extras, calls, costs, m)
+            _request_costs(opt_kind[o], opt_par, o, card[o], ttl_1h, extras != 0, calls, costs, m)
             for i in range(m):
                 cost[o] += costs[i]
                 hist[o, hist_index(float_bits(costs[i]), base, n_inner, log2_per_octave)] += 1
@@ -889,9 +896,11 @@ def simulate_kernel(
                 # every query of the class makes one call: steps is a constant that rounds to <= 1
                 one_call = dist_kind[rows[CLS_STEPS]] == CONSTANT and _tokens(par_t[dist_off[rows[CLS_STEPS]]]) <= 1
                 # cache writes, reasoning tokens or tool calls (each not a constant 0)
-                extras = False
-                for s in (CLS_CACHE_WRITE, CLS_REASONING, CLS_TOOL_CALLS):
-                    extras = extras or dist_kind[rows[s]] != CONSTANT or par_t[dist_off[rows[s]]] != 0.0
+                extras = np.int64(0)
+                for s, flag in ((CLS_CACHE_WRITE, HAS_WRITES), (CLS_REASONING, HAS_REASONING_OR_TOOLS),
+                                (CLS_TOOL_CALLS, HAS_REASONING_OR_TOOLS)):
+                    if dist_kind[rows[s]] != CONSTANT or par_t[dist_off[rows[s]]] != 0.0:
+                        extras |= flag
                 for o in range(n_opt):
                     off = opt_card_off_peak[o, c]
                     card[o] = off if off >= 0 and off_peak[o, b] else opt_card[o, c]
