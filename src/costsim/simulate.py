@@ -126,7 +126,7 @@ def simulate(
 
     uncertain = {**uncertain_parameters(traffic, "traffic"), **uncertain_parameters(options, "options")}
     draws = draw_uncertain(uncertain, seed, trial_ids)
-    lowered = _lower_trials(traffic, options, draws, trial_ids)
+    lowered = _lower_trials(traffic, options, draws, trial_ids, seed)
 
     n_trials, n_bins = trial_ids.shape[0], traffic.arrivals.n_bins
     leaves = dict(zip(leaf_paths(options), leaf_models(options)))
@@ -218,9 +218,11 @@ def _trial_ids(trials: Any) -> np.ndarray:
 
 
 def _lower_trials(
-    traffic: Traffic, options: dict[str, PricingModel], draws: dict[str, np.ndarray], trial_ids: np.ndarray
+    traffic: Traffic, options: dict[str, PricingModel], draws: dict[str, np.ndarray], trial_ids: np.ndarray,
+    seed: int,
 ) -> _Lowered:
-    """Lower traffic and options for every trial; a part without uncertainty only once."""
+    """Lower traffic and options for every trial; a part without uncertainty or random
+    modulation (which draws from ``seed`` and the trial id) only once."""
 
     def per_trial(obj: Any, prefix: str) -> list[Any]:
         paths = [p for p in draws if p.startswith(prefix)]
@@ -239,7 +241,12 @@ def _lower_trials(
                 ) from None
         return resolved
 
-    lowered = [t._lower() for t in per_trial(traffic, "traffic")]
+    traffics = per_trial(traffic, "traffic")
+    if traffic.random:
+        traffics = traffics * len(trial_ids) if len(traffics) == 1 else traffics
+        lowered = [t._lower(seed, int(g)) for t, g in zip(traffics, trial_ids)]
+    else:
+        lowered = [t._lower() for t in traffics]
     lowered_traffic = lowered[0]._replace(
         rate=np.stack([lt.rate for lt in lowered]),
         burst_shape=np.array([lt.burst_shape for lt in lowered]),

@@ -1,4 +1,4 @@
-"""Traffic: token-length distributions, query classes and arrivals."""
+"""Traffic: token-length distributions, query classes, arrivals and their modulation."""
 
 from .arrivals import Arrivals
 from .distributions import (
@@ -17,11 +17,22 @@ from .distributions import (
     Uniform,
     Weibull,
 )
+from .processes import (
+    FlashEvent,
+    LogisticGrowth,
+    MixShift,
+    Modulation,
+    OnOff,
+    Overdispersion,
+    Profile,
+    estimate_on_off,
+)
 from .query_class import QueryClass
 from .traffic import Traffic
 
 __all__ = [
-    "Arrivals", "Beta", "Capped", "Constant", "Distribution", "Empirical", "Gamma",
-    "GeneralizedPareto", "Geometric", "LogNormal", "Mixture", "Normal", "Pareto",
-    "QueryClass", "Traffic", "Uniform", "Weibull",
+    "Arrivals", "Beta", "Capped", "Constant", "Distribution", "Empirical", "FlashEvent", "Gamma",
+    "GeneralizedPareto", "Geometric", "LogNormal", "LogisticGrowth", "MixShift", "Mixture", "Modulation",
+    "Normal", "OnOff", "Overdispersion", "Pareto", "Profile", "QueryClass", "Traffic", "Uniform", "Weibull",
+    "estimate_on_off",
 ]

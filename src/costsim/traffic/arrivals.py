@@ -30,6 +30,40 @@ def _timedelta(owner: str, name: str, value: object) -> pd.Timedelta:
     return td
 
 
+def _check_profile(model: Model, name: str, length: int) -> None:
+    """Check the profile field ``name`` of ``model`` (None, or ``length`` numbers >= 0 with a
+    positive sum, any of which may be uncertain) and store it as a tuple of floats."""
+    values = getattr(model, name)
+    if values is None:
+        return
+    values = tuple(values)
+    if len(values) != length:
+        model._fail(name, f"must have {length} values", values)
+    for i, v in enumerate(values):
+        if isinstance(v, Distribution):
+            continue
+        if not (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and v >= 0):
+            model._fail(f"{name}[{i}]", "must be a finite number >= 0", v)
+    # plain floats (also from NumPy scalars), so the scenario stays JSON-ready
+    values = tuple(v if isinstance(v, Distribution) else float(v) for v in values)
+    object.__setattr__(model, name, values)
+    if not any(isinstance(v, Distribution) for v in values) and sum(values) <= 0:
+        model._fail(name, "must have a positive sum", values)
+
+
+def _profile_factor(daily: tuple[float, ...] | None, weekly: tuple[float, ...] | None, when: np.ndarray) -> np.ndarray:
+    """Hour-of-day times day-of-week factor (each profile normalised to mean 1) at UTC times ``when``."""
+    stamps = pd.DatetimeIndex(when)
+    factor = np.ones(when.shape[0])
+    if daily is not None:
+        values = np.asarray(daily, dtype=float)
+        factor *= (values / values.mean())[stamps.hour]
+    if weekly is not None:
+        values = np.asarray(weekly, dtype=float)
+        factor *= (values / values.mean())[stamps.day_of_week]
+    return factor
+
+
 @dataclasses.dataclass(frozen=True)
 class Arrivals(Model):
     """Request volume over time: horizon, bins, daily/weekly profile, growth, burstiness.
@@ -98,25 +132,7 @@ class Arrivals(Model):
         except (TypeError, ValueError):
             self._fail("start", "must be a date-time such as '2026-01-05T00:00'", self.start)
         for name, length in (("daily_profile", 24), ("weekly_profile", 7)):
-            self._profile(name, length)
-
-    def _profile(self, name: str, length: int) -> None:
-        values = getattr(self, name)
-        if values is None:
-            return
-        values = tuple(values)
-        if len(values) != length:
-            self._fail(name, f"must have {length} values", values)
-        for i, v in enumerate(values):
-            if isinstance(v, Distribution):
-                continue
-            if not (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and v >= 0):
-                self._fail(f"{name}[{i}]", "must be a finite number >= 0", v)
-        # plain floats (also from NumPy scalars), so the scenario stays JSON-ready
-        values = tuple(v if isinstance(v, Distribution) else float(v) for v in values)
-        object.__setattr__(self, name, values)
-        if not any(isinstance(v, Distribution) for v in values) and sum(values) <= 0:
-            self._fail(name, "must have a positive sum", values)
+            _check_profile(self, name, length)
 
     @property
     def bin_width(self) -> pd.Timedelta:
@@ -138,28 +154,24 @@ class Arrivals(Model):
 
     def expected_requests(self) -> np.ndarray:
         """Expected requests per bin (before overdispersion), float64[n_bins]."""
+        sub, step = self._sub_steps()
+        factor = _profile_factor(self.daily_profile, self.weekly_profile, sub) * self._growth_factor(sub, step)
+        step_days = step / pd.Timedelta(days=1)
+        return self.volume * step_days * factor.reshape(self.n_bins, -1).sum(axis=1)
+
+    def _sub_steps(self) -> tuple[np.ndarray, pd.Timedelta]:
+        """Equal sub-steps that tile every bin and align with UTC hours (where profiles change).
+
+        Returns their UTC starts, ``datetime64[ns][n_bins * per_bin]`` in bin order,
+        and their length.  Also when the first bin starts off the hour (a
+        ``'+05:30'`` start).
+        """
         width = self.bin_width
         starts = self.bin_starts()
-        # sub-steps that tile every bin and align with UTC hours, where the profile changes
-        # (also when the first bin starts off the hour, e.g. a '+05:30' start)
         offset = int((starts[0] - starts[0].astype("datetime64[h]")) / np.timedelta64(1, "ns"))
         step = pd.Timedelta(math.gcd(width.value, _HOUR.value, offset))
         per_bin = int(width // step)
-        sub = (starts[:, None] + np.arange(per_bin)[None, :] * step.to_timedelta64()).ravel()
-        factor = self._profile_factor(sub) * self._growth_factor(sub, step)
-        step_days = step / pd.Timedelta(days=1)
-        return self.volume * step_days * factor.reshape(self.n_bins, per_bin).sum(axis=1)
-
-    def _profile_factor(self, when: np.ndarray) -> np.ndarray:
-        stamps = pd.DatetimeIndex(when)
-        factor = np.ones(when.shape[0])
-        if self.daily_profile is not None:
-            daily = np.asarray(self.daily_profile, dtype=float)
-            factor *= (daily / daily.mean())[stamps.hour]
-        if self.weekly_profile is not None:
-            weekly = np.asarray(self.weekly_profile, dtype=float)
-            factor *= (weekly / weekly.mean())[stamps.day_of_week]
-        return factor
+        return (starts[:, None] + np.arange(per_bin)[None, :] * step.to_timedelta64()).ravel(), step
 
     def _growth_factor(self, when: np.ndarray, step: pd.Timedelta) -> np.ndarray:
         """Mean of ``(1 + growth) ** months`` over each sub-step, integrated exactly."""

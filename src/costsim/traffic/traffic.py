@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 import numpy as np
 
-from .._model import Model, stream_key
+from .._model import Model, stream_key, uncertain_parameters
 from .arrivals import Arrivals
 from .distributions import DistTable
+from .processes import MixShift, Modulation, modulation_rng
 from .query_class import QueryClass
 
 __all__ = ["Traffic", "LoweredTraffic"]
@@ -18,7 +20,7 @@ __all__ = ["Traffic", "LoweredTraffic"]
 class LoweredTraffic(NamedTuple):
     """Arrays the kernel reads for one trial's traffic."""
 
-    rate: np.ndarray  # float64[B, C] expected requests per bin and class
+    rate: np.ndarray  # float64[B, C] expected requests per bin and class (after modulation)
     burst_shape: float  # gamma shape of the per-bin rate multiplier, 0 for none
     class_key: np.ndarray  # uint64[C] random-stream key of each class
     class_dists: np.ndarray  # int64[C, N_CLASS_DISTS] distribution rows
@@ -31,7 +33,19 @@ class LoweredTraffic(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class Traffic(Model):
-    """The traffic to simulate: query classes and their arrivals.
+    """The traffic to simulate: query classes, their arrivals and how those vary.
+
+    The expected requests of class ``c`` in bin ``b`` are
+    ``arrivals.expected_requests()[b] * share[b, c] * M[b] * M_c[b]``: ``share`` the
+    class shares (normalised; constant, or moving along the horizon with
+    ``mix_shift``), ``M`` the product of the ``modulation`` factors (one draw per
+    trial shared by every class) and ``M_c`` the product of the class's own
+    ``class_modulation`` factors (drawn independently for each class).  The
+    kernel then draws Poisson counts around them (times the shared gamma burst of
+    ``Arrivals.overdispersion``).  Random modulations draw from
+    :func:`~costsim.traffic.processes.modulation_rng`, keyed on (seed, trial,
+    scope, position in the tuple, kind): appending a modulation leaves the others'
+    draws unchanged.
 
     Parameters
     ----------
@@ -39,19 +53,39 @@ class Traffic(Model):
         At least one; names unique.
     arrivals : Arrivals
         Volume over time, shared by the classes in proportion to their shares.
+    modulation : sequence of Modulation, optional
+        Factors applied to every class at once (e.g. a :class:`FlashEvent`, a
+        :class:`LogisticGrowth`, a product-wide :class:`OnOff`).
+    class_modulation : mapping of str to sequence of Modulation, optional
+        Each named class's own factors (e.g. its :class:`OnOff` bursts and
+        :class:`Overdispersion`), drawn independently of the other classes.
+    mix_shift : MixShift, optional
+        Class shares moving from the classes' ``share`` to ``mix_shift.shares``.
+
+    Notes
+    -----
+    With a random modulation every trial has its own rate table: ``trials x bins
+    x classes`` float64 values (see :mod:`costsim.traffic.processes` for sizes).
 
     Examples
     --------
-    >>> from costsim import Arrivals, LogNormal, QueryClass
+    >>> from costsim import Arrivals, LogNormal, OnOff, Overdispersion, QueryClass
     >>> chat = QueryClass("chat", 0.8, LogNormal(6.0, 1.0), LogNormal(5.0, 0.8))
     >>> rag = QueryClass("rag", 0.2, LogNormal(8.0, 0.5), LogNormal(5.5, 0.7))
     >>> t = Traffic([chat, rag], Arrivals(volume=10_000, horizon="7D", bin="1h"))
     >>> t.class_names
     ('chat', 'rag')
+    >>> bursty = Traffic([chat, rag], Arrivals(volume=10_000, horizon="7D", bin="1h"),
+    ...                  class_modulation={"rag": (Overdispersion(0.5),)})
+    >>> bursty.random, bursty.rates(seed=1, trial=0).shape
+    (True, (168, 2))
     """
 
     classes: tuple[QueryClass, ...]
     arrivals: Arrivals
+    modulation: tuple[Modulation, ...] | None = None
+    class_modulation: dict[str, tuple[Modulation, ...]] | None = None
+    mix_shift: MixShift | None = None
 
     def _validate(self) -> None:
         if isinstance(self.classes, QueryClass):
@@ -71,18 +105,87 @@ class Traffic(Model):
         shares = [qc.share for qc in self.classes]
         if all(isinstance(s, float) for s in shares) and sum(shares) <= 0:
             self._fail("classes", "must have shares with a positive sum", shares)
+        # none is None (not an empty container), so a scenario file omits the key
+        if self.modulation is not None:
+            object.__setattr__(self, "modulation", self._modulations("modulation", self.modulation) or None)
+        if self.class_modulation is not None:
+            if not isinstance(self.class_modulation, Mapping):
+                self._fail("class_modulation", "must be a mapping of class name -> Modulations", self.class_modulation)
+            unknown = sorted(set(self.class_modulation) - set(names))
+            if unknown:
+                self._fail("class_modulation", f"must name classes of this traffic ({names})", unknown)
+            object.__setattr__(self, "class_modulation", {
+                name: self._modulations(f"class_modulation[{name!r}]", mods)
+                for name, mods in self.class_modulation.items()
+            } or None)
+        if self.mix_shift is not None:
+            if not isinstance(self.mix_shift, MixShift):
+                self._fail("mix_shift", "must be a MixShift", self.mix_shift)
+            if set(self.mix_shift.shares) != set(names):
+                self._fail("mix_shift.shares", f"must give a share for exactly the classes {names}",
+                           sorted(self.mix_shift.shares))
+
+    def _modulations(self, name: str, value: object) -> tuple[Modulation, ...]:
+        if isinstance(value, Modulation):
+            value = (value,)
+        if not isinstance(value, (list, tuple)):
+            self._fail(name, "must be a sequence of Modulation", value)
+        for i, item in enumerate(value):
+            if not isinstance(item, Modulation):
+                self._fail(f"{name}[{i}]", "must be a Modulation (OnOff, Overdispersion, ...)", item)
+        return tuple(value)
+
+    @property
+    def random(self) -> bool:
+        """Whether a modulation draws random numbers (then every trial has its own rates)."""
+        return any(m.random for _, _, m in self._scoped_modulations())
+
+    def _scoped_modulations(self) -> Iterator[tuple[str, int, Modulation]]:
+        """``(scope, position, modulation)`` for every modulation, shared ones first."""
+        for i, m in enumerate(self.modulation or ()):
+            yield "traffic", i, m
+        for name, mods in (self.class_modulation or {}).items():
+            for i, m in enumerate(mods):
+                yield f"class:{name}", i, m
 
     @property
     def class_names(self) -> tuple[str, ...]:
         """Names of the query classes, in order."""
         return tuple(qc.name for qc in self.classes)
 
-    def _lower(self) -> LoweredTraffic:
-        """Lower a traffic whose parameters are all concrete."""
+    def rates(self, *, seed: int = 0, trial: int = 0) -> np.ndarray:
+        """Expected requests per bin and class in one trial, float64[n_bins, n_classes].
+
+        After mix shift and modulation, before the kernel's Poisson draw and
+        ``Arrivals.overdispersion``.  ``seed`` and ``trial`` key the random
+        modulations (as in :func:`costsim.simulate`); the traffic must have no
+        uncertain parameters left (resolve them first).
+        """
+        found = uncertain_parameters(self)
+        if found:
+            raise TypeError(f"Traffic has uncertain parameters ({', '.join(found)}); resolve them first")
+        n_bins = self.arrivals.n_bins
+        shares = np.array([qc.share for qc in self.classes], dtype=float)
+        if self.mix_shift is None:
+            share = (shares / shares.sum())[None, :]
+        else:
+            share = self.mix_shift.class_shares(self.class_names, shares, n_bins)
+        rate = self.arrivals.expected_requests()[:, None] * share
+        column = {f"class:{name}": c for c, name in enumerate(self.class_names)}
+        for scope, i, m in self._scoped_modulations():
+            rng = modulation_rng(seed, trial, scope, i, type(m).__name__) if m.random else None
+            factor = m.factors(self.arrivals, rng)
+            if scope == "traffic":
+                rate *= factor[:, None]
+            else:
+                rate[:, column[scope]] *= factor
+        return rate
+
+    def _lower(self, seed: int = 0, trial: int = 0) -> LoweredTraffic:
+        """Lower a traffic whose parameters are all concrete (``seed``, ``trial``: see :meth:`rates`)."""
         table = DistTable()
         class_dists = np.array([qc._lower(table) for qc in self.classes], dtype=np.int64)
-        shares = np.array([qc.share for qc in self.classes], dtype=float)
-        rate = self.arrivals.expected_requests()[:, None] * (shares / shares.sum())[None, :]
+        rate = self.rates(seed=seed, trial=trial)
         cv = self.arrivals.overdispersion
         dist_kind, dist_off, dist_par, dist_data = table.arrays()
         return LoweredTraffic(
