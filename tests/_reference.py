@@ -107,10 +107,14 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
                     frac_write = draw(rows, E.CLS_CACHE_WRITE)
                     tools = _round(draw(rows, E.CLS_TOOL_CALLS))
                     costs = [0.0] * O
+                    previous = 0  # prefix caching: the previous call's prompt and output
                     for k in range(steps):
                         output = _round(draw(rows, E.CLS_OUTPUT))
                         reasoning = _round(draw(rows, E.CLS_REASONING))
-                        cached = int(math.floor(frac * context + 0.5))
+                        if qc.prefix_cache and k > 0:
+                            cached = previous
+                        else:
+                            cached = int(math.floor(frac * context + 0.5))
                         write = min(int(math.floor(frac_write * context + 0.5)), context - cached)
                         for o in range(O):
                             costs[o] += call_cost(cards[o], context, cached, write, output, reasoning, ttl_1h)
@@ -120,6 +124,7 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
                         out["output_tokens"][ti, b, c] += output
                         out["reasoning_tokens"][ti, b, c] += reasoning
                         if k + 1 < steps:
+                            previous = context + output
                             context += output + _round(draw(rows, E.CLS_TOOL))
                     out["calls"][ti, b, c] += steps
                     out["tool_calls"][ti, b, c] += tools

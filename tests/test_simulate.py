@@ -85,6 +85,36 @@ def test_kernel_equals_reference_with_every_per_token_feature():
     assert float(hourly.isel(time=slice(2, 6)).mean()) < 0.8 * float(hourly.isel(time=slice(7, 12)).mean())
 
 
+def test_sessions_with_prefix_caching_equal_the_reference():
+    base = _small_traffic()
+    session = cs.QueryClass.session("conversation", 1.0, first_prompt=cs.LogNormal(7.0, 0.8),
+                                    user_tokens=cs.LogNormal(4.0, 1.0), output_tokens=cs.LogNormal(5.0, 0.7),
+                                    turns=cs.Geometric(0.3), cached_fraction=0.5, cache_write_fraction=0.1)
+    traffic = cs.Traffic((session, base.classes[0]), base.arrivals)
+    options = {"api": cs.TokenPricing(3.0, 15.0, cached_input=0.3, cache_write=3.75)}
+    ds = cs.simulate(traffic, options, trials=2, seed=5)
+    ref = simulate_reference(traffic, options, [0, 1], 5, CostHistogram.from_range((1e-7, 1e3), 16))
+    for name in ("requests", "calls", "input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens", "cost"):
+        np.testing.assert_array_equal(ds[name].values, ref[name], err_msg=name)
+    np.testing.assert_array_equal(ds["cost_hist"].values, ref["hist"])
+
+
+def test_a_session_caches_everything_but_the_new_user_tokens():
+    """Fixed sizes: turn k sends P + (k-1)(O + U) tokens and reads P + (k-1)(O + U) - U
+    of them from the cache (k > 1); turn 1 reads half of P (cached_fraction)."""
+    p, u, o, turns = 1000, 50, 200, 4
+    session = cs.QueryClass.session("s", 1.0, first_prompt=cs.Constant(p), user_tokens=cs.Constant(u),
+                                    output_tokens=cs.Constant(o), turns=turns, cached_fraction=0.5)
+    ds = cs.simulate(cs.Traffic([session], cs.Arrivals(volume=240, horizon="1D", bin="1h")),
+                     {"api": cs.TokenPricing(3.0, 15.0)}, trials=1, seed=1)
+    n = int(ds["requests"].sum())
+    prompts = [p + k * (o + u) for k in range(turns)]
+    cached = [p // 2] + [prompts[k] - u for k in range(1, turns)]
+    assert n > 0 and int(ds["calls"].sum()) == turns * n
+    assert int(ds["input_tokens"].sum()) == sum(prompts) * n
+    assert int(ds["cached_tokens"].sum()) == sum(cached) * n
+
+
 def test_a_service_tier_an_option_does_not_offer_is_an_error():
     traffic = _small_traffic()
     batch = cs.Traffic((dataclasses.replace(traffic.classes[0], service_tier="batch"),), traffic.arrivals)

@@ -140,7 +140,7 @@ def simulate(
     with _KERNEL_LOCK:
         K.simulate_kernel(
             np.uint64(seed), trial_ids, n_parts,
-            lt.rate, lt.burst_shape, lt.class_key, lt.class_dists, lt.class_ttl_1h,
+            lt.rate, lt.burst_shape, lt.class_key, lt.class_dists, lt.class_flags,
             lt.dist_kind, lt.dist_off, lt.dist_par, lt.dist_data,
             lowered.opt_kind, lowered.opt_par, opt_card, opt_card_off_peak, off_peak,
             histogram.lo_exp, histogram.octaves, histogram.log2_per_octave,

@@ -74,6 +74,9 @@ N_TOOL_CALLS = 7
 N_COUNTS = 8
 
 # TOKEN_PRICING rows: a header, then rate cards of (n_tiers, tiers of TIER_WIDTH)
+FLAG_TTL_1H = 1  # class flags: cache writes live 1 hour (else 5 minutes)
+FLAG_PREFIX_CACHE = 2  # ... calls after the first read the previous call's context from the cache
+
 HAS_WRITES = 1  # _price_block's ``extras`` flags: a class with cache writes,
 HAS_REASONING_OR_TOOLS = 2  # ... with reasoning tokens or priced tool calls
 
@@ -706,8 +709,8 @@ def _row(a, t):
 
 
 @JIT
-def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, card, ttl_1h, req_cost, scratch, cost,
-                 hist, sums, base, n_inner, log2_per_octave):
+def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, card, ttl_1h, prefix, req_cost, scratch,
+                 cost, hist, sums, base, n_inner, log2_per_octave):
     """Price a block of ``m`` queries of one class from their buffered draws.
 
     ``draws[CLS_*, i]`` hold query i's per-query draws (input tokens, cached and
@@ -722,7 +725,9 @@ def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, car
     per option are the same either way.  ``extras`` flags whether the class has
     cache writes (HAS_WRITES) and reasoning tokens or tool calls
     (HAS_REASONING_OR_TOOLS); without, their terms (all zero, and adding 0.0
-    changes no float) are skipped.
+    changes no float) are skipped.  With ``prefix`` (prefix caching), a call after
+    the first reads the previous call's prompt and output from the cache instead
+    of ``cached_fraction`` of its prompt.
     """
     n_opt = opt_kind.shape[0]
     if single_call:
@@ -784,11 +789,12 @@ def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, car
         steps = np.int64(draws[CLS_STEPS, i])
         for o in range(n_opt):
             req_cost[o] = 0.0
+        previous = 0.0  # the previous call's prompt + output: a cached prefix of this call's prompt
         for k in range(steps):
             out = _tokens(per_call[0, j_call])
             reasoning = _tokens(per_call[2, j_call])
             j_call += 1
-            cached = math.floor(frac * context + 0.5)
+            cached = previous if prefix and k > 0 else math.floor(frac * context + 0.5)
             write = min(math.floor(frac_write * context + 0.5), context - cached)
             for o in range(n_opt):
                 req_cost[o] += call_cost(opt_kind[o], opt_par, o, card[o], ttl_1h, context, cached, write, out,
@@ -799,6 +805,7 @@ def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, car
             sums[N_OUTPUT] += out
             sums[N_REASONING] += reasoning
             if k + 1 < steps:
+                previous = context + out
                 context += out + _tokens(per_call[1, j_tool])
                 j_tool += 1
         sums[N_TOOL_CALLS] += tools
@@ -817,7 +824,7 @@ def simulate_kernel(
     burst_shape,
     class_key,
     class_dists,
-    class_ttl_1h,
+    class_flags,
     dist_kind,
     dist_off,
     dist_par,
@@ -840,8 +847,8 @@ def simulate_kernel(
     "same for every trial"): ``trials`` int64[T] global trial ids; ``rate``
     float[T|1, B, C] expected requests; ``burst_shape`` float[T|1] gamma shape of
     the per-bin rate multiplier (0: no overdispersion); ``class_key`` uint64[C];
-    ``class_dists`` int64[C, N_CLASS_DISTS] distribution rows; ``class_ttl_1h``
-    bool[C] (cache writes with a 1-hour lifetime); ``dist_*`` the lowered
+    ``class_dists`` int64[C, N_CLASS_DISTS] distribution rows; ``class_flags``
+    int64[C] (FLAG_* bits: 1-hour cache writes, prefix caching); ``dist_*`` the lowered
     distribution table with ``dist_par`` float[T|1, P]; ``opt_kind`` int64[O];
     ``opt_par`` float[T|1, O, R]; ``opt_card`` int64[O, C] offset of the rate card
     each class uses under each option, ``opt_card_off_peak`` int64[O, C] its
@@ -935,7 +942,8 @@ def simulate_kernel(
                         fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_REASONING],
                                    states[CLS_REASONING], per_call[2], block_calls)
                     _price_block(
-                        m, block_calls == m, extras, draws, per_call, opt_kind, opar_t, card, class_ttl_1h[c], req_cost,
+                        m, block_calls == m, extras, draws, per_call, opt_kind, opar_t, card,
+                        (class_flags[c] & FLAG_TTL_1H) != 0, (class_flags[c] & FLAG_PREFIX_CACHE) != 0, req_cost,
                         scratch, cost_bc, hist_item[c], sums, base, n_inner, hist_log2_per_octave,
                     )
                     sums[N_CALLS] += block_calls

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from .. import kernels as K
 from .._model import Model, request_field, uncertain_parameters
@@ -55,6 +56,11 @@ class QueryClass(Model):
     tool_calls : int or Distribution, default 0
         Priced tool calls per query (e.g. web searches; see
         ``TokenPricing.fee_per_tool_call``).
+    prefix_cache : bool, default False
+        Prefix caching across calls (multi-turn sessions, agent loops): each call
+        after the first reads the previous call's prompt and output from the
+        prompt cache, so its cached fraction grows turn by turn; ``cached_fraction``
+        then applies to the first call only.  See :meth:`session`.
 
     Examples
     --------
@@ -85,6 +91,7 @@ class QueryClass(Model):
     cache_write_ttl: str = "5m"
     reasoning_tokens: Distribution | None = request_field(default=None)
     tool_calls: int | Distribution = request_field(default=0)
+    prefix_cache: bool = False
 
     @property
     def _label(self) -> str:
@@ -123,6 +130,54 @@ class QueryClass(Model):
             self._distribution("tool_calls", low=0.0)
         else:
             self._int("tool_calls", low=0)
+        if not isinstance(self.prefix_cache, bool):
+            self._fail("prefix_cache", "must be true or false", self.prefix_cache)
+
+    @classmethod
+    def session(
+        cls,
+        name: str,
+        share: float | Distribution,
+        *,
+        first_prompt: Distribution,
+        user_tokens: Distribution,
+        output_tokens: Distribution,
+        turns: int | Distribution,
+        **fields: Any,
+    ) -> "QueryClass":
+        """A multi-turn conversation as one query: its context grows turn by turn.
+
+        Turn 1 sends ``first_prompt`` tokens (system prompt, documents, the first
+        message); each later turn re-sends the whole conversation so far plus
+        ``user_tokens`` new tokens, and reads everything but those from the prompt
+        cache (``prefix_cache=True``).  Costs and unit costs are per conversation.
+
+        Parameters
+        ----------
+        name, share
+            As for :class:`QueryClass`.
+        first_prompt, user_tokens, output_tokens : Distribution
+            Prompt tokens of the first turn, new user tokens of each later turn,
+            output tokens of each turn.
+        turns : int or Distribution
+            Turns per conversation (>= 1).
+        **fields
+            Any other :class:`QueryClass` field (``reasoning_tokens``, ``service_tier``, ...).
+
+        Examples
+        --------
+        >>> from costsim import Constant
+        >>> chat = QueryClass.session("chat", 1.0, first_prompt=Constant(1000), user_tokens=Constant(50),
+        ...                           output_tokens=Constant(200), turns=3)
+        >>> chat.steps, chat.prefix_cache
+        (3, True)
+        """
+        return cls(name, share, input_tokens=first_prompt, output_tokens=output_tokens, steps=turns,
+                   tool_tokens=user_tokens, prefix_cache=True, **fields)
+
+    def _flags(self) -> int:
+        """The kernel's FLAG_* bits of this class."""
+        return (K.FLAG_TTL_1H if self.cache_write_ttl == "1h" else 0) | (K.FLAG_PREFIX_CACHE if self.prefix_cache else 0)
 
     def _distribution(self, name: str, low: float, high: float | None = None) -> None:
         value = getattr(self, name)

@@ -24,7 +24,7 @@ class LoweredTraffic(NamedTuple):
     burst_shape: float  # gamma shape of the per-bin rate multiplier, 0 for none
     class_key: np.ndarray  # uint64[C] random-stream key of each class
     class_dists: np.ndarray  # int64[C, N_CLASS_DISTS] distribution rows
-    class_ttl_1h: np.ndarray  # bool[C] cache writes with a 1-hour lifetime
+    class_flags: np.ndarray  # int64[C] FLAG_* bits: 1-hour cache writes, prefix caching
     dist_kind: np.ndarray
     dist_off: np.ndarray
     dist_par: np.ndarray
@@ -193,7 +193,7 @@ class Traffic(Model):
             burst_shape=1.0 / (cv * cv) if cv > 0 else 0.0,
             class_key=np.array([stream_key(n) for n in self.class_names], dtype=np.uint64),
             class_dists=class_dists,
-            class_ttl_1h=np.array([qc.cache_write_ttl == "1h" for qc in self.classes]),
+            class_flags=np.array([qc._flags() for qc in self.classes], dtype=np.int64),
             dist_kind=dist_kind,
             dist_off=dist_off,
             dist_par=dist_par,
