@@ -32,6 +32,15 @@ class ParameterError(ValueError):
         The value received.
     owner : str, optional
         Label of the object whose parameter it is (``"QueryClass 'agent'"``).
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> try:
+    ...     cs.LogNormal(mu=6.0, sigma=-1.0)
+    ... except cs.ParameterError as err:
+    ...     print(err.path, "|", err.rule, "|", err.value)
+    sigma | must be > 0 | -1.0
     """
 
     def __init__(self, path: str, rule: str, value: Any, owner: str = "") -> None:

@@ -26,6 +26,13 @@ class DeploymentOption(Model):
     from the demand the kernel aggregated) and compositions of them
     (:class:`~costsim.pricing.Hybrid`, :class:`~costsim.pricing.VolumeDiscount`,
     :class:`~costsim.pricing.CommittedSpend`).
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> api = cs.TokenPricing(input=3.0, output=15.0)
+    >>> all(isinstance(o, cs.DeploymentOption) for o in (api, cs.Hybrid({"chat": api})))
+    True
     """
 
 
@@ -41,6 +48,13 @@ class PricingModel(DeploymentOption):
       ``params`` the rates a query class of that service tier uses start, and its
       off-peak rates (-1 for none); raises ValueError for a tier not offered;
     * ``_off_peak_mask(when) -> bool array``: which UTC times are off-peak.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> api = cs.TokenPricing(input=3.0, output=15.0)
+    >>> isinstance(api, cs.PricingModel), float(api.price(1_000, 200))
+    (True, 0.006)
     """
 
     def _lower(self) -> tuple[int, list[float]]:  # pragma: no cover - abstract

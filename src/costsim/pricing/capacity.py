@@ -33,6 +33,12 @@ class CapacityModel(DeploymentOption):
     (function, params)``: a compiled capacity function (see
     :mod:`costsim.kernels._capacity`) and its float64 parameters for bins of
     length ``bin`` (a pandas Timedelta).
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> issubclass(cs.SelfHostedGPU, cs.CapacityModel), issubclass(cs.TokenPricing, cs.CapacityModel)
+    (True, False)
     """
 
     def _capacity(self, bin: pd.Timedelta) -> tuple[Callable[..., None], np.ndarray]:  # pragma: no cover

@@ -54,6 +54,14 @@ class LongContextTier(Model):
         USD per million prompt and output tokens in this tier.
     cached_input, cache_write, cache_write_1h, reasoning : float, optional
         As for :class:`RateCard`, with the same fallbacks.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> tier = cs.LongContextTier(200_000, input=6.0, output=22.5)
+    >>> api = cs.TokenPricing(input=3.0, output=15.0, long_context=[tier])
+    >>> [round(float(c), 6) for c in api.price([200_000, 200_001], 1_000)]  # strictly above: the whole call
+    [0.615, 1.222506]
     """
 
     threshold: int
@@ -94,6 +102,13 @@ class RateCard(Model):
         Cache writes with a 1-hour lifetime; None bills them at ``cache_write``.
     reasoning : float, optional
         Reasoning output tokens; None bills them at ``output``.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> api = cs.TokenPricing(3.0, 15.0, service_tiers={"batch": cs.RateCard(input=1.5, output=7.5)})
+    >>> float(api.price(1_000, 100, service_tier="batch"))
+    0.00225
     """
 
     input: float
@@ -196,6 +211,14 @@ class OffPeak(Model):
 
     A time bin is billed off-peak when its start falls in a window (use bins no
     longer than the windows' granularity, e.g. 1 h, for exact billing).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import costsim as cs
+    >>> nights = cs.OffPeak([cs.OffPeakWindow((1, 2, 3, 4, 5), "00:00", "06:00")], cs.RateCard(1.5, 7.5))
+    >>> nights.contains(np.array(["2026-01-05T03:00", "2026-01-05T12:00"], dtype="datetime64[ns]")).tolist()
+    [True, False]
     """
 
     windows: tuple[OffPeakWindow, ...]

@@ -93,6 +93,8 @@ class Arrivals(Model):
     overdispersion : float, default 0
         Coefficient of variation of the per-bin rate multiplier (0 = Poisson).
 
+    Notes
+    -----
     Any numeric parameter may be a Distribution: uncertain across trials.
 
     Examples

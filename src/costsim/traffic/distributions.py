@@ -117,6 +117,13 @@ class Distribution(Model):
     Numeric fields may hold a Distribution (an uncertain, trial-level parameter);
     such an object must be resolved (:func:`costsim._model.resolve`) before it can
     be sampled, lowered or evaluated.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> d = cs.LogNormal.from_median_p90(600, 2_400)
+    >>> isinstance(d, cs.Distribution), round(float(d.ppf(0.5)))
+    (True, 600)
     """
 
     _kind: ClassVar[int]

@@ -69,7 +69,15 @@ def modulation_rng(seed: int, trial: int, scope: str, position: int, kind: str) 
 
 @dataclasses.dataclass(frozen=True)
 class Modulation(Model):
-    """Base class: a multiplicative factor on the expected rate of every time bin."""
+    """Base class: a multiplicative factor on the expected rate of every time bin.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> flash = cs.FlashEvent(start="2026-01-01T02:00", duration="1h", multiplier=3.0)
+    >>> isinstance(flash, cs.Modulation), flash.random
+    (True, False)
+    """
 
     random: ClassVar[bool] = False  # whether factors() draws random numbers
 
