@@ -34,6 +34,8 @@ from .pricing.litellm import price
 from .results import CostsimAccessor
 from .scenario import from_dict, to_dict
 from .simulate import simulate
+from . import analysis
+from .analysis import break_even, sweep, to_focus
 from .traffic import (
     Arrivals,
     Beta,
@@ -72,4 +74,5 @@ __all__ = [
     "RateCard", "TokenPricing", "price",
     "Traffic", "Uniform", "Weibull", "demo", "estimate_on_off", "from_dict", "pricing", "results", "simulate",
     "to_dict", "traffic",
+    "analysis", "break_even", "sweep", "to_focus",
 ]

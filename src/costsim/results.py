@@ -285,3 +285,53 @@ class CostsimAccessor:
         out = cost / denom.where(denom > 0)
         out.attrs = {"units": units, "long_name": name}
         return out.transpose(*[d for d in ("trial", "option", "qclass") if d in out.dims])
+
+    # ---- the lessons of costsim.analysis, on the accessor ----------------------------
+
+    def request_cost_quantiles(self, q: Any = (0.5, 0.9, 0.99), **kwargs: Any) -> xr.DataArray:
+        """Per-query cost quantiles: :func:`costsim.analysis.request_cost_quantiles`."""
+        from .analysis import request_cost_quantiles
+
+        return request_cost_quantiles(self._ds, q, **kwargs)
+
+    def cost_share_of_top(self, top: Any = (0.01, 0.1), **kwargs: Any) -> xr.DataArray:
+        """Share of cost of the priciest queries: :func:`costsim.analysis.cost_share_of_top`."""
+        from .analysis import cost_share_of_top
+
+        return cost_share_of_top(self._ds, top, **kwargs)
+
+    def gini(self, **kwargs: Any) -> xr.DataArray:
+        """Gini coefficient of per-query cost: :func:`costsim.analysis.gini`."""
+        from .analysis import gini
+
+        return gini(self._ds, **kwargs)
+
+    def exceedance_probability(self, budget: Any, **kwargs: Any) -> xr.DataArray:
+        """Chance of exceeding a budget: :func:`costsim.analysis.exceedance_probability`."""
+        from .analysis import exceedance_probability
+
+        return exceedance_probability(self._ds, budget, **kwargs)
+
+    def compare(self, baseline: str, **kwargs: Any) -> Any:
+        """Options against a baseline, regret: :func:`costsim.analysis.compare_options`."""
+        from .analysis import compare_options
+
+        return compare_options(self._ds, baseline, **kwargs)
+
+    def unit_cost_table(self, **kwargs: Any) -> Any:
+        """Tidy unit-cost table: :func:`costsim.analysis.unit_cost_table`."""
+        from .analysis import unit_cost_table
+
+        return unit_cost_table(self._ds, **kwargs)
+
+    def sensitivity(self, **kwargs: Any) -> xr.Dataset:
+        """What drives the spread of cost: :func:`costsim.analysis.sensitivity`."""
+        from .analysis import sensitivity
+
+        return sensitivity(self._ds, **kwargs)
+
+    def to_focus(self, **kwargs: Any) -> Any:
+        """A FOCUS-shaped cost table: :func:`costsim.analysis.to_focus`."""
+        from .analysis import to_focus
+
+        return to_focus(self._ds, **kwargs)

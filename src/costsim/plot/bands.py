@@ -1,7 +1,4 @@
-"""Plot helpers. They draw what :mod:`costsim.results` computes and never compute
-statistics themselves; each takes ``ax=None`` and returns its Axes.  matplotlib is
-imported lazily, and no global style is changed.
-"""
+"""Fan charts of cost over time (percentile bands across trials)."""
 
 from __future__ import annotations
 
@@ -12,36 +9,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["plot_cost_bands", "usd_formatter"]
+from ._common import _axes, _band_alpha, _bin_width, _duration, _pct, usd_formatter
 
-
-def usd_formatter():
-    """A tick formatter for US dollars: $950, $12.5k, $3.2M, -$40.
-
-    Examples
-    --------
-    >>> f = usd_formatter()
-    >>> f(950), f(12_500), f(3.2e6), f(-40), f(0.004)
-    ('$950', '$12.5k', '$3.2M', '-$40', '$4.00e-03')
-    """
-    from matplotlib.ticker import FuncFormatter
-
-    def fmt(x: float, _pos: Any = None) -> str:
-        sign, ax = ("-" if x < 0 else ""), abs(x)
-        for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if ax >= div:
-                return f"{sign}${ax / div:.3g}{suffix}"
-        return f"{sign}${ax:.3g}" if ax >= 0.01 or x == 0 else f"{sign}${ax:.2e}"
-
-    return FuncFormatter(fmt)
-
-
-def _axes(ax: Any):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(9, 4.8), layout="constrained")
-    return ax
+__all__ = ["plot_budget", "plot_cost_bands"]
 
 
 def plot_cost_bands(
@@ -145,33 +115,91 @@ def plot_cost_bands(
     return ax
 
 
-def _band_alpha(j: int) -> float:
-    return 0.12 + 0.14 * j
+def plot_budget(
+    ds: xr.Dataset,
+    budget: float | dict[str, float],
+    *,
+    period: str | None = None,
+    cumulative: bool = False,
+    q: Sequence[float] = (0.05, 0.25, 0.75, 0.95),
+    options: Sequence[str] | None = None,
+    fig: Any = None,
+) -> list[Any]:
+    """Cost over time against a budget, and the chance of exceeding it.
 
+    Top: the fan chart of :func:`plot_cost_bands` (per period, or cumulative) with
+    the budget as a dashed line.  Bottom: per option, the share of trials above
+    the budget (:func:`costsim.analysis.exceedance_probability`).
 
-def _bin_width(ds: xr.Dataset, time: np.ndarray) -> np.timedelta64:
-    import pandas as pd
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A :func:`costsim.simulate` result.
+    budget : float or dict of option name to float
+        USD per period, or for the spend since the start if ``cumulative``.
+    period : str, optional
+        Re-bin to this period first (``"1D"``, ``"7D"``); default the result's bins.
+    cumulative : bool
+        Cumulative cost against a budget for the whole horizon.
+    q, options
+        As in :func:`plot_cost_bands`.
+    fig : matplotlib Figure, optional
+        An empty figure to draw in; a new one if None.
 
-    try:
-        return pd.Timedelta(ds.attrs["bin_width"]).to_timedelta64()
-    except (KeyError, ValueError):
-        return time[1] - time[0] if time.size > 1 else np.timedelta64(0, "ns")
+    Returns
+    -------
+    list of matplotlib Axes
+        ``[cost, probability]``.
 
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import costsim as cs
+    >>> ds = cs.simulate(cs.demo.demo_traffic(days=3, volume=2_000), cs.demo.demo_options(), trials=8, seed=3)
+    >>> cost_ax, prob_ax = plot_budget(ds, 60.0, period="1D")
+    >>> prob_ax.get_ylabel()
+    'Chance of exceeding'
+    >>> plt.close(cost_ax.figure)
+    """
+    from matplotlib.ticker import PercentFormatter
 
-def _duration(text: str) -> str:
-    """'0 days 01:00:00' -> 'hour'-style words for labels."""
-    import pandas as pd
+    from ..analysis.budget import exceedance_probability, per_period
 
-    try:
-        td = pd.Timedelta(text)
-    except ValueError:
-        return text
-    for unit, seconds in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        n = td.total_seconds() / seconds
-        if n >= 1 and n == int(n):
-            return unit if n == 1 else f"{int(n)} {unit}s"
-    return str(td)
+    data = per_period(ds, period) if period is not None else ds
+    names = list(ds["option"].values) if options is None else list(options)
+    prob = exceedance_probability(data, budget, cumulative=cumulative, option=names)
+    if fig is None:
+        import matplotlib.pyplot as plt
 
-
-def _pct(x: float) -> str:
-    return f"{100 * x:g}"
+        fig = plt.figure(figsize=(9, 7), layout="constrained")
+    cost_ax, prob_ax = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
+    plot_cost_bands(data, ax=cost_ax, q=q, cumulative=cumulative, options=names)
+    handles = list(cost_ax.get_legend().legend_handles)  # medians and bands
+    limits = budget if isinstance(budget, dict) else {None: float(budget)}
+    for name, value in limits.items():
+        if name is not None and name not in names:
+            continue
+        color = "0.1" if name is None else f"C{ds['option'].values.tolist().index(name) % 10}"
+        label = f"budget {usd_formatter()(value)}" + ("" if name is None else f" ({name})")
+        handles.append(cost_ax.axhline(value, color=color, ls="--", lw=1.4, label=label))
+    cost_ax.set_xlabel("")
+    cost_ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
+    time = prob["time"].values  # at the x of the fan chart's points:
+    if cumulative:  # a cumulative value holds at the END of its period, a per-period one at its start
+        time = time + _bin_width(data, time)
+    for name in names:
+        color = f"C{ds['option'].values.tolist().index(name) % 10}"
+        prob_ax.plot(time, prob.sel(option=name).values, color=color, lw=1.6, marker="o", ms=3, label=name)
+    prob_ax.set_ylim(-0.03, 1.03)
+    prob_ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    prob_ax.set_ylabel("Chance of exceeding")
+    prob_ax.set_xlabel("Time (UTC)")
+    prob_ax.grid(alpha=0.3)
+    prob_ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
+    what = "Cumulative cost" if cumulative else f"Cost per {_duration(data.attrs.get('bin_width', 'bin'))}"
+    cost_ax.set_title(f"{what} against the budget ({ds.sizes['trial']} trials)")
+    prob_ax.set_title("Chance of exceeding the budget" + (" by then" if cumulative else " in the period"),
+                      fontsize="medium")
+    return [cost_ax, prob_ax]

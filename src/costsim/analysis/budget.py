@@ -1,0 +1,132 @@
+"""Percentile bands over time, per period and cumulative, against a budget."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import xarray as xr
+
+from ._common import option_names
+
+__all__ = ["exceedance_probability", "per_period"]
+
+# variables that add up over time; the others (levels such as capacity_units) are averaged
+_ADDITIVE_UNITS = {"USD", "queries", "calls", "tokens"}
+
+
+def per_period(ds: xr.Dataset, period: str) -> xr.Dataset:
+    """The result re-binned to longer periods (a day, a week, a month, ...).
+
+    Costs and counts are summed over each period, levels (such as
+    ``capacity_units``) averaged; ``attrs["bin_width"]`` becomes the period, so
+    :func:`costsim.plot.plot_cost_bands` draws cost per period.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A :func:`costsim.simulate` result.
+    period : str
+        A fixed length that is a whole number of the result's bins, as pandas
+        writes it: ``"1D"``, ``"7D"``, ``"6h"``.  Periods start at the first bin.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> ds = cs.simulate(cs.demo.demo_traffic(days=2, volume=2_000), cs.demo.demo_options(), trials=2, seed=1)
+    >>> daily = cs.analysis.per_period(ds, "1D")
+    >>> daily.sizes["time"], daily.attrs["bin_width"]
+    (2, '1 days 00:00:00')
+    >>> bool(np.allclose(daily["cost"].sum("time"), ds["cost"].sum("time")))
+    True
+    """
+    import pandas as pd
+
+    try:
+        length = pd.Timedelta(period)
+        bin_width = pd.Timedelta(ds.attrs["bin_width"])
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(
+            f"period must be a duration such as '1D' or '6h' (and ds a costsim result); got {period!r}"
+        ) from None
+    if length < bin_width or length % bin_width != pd.Timedelta(0):
+        raise ValueError(f"period must be a whole number of bins ({bin_width}); got {period!r}")
+    start = ds["time"].values[0]
+    labels = start + ((ds["time"].values - start) // length.to_timedelta64()) * length.to_timedelta64()
+    group = xr.DataArray(labels, dims="time", name="time")
+    timed = [name for name, v in ds.data_vars.items() if "time" in v.dims]
+    additive = [n for n in timed if ds[n].attrs.get("units") in _ADDITIVE_UNITS]
+    levels = [n for n in timed if n not in additive]
+    parts = [ds[additive].groupby(group).sum(keep_attrs=True)]
+    if levels:
+        parts.append(ds[levels].groupby(group).mean(keep_attrs=True))
+    out = xr.merge([*parts, ds.drop_vars(timed + ["time"])], combine_attrs="override")
+    for name in timed:
+        out[name].attrs = ds[name].attrs
+    out["time"].attrs = {"long_name": "Period start (UTC)"}
+    out.attrs = {**ds.attrs, "bin_width": str(length)}
+    return out
+
+
+def exceedance_probability(
+    ds: xr.Dataset,
+    budget: float | Mapping[str, float] | xr.DataArray,
+    *,
+    period: str | None = None,
+    cumulative: bool = False,
+    option: str | Sequence[str] | None = None,
+) -> xr.DataArray:
+    """Probability (share of trials) that cost exceeds a budget, per period or cumulatively.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A :func:`costsim.simulate` result.
+    budget : float, mapping of option to float, or xarray.DataArray
+        USD.  Per period (``cumulative=False``): the budget of each period.
+        Cumulative: the budget for the spend since the start, compared at the end
+        of each period (a scalar is one budget for the whole horizon; a DataArray
+        over ``time`` can hold a spending plan).  A DataArray may also vary by
+        ``option``.
+    period : str, optional
+        Re-bin to this period first (see :func:`per_period`); default the result's bins.
+    cumulative : bool
+        Compare the cumulative cost since the start instead of each period's cost.
+    option : str or sequence of str, optional
+        Options to keep (default all; every option works, capacity ones included).
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``time, option``: the share of trials above the budget.  With
+        ``cumulative=True`` the value at a period is the chance the budget is
+        already exceeded at its end; the last one is the chance the horizon's total
+        exceeds it.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> ds = cs.simulate(cs.demo.demo_traffic(days=2, volume=2_000), cs.demo.demo_options(), trials=8, seed=1)
+    >>> p = cs.analysis.exceedance_probability(ds, 50.0, period="1D")
+    >>> p.dims, float(p.min()) >= 0.0
+    (('time', 'option'), True)
+    """
+    names = option_names(ds, option)
+    data = per_period(ds, period) if period is not None else ds
+    cost = data["cost"].sel(option=names).sum("qclass")
+    if cumulative:
+        cost = cost.cumsum("time")
+    if isinstance(budget, Mapping):
+        missing = [o for o in names if o not in budget]
+        if missing:
+            raise ValueError(f"budget must give a value for every option; missing {missing}")
+        limit = xr.DataArray([float(budget[o]) for o in names], dims="option", coords={"option": names})
+    elif isinstance(budget, xr.DataArray):
+        limit = budget.sel(option=names) if "option" in budget.dims else budget
+    else:
+        limit = float(budget)
+        if not np.isfinite(limit):
+            raise ValueError(f"budget must be a finite number of USD; got {budget!r}")
+    out = (cost > limit).mean("trial").transpose("time", "option")
+    out.attrs = {"units": "1", "long_name": "Chance of exceeding the budget" + (" (cumulative)" if cumulative else "")}
+    return out

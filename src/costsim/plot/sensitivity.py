@@ -1,0 +1,63 @@
+"""Sensitivity: a tornado chart of what drives the spread of cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ._common import _axes
+
+__all__ = ["plot_tornado"]
+
+
+def plot_tornado(sens: xr.Dataset, *, option: str | None = None, ax: Any = None) -> Any:
+    """Tornado chart: rank correlation of each uncertain parameter with cost, largest first.
+
+    Bars are Spearman's rank correlation (sign: more of the parameter, more or
+    less cost); each is labelled with the parameter's first-order index, the
+    share of the cost variance it explains alone.
+
+    Parameters
+    ----------
+    sens : xarray.Dataset
+        A :func:`costsim.analysis.sensitivity` result.
+    option : str, optional
+        The option to show (needed when ``sens`` has several).
+    ax : matplotlib Axes, optional
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import costsim as cs
+    >>> ds = cs.simulate(cs.demo.demo_traffic(days=1, volume=1_000), cs.demo.demo_options(), trials=20, seed=3)
+    >>> ax = plot_tornado(cs.analysis.sensitivity(ds), option="small")
+    >>> tuple(float(v) for v in ax.get_xlim())
+    (-1.0, 1.0)
+    >>> plt.close(ax.figure)
+    """
+    from ._common import _single_option
+
+    if "option" in sens.dims:
+        option = _single_option(sens, option)
+        sens = sens.sel(option=option)
+    ax = _axes(ax, figsize=(9, 1.6 + 0.55 * sens.sizes["parameter"]))
+    order = np.argsort(-np.abs(np.nan_to_num(sens["spearman"].values)), kind="stable")
+    sens = sens.isel(parameter=order)
+    names = [str(p) for p in sens["parameter"].values.tolist()]
+    rho, s1 = sens["spearman"].values, sens["first_order"].values
+    y = np.arange(len(names))[::-1]
+    ax.barh(y, rho, color=np.where(rho >= 0, "C3", "C0"), height=0.6)
+    for yy, r, s in zip(y, rho, s1):
+        ax.annotate(f"explains {s:.0%} of variance alone", (r, yy), xytext=(6 if r >= 0 else -6, 0),
+                    textcoords="offset points", ha="left" if r >= 0 else "right", va="center", fontsize="small")
+    ax.axvline(0, color="0.3", lw=1)
+    ax.set_yticks(y, names)
+    ax.set_xlim(-1.0, 1.0)
+    ax.set_xlabel("Rank correlation with total cost (Spearman; > 0: a higher value costs more)")
+    ax.set_title("What drives the spread of cost" + (f" ({option})" if option else ""))
+    ax.grid(alpha=0.3, axis="x")
+    return ax

@@ -1,0 +1,95 @@
+"""Cost vs usage: unit and total cost against traffic volume, crossovers marked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import xarray as xr
+
+from ._common import _figure, _option_color, _pct, usd_log_formatter
+
+__all__ = ["plot_volume_sweep"]
+
+
+def plot_volume_sweep(
+    ds: xr.Dataset,
+    *,
+    q: tuple[float, float] = (0.05, 0.95),
+    options: Sequence[str] | None = None,
+    fig: Any = None,
+) -> list[Any]:
+    """Cost per query and total cost against volume, log-log, per option, with bands.
+
+    Each break-even between two options (:func:`costsim.analysis.crossovers`) is
+    marked on both panels: a dotted line at its median volume and a shaded span
+    over its ``q`` band across trials.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A :func:`costsim.sweep` result.
+    q : (float, float)
+        The band across trials (default p5-p95); the median is drawn.
+    options : sequence of str, optional
+        Options to show (default all).
+    fig : matplotlib Figure, optional
+        An empty figure to draw in; a new one if None.
+
+    Returns
+    -------
+    list of matplotlib Axes
+        ``[unit cost, total cost]``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import costsim as cs
+    >>> traffic = cs.Traffic([cs.QueryClass("chat", 1.0, cs.LogNormal(6.0, 1.0), cs.LogNormal(5.0, 0.8))],
+    ...                      cs.Arrivals(volume=1.0, horizon="1D", bin="6h"))
+    >>> sw = cs.sweep(traffic, {"api": cs.TokenPricing(input=3.0, output=15.0)}, [100, 1_000], trials=4, seed=1)
+    >>> unit_ax, total_ax = plot_volume_sweep(sw)
+    >>> total_ax.get_xscale(), total_ax.get_yscale()
+    ('log', 'log')
+    >>> plt.close(unit_ax.figure)
+    """
+    from ..analysis.sweep import crossovers, volume_curves
+
+    lo, hi = sorted(float(x) for x in q)
+    curves = volume_curves(ds, q=(lo, 0.5, hi), option=options)
+    names = curves["option"].values.tolist()
+    unit_ax, total_ax = _figure(fig, 2)
+    volume = curves["volume"].values
+    for ax, var in ((unit_ax, "unit_cost"), (total_ax, "total")):
+        for name in names:
+            color = _option_color(ds, name)
+            c = curves[var].sel(option=name)
+            ax.fill_between(volume, c.sel(quantile=lo), c.sel(quantile=hi), color=color, alpha=0.2, linewidth=0)
+            ax.plot(volume, c.sel(quantile=0.5), color=color, lw=1.8, marker="o", ms=3, label=f"{name} (median)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(usd_log_formatter())
+        ax.set_xlabel(f"Traffic volume ({ds['volume'].attrs.get('units', 'queries/day')})")
+        ax.grid(alpha=0.3, which="both")
+    unit_ax.set_ylabel("Cost per query (USD)")
+    unit_ax.set_title("Cost per query falls or rises with volume")
+    total_ax.set_ylabel("Total cost over the horizon (USD)")
+    total_ax.set_title("Total cost: where the options cross")
+    table = crossovers(ds, q=(lo, 0.5, hi), option=names)
+    plo, pmid, phi = (f"p{100 * x:g}" for x in (lo, 0.5, hi))
+    for k, row in table.iterrows():
+        for ax in (unit_ax, total_ax):
+            ax.axvspan(row[plo], row[phi], color="0.5", alpha=0.12, linewidth=0)
+            ax.axvline(row[pmid], color="0.25", ls=":", lw=1.2,
+                       label=(f"break-even {row['a']} = {row['b']}: {row[pmid]:,.0f}/day "
+                              f"(p{_pct(lo)}–p{_pct(hi)} {row[plo]:,.0f}–{row[phi]:,.0f}, "
+                              f"{row['share_crossing']:.0%} of trials)") if ax is total_ax else None)
+    from matplotlib.patches import Patch
+
+    for ax in (unit_ax, total_ax):
+        handles, _ = ax.get_legend_handles_labels()
+        handles.append(Patch(color="0.4", alpha=0.2, linewidth=0, label=f"p{_pct(lo)}–p{_pct(hi)} across trials"))
+        ax.legend(handles=handles, frameon=False, fontsize="small", loc="best")
+    return [unit_ax, total_ax]
