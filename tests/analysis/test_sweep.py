@@ -143,3 +143,25 @@ def test_break_even_api_vs_provisioned_capacity_matches_the_closed_form():
     be = break_even(sw, "api", "ptu")
     assert be["cheaper_below"].values.tolist() == ["api"] * 15
     assert float(be.median()) == pytest.approx(240 / 0.0045, rel=0.01)
+
+
+def test_break_even_api_vs_self_hosted_gpu_matches_the_closed_form():
+    """Issue 5, acceptance 1: constant traffic, an API against one always-on GPU.
+
+    Every query costs c = 1000 x $3/M + 200 x $15/M = $0.006 on the API; the GPU costs
+    G = 24 x $4 + $3,000 x 24 / 730.5 = $194.56 a day (fixed overhead per hour), with
+    throughput far above the load, so the break-even is G / c = 32,427 queries/day.
+    Over 7 days at that volume a trial's queries vary by 1/sqrt(227,000) = 0.21%; the
+    median of 9 trials by ~0.1%; the grid interpolation is exact (both costs are linear
+    in queries).  The issue's 2% is ~20 standard errors: a wrong cost model fails it.
+    """
+    traffic = cs.Traffic([cs.QueryClass("q", 1.0, cs.Constant(1_000), cs.Constant(200))],
+                         cs.Arrivals(volume=1.0, horizon="7D", bin="1h"))
+    gpu = cs.SelfHostedGPU(gpu_hour_price=4.0, prefill_tokens_per_s=1e7, decode_tokens_per_s=1e7,
+                           min_replicas=1, max_replicas=1, fixed_monthly=3_000.0)
+    options = {"api": cs.TokenPricing(input=3.0, output=15.0), "gpu": gpu}
+    sw = sweep(traffic, options, volume=[1e4, 2e4, 4e4, 8e4], trials=9, seed=11)
+    be = break_even(sw, "api", "gpu")
+    closed_form = (24 * 4.0 + 3_000.0 * 24 / (365.25 * 24 / 12)) / 0.006
+    assert be["cheaper_below"].values.tolist() == ["api"] * 9
+    assert float(be.median()) == pytest.approx(closed_form, rel=0.02)
