@@ -1,0 +1,93 @@
+"""Every notebook in notebooks/ runs from a clean checkout, and its outputs hold a plot.
+
+Each ``notebooks/*.ipynb`` is executed with nbclient in a fresh kernel on the current
+interpreter, in notebooks/ (as a user opening it in Jupyter would).  Conventions for
+notebooks (tests/test_notebooks.py checks them):
+
+* stored WITHOUT outputs (run "Clear All Outputs" before saving), so git diffs stay
+  readable and nothing stale is shipped; the outputs exist only here;
+* small default sizes, in a first code cell tagged ``parameters`` that a reader
+  edits to scale up;
+* at least one ``image/png`` output;
+* a notebook that reads the shared data sets (``../../shared/data`` from notebooks/,
+  the folder ``SHARED_DATA`` of tests/conftest.py) says so in its metadata,
+  ``"costsim": {"needs_shared_data": true}``, and is skipped where that folder is
+  absent.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SHARED_DATA
+
+nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (pip install '.[test]')")
+nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (pip install '.[test]')")
+pytest.importorskip("ipykernel", reason="ipykernel is not installed (pip install '.[test]')")
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+KERNEL = "costsim-test"
+CELL_TIMEOUT_S = 600
+
+
+def test_notebooks_found():
+    """Guards the parametrisation below: an empty or moved folder must not pass silently."""
+    assert any(p.name.startswith("01-") for p in PATHS), f"no notebooks/01-*.ipynb in {NOTEBOOKS}"
+
+
+def _needs_shared_data(nb) -> bool:
+    return bool(nb.metadata.get("costsim", {}).get("needs_shared_data", False))
+
+
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_stored_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not dirty, f"{path.name}: cells {dirty} hold outputs; clear all outputs before saving"
+    parameters = [c for c in nb.cells if c.cell_type == "code"][:1]
+    assert parameters and "parameters" in parameters[0].metadata.get("tags", []), (
+        f"{path.name}: the first code cell must be the parameter cell, tagged 'parameters'"
+    )
+
+
+@pytest.fixture(scope="module")
+def kernel_manager_factory(tmp_path_factory):
+    """Kernel managers for a kernel spec that runs THIS interpreter (not whatever 'python3'
+    names on the machine)."""
+    from ipykernel.kernelspec import install
+    from jupyter_client import KernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    prefix = tmp_path_factory.mktemp("jupyter")
+    install(kernel_name=KERNEL, prefix=str(prefix))
+    specs = KernelSpecManager(kernel_dirs=[str(prefix / "share" / "jupyter" / "kernels")])
+    assert Path(specs.get_kernel_spec(KERNEL).argv[0]).resolve() == Path(sys.executable).resolve()
+    return lambda: KernelManager(kernel_name=KERNEL, kernel_spec_manager=specs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_notebook_runs_and_plots(path, kernel_manager_factory):
+    nb = nbformat.read(path, as_version=4)
+    if _needs_shared_data(nb) and not SHARED_DATA.is_dir():
+        pytest.skip(f"{path.name} needs the shared data sets, absent here: {SHARED_DATA}")
+    # The kernel's own inline backend draws the figures into the outputs; an inherited
+    # MPLBACKEND (CI sets Agg) would replace it and leave no image output.
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    client = nbclient.NotebookClient(
+        nb, km=kernel_manager_factory(), timeout=CELL_TIMEOUT_S,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
+    started = time.perf_counter()
+    client.execute(env=env)
+    print(f"{path.name}: executed in {time.perf_counter() - started:.1f} s")
+    images = [
+        o for c in nb.cells if c.cell_type == "code"
+        for o in c.outputs if "image/png" in o.get("data", {})
+    ]
+    assert images, f"{path.name}: no cell produced an image/png output (a plot)"
