@@ -30,6 +30,7 @@ throttled_requests    trial, time, option, qclass  queries no capacity served (u
 capacity_cost         trial, time, option          USD of capacity: units, GPUs, overheads
 unused_capacity_cost  trial, time, option          USD of capacity left unused
 capacity_units        trial, time, option          units / replicas running (NaN: none)
+utilisation           trial, time, option          fraction of running capacity used (NaN: none)
 ====================  ===========================  =====================================
 
 The boolean coordinate ``per_request_cost`` (on ``option``) says whether an
@@ -169,6 +170,7 @@ def build_dataset(
         data_vars["capacity_cost"] = _var(bills.capacity_cost, to, "USD", "Capacity cost")
         data_vars["unused_capacity_cost"] = _var(bills.unused_capacity_cost, to, "USD", "Unused capacity cost")
         data_vars["capacity_units"] = _var(bills.capacity_units, to, "units", "Capacity units running")
+        data_vars["utilisation"] = _var(bills.utilisation, to, "1", "Utilisation of running capacity")
     coords: dict[str, Any] = {
         "trial": ("trial", trial_ids, {"long_name": "Trial"}),
         "time": ("time", traffic.arrivals.bin_starts(), {"long_name": "Bin start (UTC)"}),

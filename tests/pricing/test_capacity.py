@@ -174,6 +174,7 @@ def test_provisioned_plus_spill_is_capacity_cost_plus_spilled_tokens_at_fallback
     np.testing.assert_allclose(ds["spill_cost"].sum(["time", "qclass"]).values[:, 0],
                                spilled_tokens_cost.sum(axis=1), rtol=1e-12)
     util = np.minimum(load, capacity) / capacity
+    np.testing.assert_allclose(ds["utilisation"].values[:, :, 0], util, rtol=1e-12)
     np.testing.assert_allclose(ds["unused_capacity_cost"].values[:, :, 0], (1 - util) * 12.0, rtol=1e-12,
                                atol=1e-12)
 
@@ -212,6 +213,7 @@ def test_gpu_cost_steps_with_load_and_lag_delays_scale_up():
     now, late = units.sel(option="now").values, units.sel(option="late").values
     assert len(set(now)) >= 2  # steps with the profile
     np.testing.assert_array_equal(late[2:], now[:-2])
+    assert np.isnan(ds["utilisation"].sel(option="now")).sum() == 0 and float(ds["utilisation"].max()) <= 1.0
     throttled = ds["throttled_requests"].isel(trial=0).sum("qclass")
     assert float(throttled.sel(option="now").sum()) == 0.0
     assert float(throttled.sel(option="late").isel(time=12)) > 0  # the ramp at noon is served late
@@ -287,6 +289,23 @@ def test_per_request_histograms_follow_routes():
     np.testing.assert_allclose(ds.costsim.total().sel(option="split"),
                                ds["cost"].sel(option="cheap", qclass="chat").sum("time")
                                + ds["cost"].sel(option="api", qclass="rag").sum("time"), rtol=1e-12)
+
+
+def test_utilisation_of_a_chain_is_weighted_by_capacity_cost():
+    """Two capacity models in a chain: utilisation is their capacity-cost-weighted mean;
+    a per-request option has none (NaN)."""
+    second = cs.ProvisionedCapacity(units=1, price_per_unit_hour=3.0, tokens_per_minute=2_000, fallback="api")
+    first = cs.ProvisionedCapacity(units=1, price_per_unit_hour=1.0, tokens_per_minute=4_000, fallback=second)
+    ds = cs.simulate(TRAFFIC, {"api": API, "alone": dataclasses.replace(second, fallback="api"), "chain": first},
+                     trials=1, seed=3)
+    u = ds["utilisation"].isel(trial=0)
+    assert bool(u.sel(option="api").isnull().all())
+    load = (ds["input_tokens"] + ds["output_tokens"] + ds["reasoning_tokens"]).isel(trial=0).sum("qclass").values
+    u1 = np.minimum(load, 4_000 * 60) / (4_000 * 60)
+    spilled = load - np.minimum(load, 4_000 * 60)
+    u2 = np.minimum(spilled, 2_000 * 60) / (2_000 * 60)
+    np.testing.assert_allclose(u.sel(option="chain").values, (1.0 * u1 + 3.0 * u2) / 4.0, rtol=1e-12)
+    assert (u2 > 0).any()
 
 
 def test_only_per_request_options_keep_the_core_schema():

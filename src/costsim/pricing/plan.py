@@ -149,6 +149,7 @@ class Bills:
     capacity_cost: np.ndarray  # [T, B, O] USD of capacity (units, GPUs, fixed overheads)
     unused_capacity_cost: np.ndarray  # [T, B, O] USD of capacity left unused
     capacity_units: np.ndarray  # [T, B, O] units / replicas running; NaN for options without capacity
+    utilisation: np.ndarray  # [T, B, O] fraction of running capacity used; NaN for options without capacity
     hist_leaf: np.ndarray  # [O, C] leaf whose per-query histogram is the option's, -1 for none
 
 
@@ -162,12 +163,24 @@ class _Bill:
     capacity_cost: np.ndarray
     unused: np.ndarray
     units: np.ndarray
-    has_capacity: bool = False
+    used: np.ndarray  # utilisation x capacity cost, summed over capacity models
+    utilisation_sum: np.ndarray  # utilisation summed over capacity models
+    n_capacity: int = 0  # capacity models in the bill
 
     @classmethod
     def zeros(cls, n_bins: int, n_classes: int) -> "_Bill":
         z2, z1 = np.zeros((n_bins, n_classes)), np.zeros(n_bins)
-        return cls(z2, z2.copy(), z2.copy(), z1, z1.copy(), z1.copy())
+        return cls(z2, z2.copy(), z2.copy(), z1, z1.copy(), z1.copy(), z1.copy(), z1.copy())
+
+    @property
+    def utilisation(self) -> np.ndarray:
+        """Utilisation of the capacity in the bill, weighted by the capacity models'
+        costs (plain mean where capacity is free); NaN without capacity."""
+        if not self.n_capacity:
+            return np.full(self.units.shape, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.capacity_cost > 0.0, self.used / self.capacity_cost,
+                            self.utilisation_sum / self.n_capacity)
 
     def add(self, other: "_Bill", spilled: bool = False) -> None:
         self.cost = self.cost + other.cost
@@ -176,7 +189,9 @@ class _Bill:
         self.capacity_cost = self.capacity_cost + other.capacity_cost
         self.unused = self.unused + other.unused
         self.units = self.units + other.units
-        self.has_capacity = self.has_capacity or other.has_capacity
+        self.used = self.used + other.used
+        self.utilisation_sum = self.utilisation_sum + other.utilisation_sum
+        self.n_capacity += other.n_capacity
 
     def scale_bins(self, factor: np.ndarray) -> None:
         """Multiply the bill's money per bin (a discount)."""
@@ -190,7 +205,6 @@ class _Calendar:
     def __init__(self, bin_starts: np.ndarray, bin: pd.Timedelta) -> None:
         starts = pd.DatetimeIndex(bin_starts)
         month = (starts.year * 12 + starts.month - 1).to_numpy()
-        self.month = month
         _, self.first, counts = np.unique(month, return_index=True, return_counts=True)
         self.last = self.first + counts - 1
         hours_in_month = starts.days_in_month.to_numpy()[self.first] * 24.0
@@ -251,7 +265,9 @@ class _Context:
         _check_capacity_outputs(node, path, bill.cost, served, bill.units, utilisation)
         bill.capacity_cost = bill.cost.sum(axis=1)
         bill.unused = (1.0 - utilisation) * bill.capacity_cost
-        bill.has_capacity = True
+        bill.used = utilisation * bill.capacity_cost
+        bill.utilisation_sum = utilisation
+        bill.n_capacity = 1
         rest = weight * (1.0 - served)[:, None]
         if node.fallback is None:
             bill.throttled = rest * self.requests
@@ -366,6 +382,7 @@ def bill_options(
         capacity_cost=np.zeros((n_trials, n_bins, n_options)),
         unused_capacity_cost=np.zeros((n_trials, n_bins, n_options)),
         capacity_units=np.full((n_trials, n_bins, n_options), np.nan),
+        utilisation=np.full((n_trials, n_bins, n_options), np.nan),
         hist_leaf=_histogram_leaves(options_per_trial[0], class_names, leaf_index),
     )
     whole = np.ones((n_bins, n_classes))
@@ -382,6 +399,7 @@ def bill_options(
             out.throttled[t, :, o] = bill.throttled
             out.capacity_cost[t, :, o] = bill.capacity_cost
             out.unused_capacity_cost[t, :, o] = bill.unused
-            if bill.has_capacity:
+            if bill.n_capacity:
                 out.capacity_units[t, :, o] = bill.units
+                out.utilisation[t, :, o] = bill.utilisation
     return out
