@@ -59,8 +59,12 @@ def request_cost(pricing, calls_cost: float, tool_calls: int) -> float:
     )
 
 
-def simulate_reference(traffic, options: dict, trials, seed: int, histogram: CostHistogram):
-    """Dict of arrays shaped like the kernel outputs, hist already summed over parts."""
+def simulate_reference(traffic, options: dict, trials, seed: int, histogram: CostHistogram, size_edges=()):
+    """Dict of arrays shaped like the kernel outputs, hist already summed over parts.
+
+    With ``size_edges``, "band_<field>" [T, B, C, K] and "band_cost" [T, B, O, C, K]
+    hold the same sums split by the prompt-size band of each query's first prompt
+    (band k: k edges strictly exceeded)."""
     low = traffic._lower()
     names = list(options)
     edges = histogram.lower
@@ -75,6 +79,10 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
     out = {k: np.zeros((T, B, C), dtype=np.int64) for k in fields}
     out["cost"] = np.zeros((T, B, O, C))
     out["hist"] = np.zeros((T, O, C, histogram.n_bins), dtype=np.int64)
+    n_bands = len(size_edges) + 1
+    for k in fields:
+        out[f"band_{k}"] = np.zeros((T, B, C, n_bands), dtype=np.int64)
+    out["band_cost"] = np.zeros((T, B, O, C, n_bands))
     state = np.empty(4, dtype=np.uint64)
     streams = np.empty((E.N_CLASS_DISTS, 4), dtype=np.uint64)
 
@@ -102,6 +110,8 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
                 out["requests"][ti, b, c] = n
                 for _ in range(n):
                     context = _round(draw(rows, E.CLS_INPUT))
+                    band = sum(context > edge for edge in size_edges)
+                    before = {k: out[k][ti, b, c] for k in fields if k != "requests"}
                     frac = draw(rows, E.CLS_CACHED)
                     steps = max(1, _round(draw(rows, E.CLS_STEPS)))
                     frac_write = draw(rows, E.CLS_CACHE_WRITE)
@@ -128,8 +138,12 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
                             context += output + _round(draw(rows, E.CLS_TOOL))
                     out["calls"][ti, b, c] += steps
                     out["tool_calls"][ti, b, c] += tools
+                    out["band_requests"][ti, b, c, band] += 1
+                    for k, value in before.items():
+                        out[f"band_{k}"][ti, b, c, band] += out[k][ti, b, c] - value
                     for o, name in enumerate(names):
                         cost = request_cost(options[name], costs[o], tools)
+                        out["band_cost"][ti, b, o, c, band] += cost
                         out["cost"][ti, b, o, c] += cost
                         out["hist"][ti, o, c, np.searchsorted(edges, cost, side="right") - 1] += 1
     return out

@@ -24,6 +24,7 @@ from .pricing import (
     OffPeak,
     OffPeakWindow,
     PricingModel,
+    PromptRouter,
     ProvisionedCapacity,
     RateCard,
     SelfHostedGPU,
@@ -65,7 +66,7 @@ from .traffic import (
 )
 
 __all__ = [
-    "CapacityModel", "CommittedSpend", "CustomCapacity", "DeploymentOption", "Hybrid", "ProvisionedCapacity",
+    "CapacityModel", "CommittedSpend", "CustomCapacity", "DeploymentOption", "Hybrid", "PromptRouter", "ProvisionedCapacity",
     "SelfHostedGPU", "VolumeDiscount",
     "Arrivals", "Beta", "Capped", "Constant", "CostsimAccessor", "Distribution", "Empirical",
     "FlashEvent", "Gamma", "GeneralizedPareto", "Geometric", "LogNormal", "LogisticGrowth", "LongContextTier",

@@ -16,7 +16,7 @@ from . import kernels as K
 from ._model import draw_uncertain, resolve, uncertain_parameters
 from ._validation import ParameterError, check_int
 from .pricing.base import DeploymentOption, PricingModel, lower_options
-from .pricing.plan import bill_options, check_options, leaf_classes, leaf_models, leaf_paths
+from .pricing.plan import bill_options, check_options, leaf_classes, leaf_models, leaf_paths, size_edges
 from .pricing.token import STANDARD
 from .results import CostHistogram, build_dataset, compose_histograms
 from .traffic.traffic import LoweredTraffic, Traffic
@@ -133,8 +133,10 @@ def simulate(
     n_classes, n_leaves = len(traffic.classes), len(leaves)
     opt_card, opt_card_off_peak, off_peak = _rate_cards(traffic, leaves, leaf_classes(options, traffic.class_names))
     n_parts = max(1, min(n_bins, math.ceil(2 * numba.get_num_threads() / n_trials)))
-    counts = np.empty((n_trials, n_bins, n_classes, K.N_COUNTS), dtype=np.int64)
-    cost = np.empty((n_trials, n_bins, n_leaves, n_classes))
+    edges = size_edges(options)
+    n_bands = edges.shape[0] + 1
+    counts = np.empty((n_trials, n_bins, n_classes, n_bands, K.N_COUNTS), dtype=np.int64)
+    cost = np.empty((n_trials, n_bins, n_leaves, n_classes, n_bands))
     hist = np.zeros((n_trials, n_parts, n_leaves, n_classes, histogram.n_bins), dtype=np.int64)
     lt = lowered.traffic
     with _KERNEL_LOCK:
@@ -143,7 +145,7 @@ def simulate(
             lt.rate, lt.burst_shape, lt.class_key, lt.class_dists, lt.class_flags,
             lt.dist_kind, lt.dist_off, lt.dist_par, lt.dist_data,
             lowered.opt_kind, lowered.opt_par, opt_card, opt_card_off_peak, off_peak,
-            histogram.lo_exp, histogram.octaves, histogram.log2_per_octave,
+            histogram.lo_exp, histogram.octaves, histogram.log2_per_octave, edges,
             counts, cost, hist,
         )
     bills = bill_options(lowered.options, traffic.class_names, cost, counts, traffic.arrivals.bin_starts(),
@@ -153,7 +155,7 @@ def simulate(
         options=options,
         trial_ids=trial_ids,
         seed=seed,
-        counts=counts,
+        counts=counts.sum(axis=3),
         bills=bills,
         hist=compose_histograms(hist.sum(axis=1), bills.hist_leaf),
         histogram=histogram,

@@ -15,7 +15,12 @@ HOURS_PER_MONTH = 365.25 * 24 / 12
 
 
 class Demand:
-    """Per-bin, per-class demand of one trial, as Python lists."""
+    """Per-bin, per-class demand of one trial, as Python lists.
+
+    ``classes`` and ``band_floor`` name each column: the query class, and the
+    prompt size its queries exceed (-inf without prompt-size bands)."""
+
+    band_floor = None
 
     def __init__(self, ds, trial: int, api_cost=None):
         one = ds.isel(trial=trial)
@@ -49,6 +54,18 @@ def bill(option, options: dict, d: Demand, weight):
         name = next(name for name, model in options.items() if model == option)
         cost = [[weight[b][c] * d.api_cost[name][b][c] for c in range(d.n_classes)] for b in range(d.n_bins)]
         return cost, _zeros(d), _zeros(d)
+    if isinstance(option, cs.PromptRouter):
+        cost, spill, throttled = _zeros(d), _zeros(d), _zeros(d)
+        floors = d.band_floor or [-math.inf] * d.n_classes
+        targets = {}
+        for c in range(d.n_classes):
+            target = option.options[sum(floors[c] >= t for t in option.thresholds)]  # thresholds its band exceeds
+            key = target if isinstance(target, str) else id(target)
+            targets.setdefault(key, (target, set()))[1].add(c)
+        for target, columns in targets.values():
+            w = [[weight[b][c] if c in columns else 0.0 for c in range(d.n_classes)] for b in range(d.n_bins)]
+            _add((cost, spill, throttled), bill(target, options, d, w))
+        return cost, spill, throttled
     if isinstance(option, cs.Hybrid):
         cost, spill, throttled = _zeros(d), _zeros(d), _zeros(d)
         targets = {}

@@ -148,6 +148,63 @@ def test_hybrid_matches_reference(default, capacity, route_both):
     assert_matches_reference(cs.Hybrid(routes, default=default))
 
 
+def banded_demand(ref_out, trial, ds, per_request, edges):
+    """A reference Demand whose columns are (class, prompt-size band) pairs, from the
+    plain reference simulation's per-band sums."""
+    d = ref.Demand.__new__(ref.Demand)
+    n_bins, n_classes, n_bands = ref_out["band_requests"].shape[1:]
+    d.n_bins, d.n_classes = n_bins, n_classes * n_bands
+    d.classes = [str(c) for c in ds["qclass"].values for _ in range(n_bands)]
+    d.band_floor = [floor for _ in range(n_classes) for floor in (-math.inf, *edges)]
+    d.starts = [str(t) for t in ds["time"].values]
+    d.bin_hours = 1.0
+
+    def columns(a):
+        return a.reshape(n_bins, n_classes * n_bands).tolist()
+
+    d.requests = columns(ref_out["band_requests"][trial])
+    d.input, d.cached = columns(ref_out["band_input_tokens"][trial]), columns(ref_out["band_cached_tokens"][trial])
+    d.output = columns(ref_out["band_output_tokens"][trial])
+    d.reasoning = columns(ref_out["band_reasoning_tokens"][trial])
+    d.api_cost = {name: columns(ref_out["band_cost"][trial, :, o]) for o, name in enumerate(per_request)}
+    return d
+
+
+def test_prompt_routers_match_the_reference_band_by_band():
+    """Routers of per-request and capacity options, alone and inside a Hybrid, priced
+    from the kernel's per-band aggregates, equal a plain simulation that routes each
+    query by its own prompt (tests/_reference.py) billed by the plain capacity reference."""
+    from costsim.results import CostHistogram
+
+    from .._reference import simulate_reference
+
+    gpu = cs.SelfHostedGPU(gpu_hour_price=2.0, prefill_tokens_per_s=3e3, decode_tokens_per_s=30.0, max_replicas=1,
+                           scale_lag="1h", fallback="api")
+    ptu = cs.ProvisionedCapacity(units=1, price_per_unit_hour=3.0, tokens_per_minute=3e3, fallback="cheap")
+    edges = (2_000, 6_000)
+    per_request = {"api": API, "cheap": CHEAP}
+    routed = {
+        "router": cs.PromptRouter(edges, (gpu, "cheap", "api")),
+        "nested": cs.Hybrid({"rag": cs.PromptRouter((6_000,), (ptu, "api"))}, default="cheap"),
+        "tokens_only": cs.PromptRouter((2_000,), ("cheap", API)),
+    }
+    ds = cs.simulate(TRAFFIC, {**per_request, **routed}, trials=2, seed=9)
+    out = simulate_reference(TRAFFIC, per_request, [0, 1], 9, CostHistogram.from_range((1e-7, 1e3), 16),
+                             size_edges=edges)
+    np.testing.assert_array_equal(out["band_requests"].sum(axis=3), ds["requests"].values)
+    for t in range(2):
+        d = banded_demand(out, t, ds, per_request, edges)
+        ones = [[1.0] * d.n_classes for _ in range(d.n_bins)]
+        for name, option in routed.items():
+            cost, spill, throttled = (np.array(a).reshape(d.n_bins, -1, len(edges) + 1).sum(axis=2)
+                                      for a in ref.bill(option, per_request, d, ones))
+            got = ds.isel(trial=t).sel(option=name)
+            np.testing.assert_allclose(got["cost"].values, cost, rtol=1e-12, atol=1e-12, err_msg=name)
+            np.testing.assert_allclose(got["spill_cost"].values, spill, rtol=1e-12, atol=1e-12, err_msg=name)
+    assert float(ds["spill_cost"].sel(option="router").sum()) > 0  # the GPU overflows in some bins
+    assert not ds["per_request_cost"].sel(option="tokens_only")  # a router has no per-class histogram
+
+
 # ---- analytic checks ------------------------------------------------------------------------------
 
 
@@ -347,6 +404,9 @@ def test_capacity_results_round_trip_netcdf(tmp_path):
      r"measure must be 'tokens' or 'spend'; got 'requests'"),
     (lambda: cs.CommittedSpend("api", monthly_minimum=-5.0), r"monthly_minimum must be >= 0; got -5.0"),
     (lambda: cs.Hybrid({}), r"routes must route at least one class"),
+    (lambda: cs.PromptRouter((8_000, 4_000), ("api", "api", "api")), r"thresholds must be strictly increasing"),
+    (lambda: cs.PromptRouter((8_000,), ("api",)), r"options must have one more entry than thresholds \(2\); got 1"),
+    (lambda: cs.PromptRouter((-1,), ("api", "api")), r"thresholds\[0\] must be an integer >= 0"),
     (lambda: cs.Hybrid({"chat": 3}), r"routes\['chat'\] must be a pricing option or the name of another option"),
     (lambda: cs.ProvisionedCapacity(units=1, price_per_unit_hour=1.0, tokens_per_minute=1.0, fallback=2.0),
      r"fallback must be a pricing option, the name of another option, or None"),

@@ -62,7 +62,7 @@ CLS_REASONING = 6  # per call: reasoning tokens (billed, not re-sent)
 CLS_TOOL_CALLS = 7  # per query: priced tool calls (e.g. web searches)
 N_CLASS_DISTS = 8
 
-# columns of the kernel's integer output counts[T, B, C, N_COUNTS]
+# columns of the kernel's integer output counts[T, B, C, K, N_COUNTS]
 N_REQUESTS = 0
 N_CALLS = 1
 N_INPUT = 2
@@ -708,16 +708,46 @@ def _row(a, t):
     return a[t] if a.shape[0] > 1 else a[0]
 
 
+@INLINE
+def _band(prompt, size_edges):
+    """Prompt-size band of a query: how many of the sorted ``size_edges`` its prompt
+    strictly exceeds (the long-context convention)."""
+    k = 0
+    while k < size_edges.shape[0] and prompt > size_edges[k]:
+        k += 1
+    return k
+
+
+@JIT
+def _move_to_bands(calls, size_edges, bands, sums, m):
+    """Re-file a single-call block's token sums, added to band 0, under each query's
+    band, and count its queries and calls per band; ``bands[i]`` gets query i's band."""
+    for i in range(m):
+        k = _band(calls[0, i], size_edges)
+        bands[i] = k
+        if k > 0:
+            for j, col in ((N_INPUT, 0), (N_CACHED, 1), (N_CACHE_WRITE, 2), (N_OUTPUT, 3), (N_REASONING, 4),
+                           (N_TOOL_CALLS, 5)):
+                sums[0, j] -= calls[col, i]
+                sums[k, j] += calls[col, i]
+        sums[k, N_REQUESTS] += 1.0
+        sums[k, N_CALLS] += 1.0
+
+
 @JIT
 def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, card, ttl_1h, prefix, req_cost, scratch,
-                 cost, hist, sums, base, n_inner, log2_per_octave):
+                 cost, hist, sums, size_edges, bands, base, n_inner, log2_per_octave):
     """Price a block of ``m`` queries of one class from their buffered draws.
 
     ``draws[CLS_*, i]`` hold query i's per-query draws (input tokens, cached and
     cache-write fractions, rounded steps, tool calls); ``per_call[0|1|2]`` the
     output, tool and reasoning tokens of successive calls.  Option ``o`` prices
-    with its rate card at offset ``card[o]``.  Adds to ``cost[o]``,
-    ``hist[o, bin]`` and ``sums[N_INPUT:]`` (whole numbers, exact in float64).
+    with its rate card at offset ``card[o]``.  Adds to ``cost[o, k]``,
+    ``hist[o, bin]`` and ``sums[k, N_INPUT:]`` (whole numbers, exact in float64),
+    ``k`` the query's prompt-size band: the number of ``size_edges`` its first
+    prompt strictly exceeds.  Without edges every query is in band 0 and the
+    caller counts queries and calls; with edges, this function counts them per
+    band too (``bands`` int64[BLOCK] scratch).
 
     When every query of the block makes one call (``single_call``) the block is
     priced option by option in loops that vectorise (``scratch`` float64[7, BLOCK]);
@@ -746,16 +776,16 @@ def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, car
             s_in += prompt
             s_cached += cached
             s_out += out
-        sums[N_INPUT] += s_in
-        sums[N_CACHED] += s_cached
-        sums[N_OUTPUT] += s_out
+        sums[0, N_INPUT] += s_in
+        sums[0, N_CACHED] += s_cached
+        sums[0, N_OUTPUT] += s_out
         if extras & HAS_WRITES:
             s_write = 0.0
             for i in range(m):
                 write = min(math.floor(draws[CLS_CACHE_WRITE, i] * calls[0, i] + 0.5), calls[0, i] - calls[1, i])
                 calls[2, i] = write
                 s_write += write
-            sums[N_CACHE_WRITE] += s_write
+            sums[0, N_CACHE_WRITE] += s_write
         else:
             calls[2, :m] = 0.0
         if extras & HAS_REASONING_OR_TOOLS:
@@ -768,15 +798,23 @@ def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, car
                 calls[5, i] = tools
                 s_reasoning += reasoning
                 s_tools += tools
-            sums[N_REASONING] += s_reasoning
-            sums[N_TOOL_CALLS] += s_tools
+            sums[0, N_REASONING] += s_reasoning
+            sums[0, N_TOOL_CALLS] += s_tools
         else:
             calls[4, :m] = 0.0
             calls[5, :m] = 0.0
+        banded = size_edges.shape[0] > 0
+        if banded:
+            _move_to_bands(calls, size_edges, bands, sums, m)
         for o in range(n_opt):
             _request_costs(opt_kind[o], opt_par, o, card[o], ttl_1h, extras != 0, calls, costs, m)
+            if banded:
+                for i in range(m):
+                    cost[o, bands[i]] += costs[i]
+            else:
+                for i in range(m):
+                    cost[o, 0] += costs[i]
             for i in range(m):
-                cost[o] += costs[i]
                 hist[o, hist_index(float_bits(costs[i]), base, n_inner, log2_per_octave)] += 1
         return
     j_call = 0
@@ -787,6 +825,11 @@ def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, car
         frac_write = draws[CLS_CACHE_WRITE, i]
         tools = _tokens(draws[CLS_TOOL_CALLS, i])
         steps = np.int64(draws[CLS_STEPS, i])
+        k_band = _band(context, size_edges)
+        row = sums[k_band]
+        if size_edges.shape[0] > 0:
+            row[N_REQUESTS] += 1.0
+            row[N_CALLS] += steps
         for o in range(n_opt):
             req_cost[o] = 0.0
         previous = 0.0  # the previous call's prompt + output: a cached prefix of this call's prompt
@@ -799,19 +842,19 @@ def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, car
             for o in range(n_opt):
                 req_cost[o] += call_cost(opt_kind[o], opt_par, o, card[o], ttl_1h, context, cached, write, out,
                                          reasoning)
-            sums[N_INPUT] += context
-            sums[N_CACHED] += cached
-            sums[N_CACHE_WRITE] += write
-            sums[N_OUTPUT] += out
-            sums[N_REASONING] += reasoning
+            row[N_INPUT] += context
+            row[N_CACHED] += cached
+            row[N_CACHE_WRITE] += write
+            row[N_OUTPUT] += out
+            row[N_REASONING] += reasoning
             if k + 1 < steps:
                 previous = context + out
                 context += out + _tokens(per_call[1, j_tool])
                 j_tool += 1
-        sums[N_TOOL_CALLS] += tools
+        row[N_TOOL_CALLS] += tools
         for o in range(n_opt):
             c = request_cost(opt_kind[o], opt_par, o, req_cost[o], tools)
-            cost[o] += c
+            cost[o, k_band] += c
             hist[o, hist_index(float_bits(c), base, n_inner, log2_per_octave)] += 1
 
 
@@ -837,6 +880,7 @@ def simulate_kernel(
     hist_lo_exp,
     hist_octaves,
     hist_log2_per_octave,
+    size_edges,
     counts,
     cost,
     hist,
@@ -854,8 +898,12 @@ def simulate_kernel(
     each class uses under each option, ``opt_card_off_peak`` int64[O, C] its
     off-peak card (-1: none) used in bins where ``off_peak[O, B]``.
 
-    Outputs (written, not accumulated): ``counts`` int64[T, B, C, N_COUNTS]
-    (queries, calls and token sums; see the N_* columns); ``cost`` float64[T, B, O, C];
+    ``size_edges`` float64[E] sorted prompt sizes splitting queries into K = E + 1
+    bands by their first prompt (band k: ``k`` edges strictly exceeded), for
+    options that route by prompt size; empty for none.
+
+    Outputs (written, not accumulated): ``counts`` int64[T, B, C, K, N_COUNTS]
+    (queries, calls and token sums; see the N_* columns); ``cost`` float64[T, B, O, C, K];
     ``hist`` int64[T, n_parts, O, C, H] per-query cost counts of each part of the
     bins (summed over parts by the caller; integer sums are exact in any order).
 
@@ -887,9 +935,11 @@ def simulate_kernel(
         per_call = np.empty((3, 4 * BLOCK))  # output, tool and reasoning draws of a block's calls
         req_cost = np.empty(n_opt)
         scratch = np.empty((7, BLOCK))
-        cost_bc = np.empty(n_opt)
+        n_bands = size_edges.shape[0] + 1
+        cost_bc = np.empty((n_opt, n_bands))
         card = np.empty(n_opt, dtype=np.int64)
-        sums = np.empty(N_COUNTS)
+        sums = np.empty((n_bands, N_COUNTS))
+        bands = np.empty(BLOCK, dtype=np.int64)
         hist_item = np.zeros((n_classes, n_opt, hist.shape[4]), dtype=np.int64)
         b0 = (n_bins * p) // n_parts
         b1 = (n_bins * (p + 1)) // n_parts
@@ -944,12 +994,16 @@ def simulate_kernel(
                     _price_block(
                         m, block_calls == m, extras, draws, per_call, opt_kind, opar_t, card,
                         (class_flags[c] & FLAG_TTL_1H) != 0, (class_flags[c] & FLAG_PREFIX_CACHE) != 0, req_cost,
-                        scratch, cost_bc, hist_item[c], sums, base, n_inner, hist_log2_per_octave,
+                        scratch, cost_bc, hist_item[c], sums, size_edges, bands, base, n_inner,
+                        hist_log2_per_octave,
                     )
-                    sums[N_CALLS] += block_calls
-                sums[N_REQUESTS] = n_req
-                for j in range(N_COUNTS):
-                    counts[t, b, c, j] = np.int64(sums[j])
-                cost[t, b, :, c] = cost_bc
+                    if n_bands == 1:
+                        sums[0, N_CALLS] += block_calls
+                if n_bands == 1:
+                    sums[0, N_REQUESTS] = n_req
+                for k in range(n_bands):
+                    for j in range(N_COUNTS):
+                        counts[t, b, c, k, j] = np.int64(sums[k, j])
+                    cost[t, b, :, c, k] = cost_bc[:, k]
         for c in range(n_classes):
             hist[t, p, :, c, :] = hist_item[c]

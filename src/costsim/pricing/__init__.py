@@ -3,11 +3,11 @@ models) or to compiled per-bin functions (capacity), and compositions of them.""
 
 from .base import DeploymentOption, PricingModel
 from .capacity import CapacityModel, CustomCapacity, ProvisionedCapacity, SelfHostedGPU
-from .compose import CommittedSpend, Hybrid, VolumeDiscount
+from .compose import CommittedSpend, Hybrid, PromptRouter, VolumeDiscount
 from .token import STANDARD, LongContextTier, OffPeak, OffPeakWindow, RateCard, TokenPricing
 
 __all__ = [
     "CapacityModel", "CommittedSpend", "CustomCapacity", "DeploymentOption", "Hybrid", "LongContextTier", "OffPeak",
-    "OffPeakWindow", "PricingModel", "ProvisionedCapacity", "RateCard", "STANDARD", "SelfHostedGPU", "TokenPricing",
+    "OffPeakWindow", "PricingModel", "PromptRouter", "ProvisionedCapacity", "RateCard", "STANDARD", "SelfHostedGPU", "TokenPricing",
     "VolumeDiscount",
 ]

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from ..traffic.distributions import Distribution
 from .base import DeploymentOption, option_field
 
-__all__ = ["CommittedSpend", "Hybrid", "VolumeDiscount"]
+__all__ = ["CommittedSpend", "Hybrid", "PromptRouter", "VolumeDiscount"]
 
 OptionRef = DeploymentOption | str
 
@@ -69,6 +69,62 @@ class Hybrid(DeploymentOption):
             _check_ref(self, "default", self.default)
         if not self.routes and self.default is None:
             self._fail("routes", "must route at least one class (or give a default)", self.routes)
+
+
+@dataclasses.dataclass(frozen=True)
+class PromptRouter(DeploymentOption):
+    """Route each query by the size of its (first) prompt.
+
+    Queries whose prompt is at most ``thresholds[0]`` tokens go to ``options[0]``,
+    those above ``thresholds[k - 1]`` and at most ``thresholds[k]`` to
+    ``options[k]``, the largest to ``options[-1]`` (strictly above a threshold, as
+    long-context tiers count).  The kernel aggregates demand and cost per band of
+    prompt size, so capacity options behind a router see exactly their queries.
+
+    Parameters
+    ----------
+    thresholds : sequence of int
+        Prompt tokens, strictly increasing, >= 0.
+    options : sequence of option or str
+        One more than ``thresholds``: the option (or the name of another option)
+        for each band, smallest prompts first.
+
+    Examples
+    --------
+    Short prompts to a self-hosted model, long ones to an API:
+
+    >>> import costsim as cs
+    >>> api = cs.TokenPricing(input=3.0, output=15.0)
+    >>> gpu = cs.SelfHostedGPU(gpu_hour_price=2.5, prefill_tokens_per_s=8_000, decode_tokens_per_s=1_500,
+    ...                        max_replicas=4, fallback="api")
+    >>> router = cs.PromptRouter(thresholds=(8_000,), options=(gpu, "api"))
+    >>> traffic = cs.Traffic([cs.QueryClass("chat", 1.0, cs.LogNormal(7.0, 1.0), cs.LogNormal(5.0, 0.8))],
+    ...                      cs.Arrivals(volume=50_000, horizon="1D", bin="1h"))
+    >>> ds = cs.simulate(traffic, {"api": api, "routed": router}, trials=2, seed=1)
+    >>> ds.costsim.total().round(0).values.tolist()  # USD a day per trial: [api, routed]
+    [[419.0, 106.0], [427.0, 109.0]]
+    """
+
+    thresholds: tuple[int, ...]
+    options: tuple[OptionRef, ...] = option_field()
+
+    def _validate(self) -> None:
+        if not isinstance(self.thresholds, (list, tuple)) or not self.thresholds:
+            self._fail("thresholds", "must be a non-empty sequence of prompt sizes", self.thresholds)
+        object.__setattr__(self, "thresholds", tuple(self.thresholds))
+        for i, t in enumerate(self.thresholds):
+            if isinstance(t, bool) or not isinstance(t, int) or t < 0:
+                self._fail(f"thresholds[{i}]", "must be an integer >= 0 (prompt tokens)", t)
+        if any(b <= a for a, b in zip(self.thresholds, self.thresholds[1:])):
+            self._fail("thresholds", "must be strictly increasing", self.thresholds)
+        if not isinstance(self.options, (list, tuple)):
+            self._fail("options", "must be a sequence of options", self.options)
+        object.__setattr__(self, "options", tuple(self.options))
+        if len(self.options) != len(self.thresholds) + 1:
+            self._fail("options", f"must have one more entry than thresholds ({len(self.thresholds) + 1})",
+                       len(self.options))
+        for i, target in enumerate(self.options):
+            _check_ref(self, f"options[{i}]", target)
 
 
 @dataclasses.dataclass(frozen=True)

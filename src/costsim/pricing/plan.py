@@ -28,9 +28,9 @@ from ..kernels import _engine as K
 from ..kernels import _capacity as KC
 from .base import DeploymentOption, PricingModel
 from .capacity import CapacityModel
-from .compose import CommittedSpend, Hybrid, VolumeDiscount
+from .compose import CommittedSpend, Hybrid, PromptRouter, VolumeDiscount
 
-__all__ = ["Bills", "bill_options", "check_options", "leaf_classes", "leaf_models", "leaf_paths"]
+__all__ = ["Bills", "bill_options", "check_options", "leaf_classes", "leaf_models", "leaf_paths", "size_edges"]
 
 Path = tuple[Any, ...]
 
@@ -44,6 +44,8 @@ def _children(node: DeploymentOption) -> list[tuple[Path, Any]]:
         value = getattr(node, f.name)
         if isinstance(value, Mapping):
             found.extend(((f.name, key), item) for key, item in value.items())
+        elif isinstance(value, (list, tuple)):
+            found.extend(((f.name, i), item) for i, item in enumerate(value))
         elif value is not None:
             found.append(((f.name,), value))
     return found
@@ -103,6 +105,23 @@ def leaf_classes(options: Mapping[str, DeploymentOption], class_names: Sequence[
     for name, model in options.items():
         walk(model, (name,), set(class_names))
     return list(serves.values())
+
+
+def size_edges(options: Mapping[str, DeploymentOption]) -> np.ndarray:
+    """The sorted prompt sizes at which any :class:`PromptRouter` in the options
+    splits queries: the kernel aggregates demand and cost in the bands between."""
+    found: set[int] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, PromptRouter):
+            found.update(node.thresholds)
+        if isinstance(node, DeploymentOption):
+            for _, child in _children(node):
+                walk(child)
+
+    for model in options.values():
+        walk(model)
+    return np.array(sorted(found), dtype=np.float64)
 
 
 def _describe(path: Path) -> str:
@@ -219,15 +238,19 @@ class _Context:
     """What billing one trial needs: its options, leaf costs and demand, the calendar."""
 
     def __init__(self, options: Mapping[str, DeploymentOption], leaf_index: dict[Path, int], leaf_cost: np.ndarray,
-                 counts: np.ndarray, class_names: Sequence[str], calendar: _Calendar, bin: pd.Timedelta) -> None:
+                 counts: np.ndarray, class_names: Sequence[str], edges: np.ndarray, calendar: _Calendar,
+                 bin: pd.Timedelta) -> None:
+        # The columns of every [B, column] array: (class, prompt-size band) pairs, class-major.
+        n_bands = edges.shape[0] + 1
+        self.column_class = [name for name in class_names for _ in range(n_bands)]
+        self.band_floor = np.tile(np.concatenate([[-np.inf], edges]), len(class_names))  # prompts > this
         self.options = options
-        self.class_names = class_names
         self.leaf_index = leaf_index
-        self.leaf_cost = leaf_cost  # [B, L, C]
+        self.leaf_cost = leaf_cost  # [B, L, columns]
         self.calendar = calendar
         self.bin = bin
         self.bin_hours = bin / pd.Timedelta(hours=1)
-        counts = counts.astype(np.float64)  # [B, C, N_COUNTS]; token sums are exact in float64
+        counts = counts.astype(np.float64)  # [B, columns, N_COUNTS]; token sums are exact in float64
         self.requests = counts[..., K.N_REQUESTS]
         self.billed_tokens = counts[..., K.N_INPUT] + counts[..., K.N_OUTPUT] + counts[..., K.N_REASONING]
         demand = np.empty(counts.shape[:2] + (KC.N_DEMAND,))
@@ -250,6 +273,8 @@ class _Context:
             return self._capacity(node, path, weight)
         if isinstance(node, Hybrid):
             return self._hybrid(node, path, weight)
+        if isinstance(node, PromptRouter):
+            return self._router(node, path, weight)
         if isinstance(node, VolumeDiscount):
             return self._discount(node, path, weight)
         if isinstance(node, CommittedSpend):
@@ -276,16 +301,26 @@ class _Context:
         return bill
 
     def _hybrid(self, node: Hybrid, path: Path, weight: np.ndarray) -> _Bill:
+        routes = [(("routes", name), node.routes[name]) if name in node.routes else (("default",), node.default)
+                  for name in self.column_class]
+        return self._route(routes, path, weight)
+
+    def _router(self, node: PromptRouter, path: Path, weight: np.ndarray) -> _Bill:
+        # a band's prompts exceed its floor, so the thresholds at or below the floor are exceeded
+        picks = np.searchsorted(np.asarray(node.thresholds, dtype=np.float64), self.band_floor, side="right")
+        return self._route([(("options", int(k)), node.options[k]) for k in picks], path, weight)
+
+    def _route(self, routes: list[tuple[Path, Any]], path: Path, weight: np.ndarray) -> _Bill:
+        """Bill each column's traffic on its route's target; columns sent to the same
+        target (the same object, or the same option name) share it."""
         bill = _Bill.zeros(*weight.shape)
-        groups: dict[int, tuple[Path, Any, list[int]]] = {}  # one group per target: classes share it
-        for c, name in enumerate(self.class_names):
-            sub, target = ((("routes", name), node.routes[name]) if name in node.routes
-                           else (("default",), node.default))
+        groups: dict[int, tuple[Path, Any, list[int]]] = {}
+        for column, (sub, target) in enumerate(routes):
             key = id(self.options[target]) if isinstance(target, str) else id(target)
-            groups.setdefault(key, (path + sub, target, []))[2].append(c)
-        for target_path, target, classes in groups.values():
+            groups.setdefault(key, (path + sub, target, []))[2].append(column)
+        for target_path, target, columns in groups.values():
             mask = np.zeros(weight.shape[1])
-            mask[classes] = 1.0
+            mask[columns] = 1.0
             bill.add(self.bill(target, target_path, weight * mask))
         return bill
 
@@ -365,12 +400,16 @@ def bill_options(
     bin_starts: np.ndarray,
     bin: pd.Timedelta,
 ) -> Bills:
-    """Every option's bill from the kernel's leaf costs [T, B, L, C] and counts [T, B, C, N].
+    """Every option's bill from the kernel's leaf costs [T, B, L, C, K] and counts
+    [T, B, C, K, N], K the prompt-size bands of :func:`size_edges`.
 
     ``options_per_trial`` holds each trial's options with its draws (one entry when
-    nothing is uncertain).
+    nothing is uncertain).  The bills are per class (summed over bands).
     """
-    n_trials, n_bins, _, n_classes = leaf_cost.shape
+    n_trials, n_bins, n_leaves, n_classes, n_bands = leaf_cost.shape
+    edges = size_edges(options_per_trial[0])
+    leaf_cost = leaf_cost.reshape(n_trials, n_bins, n_leaves, n_classes * n_bands)
+    counts = counts.reshape(n_trials, n_bins, n_classes * n_bands, counts.shape[-1])
     leaf_index = {path: i for i, (path, _) in enumerate(_leaves(options_per_trial[0]))}
     names = list(options_per_trial[0])
     n_options = len(names)
@@ -385,18 +424,21 @@ def bill_options(
         utilisation=np.full((n_trials, n_bins, n_options), np.nan),
         hist_leaf=_histogram_leaves(options_per_trial[0], class_names, leaf_index),
     )
-    whole = np.ones((n_bins, n_classes))
+    def by_class(a: np.ndarray) -> np.ndarray:  # [B, columns] -> [B, C]: the bands summed
+        return a.reshape(n_bins, n_classes, n_bands).sum(axis=2)
+
+    whole = np.ones((n_bins, n_classes * n_bands))
     for t in range(n_trials):
         options = options_per_trial[t if len(options_per_trial) > 1 else 0]
-        context = _Context(options, leaf_index, leaf_cost[t], counts[t], class_names, calendar, bin)
+        context = _Context(options, leaf_index, leaf_cost[t], counts[t], class_names, edges, calendar, bin)
         for o, (name, model) in enumerate(options.items()):
             if isinstance(model, PricingModel):  # the common case: the leaf's cost as it is
-                out.cost[t, :, o] = leaf_cost[t, :, leaf_index[(name,)]]
+                out.cost[t, :, o] = by_class(leaf_cost[t, :, leaf_index[(name,)]])
                 continue
             bill = context.bill(model, (name,), whole)
-            out.cost[t, :, o] = bill.cost
-            out.spill_cost[t, :, o] = bill.spill
-            out.throttled[t, :, o] = bill.throttled
+            out.cost[t, :, o] = by_class(bill.cost)
+            out.spill_cost[t, :, o] = by_class(bill.spill)
+            out.throttled[t, :, o] = by_class(bill.throttled)
             out.capacity_cost[t, :, o] = bill.capacity_cost
             out.unused_capacity_cost[t, :, o] = bill.unused
             if bill.n_capacity:
