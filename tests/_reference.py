@@ -90,6 +90,13 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
         """Next value of one of the query class's streams (one per CLS_* column)."""
         return E.sample_dist(low.dist_kind, low.dist_off, low.dist_par, low.dist_data, rows[slot], streams[slot])
 
+    def table(offset, z):
+        """A copula quantile table at normal score z, interpolated as the docs say."""
+        pos = (min(max(z, -E.NSCORE_MAX), E.NSCORE_MAX) + E.NSCORE_MAX) * ((E.NSCORE_POINTS - 1) / (2.0 * E.NSCORE_MAX))
+        i = min(int(pos), E.NSCORE_POINTS - 2)
+        t = low.dist_data[int(offset):]
+        return t[i] + (pos - i) * (t[i + 1] - t[i])
+
     for ti, g in enumerate(trials):
         for b in range(B):
             burst = 1.0
@@ -108,8 +115,13 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
                          for name in names]
                 ttl_1h = qc.cache_write_ttl == "1h"
                 out["requests"][ti, b, c] = n
+                rho, in_table, out_table = low.class_copula[c]
                 for _ in range(n):
-                    context = _round(draw(rows, E.CLS_INPUT))
+                    if rho != 0.0:  # Gaussian copula: input and outputs from correlated normal scores
+                        score = E.next_normal(streams[E.CLS_INPUT])
+                        context = _round(table(in_table, score))
+                    else:
+                        context = _round(draw(rows, E.CLS_INPUT))
                     band = sum(context > edge for edge in size_edges)
                     before = {k: out[k][ti, b, c] for k in fields if k != "requests"}
                     frac = draw(rows, E.CLS_CACHED)
@@ -119,7 +131,11 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
                     costs = [0.0] * O
                     previous = 0  # prefix caching: the previous call's prompt and output
                     for k in range(steps):
-                        output = _round(draw(rows, E.CLS_OUTPUT))
+                        if rho != 0.0:
+                            e = E.next_normal(streams[E.CLS_OUTPUT])
+                            output = _round(table(out_table, rho * score + math.sqrt(1.0 - rho * rho) * e))
+                        else:
+                            output = _round(draw(rows, E.CLS_OUTPUT))
                         reasoning = _round(draw(rows, E.CLS_REASONING))
                         if qc.prefix_cache and k > 0:
                             cached = previous

@@ -142,7 +142,7 @@ def simulate(
     with _KERNEL_LOCK:
         K.simulate_kernel(
             np.uint64(seed), trial_ids, n_parts,
-            lt.rate, lt.burst_shape, lt.class_key, lt.class_dists, lt.class_flags,
+            lt.rate, lt.burst_shape, lt.class_key, lt.class_dists, lt.class_flags, lt.class_copula,
             lt.dist_kind, lt.dist_off, lt.dist_par, lt.dist_data,
             lowered.opt_kind, lowered.opt_par, opt_card, opt_card_off_peak, off_peak,
             histogram.lo_exp, histogram.octaves, histogram.log2_per_octave, edges,
@@ -253,6 +253,7 @@ def _lower_trials(
         rate=np.stack([lt.rate for lt in lowered]),
         burst_shape=np.array([lt.burst_shape for lt in lowered]),
         dist_par=np.stack([lt.dist_par for lt in lowered]),
+        class_copula=np.stack([lt.class_copula for lt in lowered]),
     )
     resolved_options = per_trial(options, "options")
     lowered_opts = [lower_options(leaf_models(o)) for o in resolved_options]

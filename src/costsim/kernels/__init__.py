@@ -28,6 +28,8 @@ from ._engine import (
     N_CLASS_DISTS,
     N_COUNTS,
     NORMAL,
+    NSCORE_MAX,
+    NSCORE_POINTS,
     PARETO,
     TOKEN_HEADER,
     TOKEN_PRICING,
@@ -42,7 +44,7 @@ from ._engine import (
 __all__ = [
     "BETA", "CAPPED", "CLS_CACHE_WRITE", "CLS_CACHED", "CLS_INPUT", "CLS_OUTPUT", "CLS_REASONING",
     "CLS_STEPS", "CLS_TOOL", "CLS_TOOL_CALLS", "CONSTANT", "EMPIRICAL", "FLAG_PREFIX_CACHE", "FLAG_TTL_1H", "GAMMA", "GENPARETO",
-    "GEOMETRIC", "LOGNORMAL", "MIXTURE", "N_CLASS_DISTS", "N_COUNTS", "NORMAL", "PARETO",
+    "GEOMETRIC", "LOGNORMAL", "MIXTURE", "N_CLASS_DISTS", "N_COUNTS", "NORMAL", "NSCORE_MAX", "NSCORE_POINTS", "PARETO",
     "TOKEN_HEADER", "TOKEN_PRICING", "UNIFORM", "WEIBULL", "fill_samples", "price_requests",
     "simulate_kernel", "trial_uniforms",
 ]

@@ -289,6 +289,46 @@ def _normal_slow(state, i, u):
         u = 2.0 * (float(bits >> _U64(11)) * _TWO_M53) - 1.0
 
 
+# Gaussian copula of a class's input and output tokens: each marginal is sampled as
+# its quantile function of a standard normal score, tabulated at NSCORE_POINTS
+# equally spaced scores on [-NSCORE_MAX, NSCORE_MAX] and interpolated linearly.
+NSCORE_MAX = 8.0
+NSCORE_POINTS = 16_385
+COPULA_RHO, COPULA_INPUT, COPULA_OUTPUT = 0, 1, 2  # columns of class_copula: rho, table offsets in dist_data
+
+
+@INLINE
+def nscore_value(data, off, z):
+    """The tabulated quantile function at ``data[off:off + NSCORE_POINTS]`` at score ``z``."""
+    pos = (min(max(z, -NSCORE_MAX), NSCORE_MAX) + NSCORE_MAX) * ((NSCORE_POINTS - 1) / (2.0 * NSCORE_MAX))
+    i = min(np.int64(pos), NSCORE_POINTS - 2)
+    f = pos - i
+    return data[off + i] + f * (data[off + i + 1] - data[off + i])
+
+
+@JIT
+def fill_copula(data, copula, state_in, state_out, steps, one_call, scores, inputs, outputs, m, n_calls):
+    """Input tokens of ``m`` queries and output tokens of their ``n_calls`` calls under a
+    Gaussian copula: query i's input is the input table at a normal score ``z_i``
+    (from ``state_in``); every call of it outputs the output table at
+    ``rho * z_i + sqrt(1 - rho**2) * e`` with ``e`` normal (from ``state_out``).
+    ``steps[i]`` (rounded model calls) is read unless ``one_call``."""
+    rho = copula[COPULA_RHO]
+    in_off = np.int64(copula[COPULA_INPUT])
+    out_off = np.int64(copula[COPULA_OUTPUT])
+    fill_normals(state_in, scores, m)
+    for i in range(m):
+        inputs[i] = nscore_value(data, in_off, scores[i])
+    fill_normals(state_out, outputs, n_calls)
+    other = math.sqrt(1.0 - rho * rho)
+    j = 0
+    for i in range(m):
+        n = 1 if one_call else np.int64(steps[i])
+        for _ in range(n):
+            outputs[j] = nscore_value(data, out_off, rho * scores[i] + other * outputs[j])
+            j += 1
+
+
 @JIT
 def fill_normals(state, out, n):
     """``out[:n]`` = the next ``n`` values of :func:`next_normal`, bit for bit.
@@ -868,6 +908,7 @@ def simulate_kernel(
     class_key,
     class_dists,
     class_flags,
+    class_copula,
     dist_kind,
     dist_off,
     dist_par,
@@ -892,7 +933,10 @@ def simulate_kernel(
     float[T|1, B, C] expected requests; ``burst_shape`` float[T|1] gamma shape of
     the per-bin rate multiplier (0: no overdispersion); ``class_key`` uint64[C];
     ``class_dists`` int64[C, N_CLASS_DISTS] distribution rows; ``class_flags``
-    int64[C] (FLAG_* bits: 1-hour cache writes, prefix caching); ``dist_*`` the lowered
+    int64[C] (FLAG_* bits: 1-hour cache writes, prefix caching);
+    ``class_copula`` float[T|1, C, 3] (rho of the input/output Gaussian copula,
+    0 for independent draws, and the offsets of the two quantile tables in
+    ``dist_data``); ``dist_*`` the lowered
     distribution table with ``dist_par`` float[T|1, P]; ``opt_kind`` int64[O];
     ``opt_par`` float[T|1, O, R]; ``opt_card`` int64[O, C] offset of the rate card
     each class uses under each option, ``opt_card_off_peak`` int64[O, C] its
@@ -930,6 +974,8 @@ def simulate_kernel(
         shape_t = _row(burst_shape, t)
         par_t = _row(dist_par, t)
         opar_t = _row(opt_par, t)
+        copula_t = _row(class_copula, t)
+        scores = np.empty(BLOCK)
         states = np.empty((N_CLASS_DISTS, 4), dtype=np.uint64)
         draws = np.empty((N_CLASS_DISTS, BLOCK))
         per_call = np.empty((3, 4 * BLOCK))  # output, tool and reasoning draws of a block's calls
@@ -969,9 +1015,10 @@ def simulate_kernel(
                 cost_bc[:] = 0.0
                 for first in range(0, n_req, BLOCK):
                     m = min(BLOCK, n_req - first)
+                    copula = copula_t[c, COPULA_RHO] != 0.0
                     for s in (CLS_INPUT, CLS_CACHED, CLS_CACHE_WRITE, CLS_TOOL_CALLS):
                         # a constant's buffer, filled in the first block, stays valid for the class's bin
-                        if first == 0 or dist_kind[rows[s]] != CONSTANT:
+                        if (first == 0 or dist_kind[rows[s]] != CONSTANT) and not (copula and s == CLS_INPUT):
                             fill_block(dist_kind, dist_off, par_t, dist_data, rows[s], states[s], draws[s], m)
                     if one_call:
                         block_calls = np.int64(m)
@@ -984,8 +1031,12 @@ def simulate_kernel(
                             block_calls += np.int64(draws[CLS_STEPS, i])
                     if block_calls > per_call.shape[1]:
                         per_call = np.empty((3, block_calls))
-                    fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_OUTPUT], states[CLS_OUTPUT],
-                               per_call[0], block_calls)
+                    if copula:
+                        fill_copula(dist_data, copula_t[c], states[CLS_INPUT], states[CLS_OUTPUT], draws[CLS_STEPS],
+                                    one_call, scores, draws[CLS_INPUT], per_call[0], m, block_calls)
+                    else:
+                        fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_OUTPUT], states[CLS_OUTPUT],
+                                   per_call[0], block_calls)
                     fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_TOOL], states[CLS_TOOL],
                                per_call[1], block_calls - m)
                     if first == 0 or not one_call or dist_kind[rows[CLS_REASONING]] != CONSTANT:

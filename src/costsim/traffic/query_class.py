@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
+
+import numpy as np
+from scipy import special
 
 from .. import kernels as K
 from .._model import Model, request_field, uncertain_parameters
@@ -56,6 +60,13 @@ class QueryClass(Model):
     tool_calls : int or Distribution, default 0
         Priced tool calls per query (e.g. web searches; see
         ``TokenPricing.fee_per_tool_call``).
+    io_rank_correlation : float or Distribution, default 0
+        Rank (Spearman) correlation between a query's input tokens and the output
+        tokens of each of its calls, in [-1, 1], through a Gaussian copula: the
+        marginal distributions stay exactly as given (sampled through their
+        quantile functions, tabulated at 16,385 normal scores), only their
+        dependence changes.  Needs concrete (not uncertain) ``input_tokens`` and
+        ``output_tokens``; the correlation itself may be uncertain.
     prefix_cache : bool, default False
         Prefix caching across calls (multi-turn sessions, agent loops): each call
         after the first reads the previous call's prompt and output from the
@@ -91,6 +102,7 @@ class QueryClass(Model):
     cache_write_ttl: str = "5m"
     reasoning_tokens: Distribution | None = request_field(default=None)
     tool_calls: int | Distribution = request_field(default=0)
+    io_rank_correlation: float = 0.0
     prefix_cache: bool = False
 
     @property
@@ -130,6 +142,12 @@ class QueryClass(Model):
             self._distribution("tool_calls", low=0.0)
         else:
             self._int("tool_calls", low=0)
+        self._number("io_rank_correlation", low=-1.0, high=1.0)
+        if self.io_rank_correlation != 0.0:
+            for name in ("input_tokens", "output_tokens"):
+                if uncertain_parameters(getattr(self, name)):
+                    self._fail(name, "must have concrete parameters when io_rank_correlation is set (the copula "
+                               "tabulates its quantile function once)", getattr(self, name))
         if not isinstance(self.prefix_cache, bool):
             self._fail("prefix_cache", "must be true or false", self.prefix_cache)
 
@@ -175,6 +193,15 @@ class QueryClass(Model):
         return cls(name, share, input_tokens=first_prompt, output_tokens=output_tokens, steps=turns,
                    tool_tokens=user_tokens, prefix_cache=True, **fields)
 
+    def _lower_copula(self, table: DistTable) -> list[float]:
+        """``[rho, input table offset, output table offset]`` of the class's Gaussian
+        copula (appending the tables to ``table``); zeros for independent draws."""
+        if self.io_rank_correlation == 0.0:
+            return [0.0, 0.0, 0.0]
+        rho = 2.0 * math.sin(math.pi * self.io_rank_correlation / 6.0)  # Pearson rho of the normal scores
+        scores = np.linspace(-K.NSCORE_MAX, K.NSCORE_MAX, K.NSCORE_POINTS)
+        return [rho, *(table.add_data(_quantiles(dist, scores)) for dist in (self.input_tokens, self.output_tokens))]
+
     def _flags(self) -> int:
         """The kernel's FLAG_* bits of this class."""
         return (K.FLAG_TTL_1H if self.cache_write_ttl == "1h" else 0) | (K.FLAG_PREFIX_CACHE if self.prefix_cache else 0)
@@ -203,6 +230,14 @@ class QueryClass(Model):
         rows[K.CLS_REASONING] = _as_distribution(0.0 if self.reasoning_tokens is None else self.reasoning_tokens)._lower(table)
         rows[K.CLS_TOOL_CALLS] = _as_distribution(self.tool_calls)._lower(table)
         return rows
+
+
+def _quantiles(dist: Distribution, scores: np.ndarray) -> np.ndarray:
+    """``dist``'s quantile function at the normal scores; an infinite end (a score
+    whose probability rounds to 1) is clipped to the nearest finite quantile."""
+    values = np.asarray(dist.ppf(special.ndtr(scores)), dtype=float)
+    finite = np.isfinite(values)
+    return np.clip(values, values[finite].min(), values[finite].max())
 
 
 def _as_distribution(value: float | Distribution) -> Distribution:

@@ -25,6 +25,7 @@ class LoweredTraffic(NamedTuple):
     class_key: np.ndarray  # uint64[C] random-stream key of each class
     class_dists: np.ndarray  # int64[C, N_CLASS_DISTS] distribution rows
     class_flags: np.ndarray  # int64[C] FLAG_* bits: 1-hour cache writes, prefix caching
+    class_copula: np.ndarray  # float64[C, 3] input/output copula: rho, table offsets in dist_data
     dist_kind: np.ndarray
     dist_off: np.ndarray
     dist_par: np.ndarray
@@ -185,6 +186,7 @@ class Traffic(Model):
         """Lower a traffic whose parameters are all concrete (``seed``, ``trial``: see :meth:`rates`)."""
         table = DistTable()
         class_dists = np.array([qc._lower(table) for qc in self.classes], dtype=np.int64)
+        class_copula = np.array([qc._lower_copula(table) for qc in self.classes], dtype=np.float64)
         rate = self.rates(seed=seed, trial=trial)
         cv = self.arrivals.overdispersion
         dist_kind, dist_off, dist_par, dist_data = table.arrays()
@@ -194,6 +196,7 @@ class Traffic(Model):
             class_key=np.array([stream_key(n) for n in self.class_names], dtype=np.uint64),
             class_dists=class_dists,
             class_flags=np.array([qc._flags() for qc in self.classes], dtype=np.int64),
+            class_copula=class_copula,
             dist_kind=dist_kind,
             dist_off=dist_off,
             dist_par=dist_par,
