@@ -76,6 +76,30 @@ def test_explicit_trial_order_and_simulate_keyword(client, scenario):
     assert ds["trial"].values.tolist() == ids
 
 
+def test_progress_counts_tasks(client, scenario, capsys):
+    traffic, options = scenario
+    ds = cs.simulate(traffic, options, trials=5, seed=SEED, client=client, trials_per_task=2, progress=True)
+    assert "3/3" in capsys.readouterr().err  # three tasks, all done
+    _assert_bit_identical(ds, cs.simulate(traffic, options, trials=5, seed=SEED))
+    cs.simulate(traffic, options, trials=5, seed=SEED, client=client, trials_per_task=2)
+    assert capsys.readouterr().err == ""  # automatic: off when stderr is not a terminal
+
+
+def test_lazy_dataset_stays_on_the_workers_until_computed(client, scenario):
+    traffic, options = scenario
+    ds = cs.simulate(traffic, options, trials=TRIALS, seed=SEED, client=client, trials_per_task=3, lazy=True)
+    assert ds["cost"].chunks[0] == (3, 3, 1)  # one block per task
+    local = cs.simulate(traffic, options, trials=TRIALS, seed=SEED)
+    total = ds["cost"].sum(("trial", "time")).compute(scheduler=client)  # reduced on the cluster
+    # summed block by block: another order of float additions, ~1e-16 relative
+    np.testing.assert_allclose(total.values, local["cost"].sum(("trial", "time")).values, rtol=1e-12)
+    _assert_bit_identical(ds.compute(scheduler=client), local)
+    with pytest.raises(TypeError, match="lazy=True needs a connected distributed.Client"):
+        cs.simulate(traffic, options, trials=2, client=client.scheduler.address, lazy=True)
+    with pytest.raises(ValueError, match="lazy=True applies to runs on a Dask cluster"):
+        cs.simulate(traffic, options, trials=2, lazy=True)
+
+
 def test_seed_none_draws_one_seed(client, scenario):
     traffic, options = scenario
     ds = simulate_dask(client, traffic, options, trials=4, seed=None, trials_per_task=1)

@@ -34,6 +34,7 @@ from .pricing import (
 from .pricing.litellm import price
 from .results import CostsimAccessor
 from .scenario import from_dict, to_dict
+from ._estimate import Estimate, estimate
 from .simulate import simulate
 from . import analysis
 from .analysis import break_even, sweep, to_focus
@@ -76,4 +77,5 @@ __all__ = [
     "Traffic", "Uniform", "Weibull", "demo", "estimate_on_off", "from_dict", "pricing", "results", "simulate",
     "to_dict", "traffic",
     "analysis", "break_even", "sweep", "to_focus",
+    "Estimate", "estimate",
 ]

@@ -14,6 +14,7 @@ kernel on first use or loads numba's on-disk cache.
 
 from __future__ import annotations
 
+import math
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
@@ -40,6 +41,8 @@ def simulate_dask(
     seed: int | None = None,
     trials_per_task: int | None = None,
     connect_timeout: float | None = None,
+    progress: bool | None = None,
+    lazy: bool = False,
     **kwargs: Any,
 ) -> xr.Dataset:
     """:func:`costsim.simulate` with the trials spread over a Dask cluster.
@@ -69,6 +72,17 @@ def simulate_dask(
     connect_timeout : float, optional
         Seconds to wait for the scheduler when ``client`` is an address; by
         default Dask's ``distributed.comm.timeouts.connect`` setting.
+    progress : bool, optional
+        Show a progress bar over the tasks as they finish; None (default): when
+        output goes to a terminal or a Jupyter notebook.  Not with ``lazy``.
+    lazy : bool, default False
+        Return as soon as the first task is done: a Dataset of dask arrays, one
+        block per task, whose data stay on the workers until computed with the
+        client as scheduler (the default for the latest ``Client`` made, or
+        ``ds.compute(scheduler=client)``); a reduction such as
+        ``ds["cost"].sum("time").compute()`` runs on the cluster.  For results
+        larger than this machine's memory; needs a connected ``client`` (the data
+        live as long as the Dataset and the client).
     **kwargs
         Further keywords of :func:`costsim.simulate` (``hist_range``,
         ``hist_bins_per_octave``).
@@ -104,14 +118,19 @@ def simulate_dask(
     seed = secrets.randbelow(MAX_SEED + 1) if seed is None else check_int("seed", seed, low=0, high=MAX_SEED)
     if trials_per_task is not None:
         trials_per_task = check_int("trials_per_task", trials_per_task, low=1)
+    if lazy and progress:
+        raise ValueError("progress=True does not apply to lazy=True: the tasks run after simulate returns")
 
     from distributed import Client
 
     if isinstance(client, Client):
-        return _run(client, traffic, options, trial_ids, seed, trials_per_task, kwargs)
+        return _run(client, traffic, options, trial_ids, seed, trials_per_task, progress, lazy, kwargs)
+    if isinstance(client, str) and lazy:
+        raise TypeError("lazy=True needs a connected distributed.Client (the data stay on its cluster); "
+                        f"got the address {client!r}")
     if isinstance(client, str):
         with _connect(client, connect_timeout) as owned:
-            return _run(owned, traffic, options, trial_ids, seed, trials_per_task, kwargs)
+            return _run(owned, traffic, options, trial_ids, seed, trials_per_task, progress, lazy, kwargs)
     raise TypeError(
         f"client must be a distributed.Client or a scheduler address such as 'tcp://scheduler:8786'; "
         f"got {type(client).__name__}"
@@ -143,7 +162,8 @@ def _chunks(client: Any, trial_ids: np.ndarray, trials_per_task: int | None) -> 
 
 def _run_chunk(traffic: Traffic, options: dict, trial_ids: list[int], seed: int, kwargs: dict) -> xr.Dataset:
     """The task: one chunk of trials, run on a worker."""
-    return simulate(traffic, options, trials=trial_ids, seed=seed, **kwargs)  # serialised by simulate's lock
+    # serialised by the kernel lock; the client shows the progress
+    return simulate(traffic, options, trials=trial_ids, seed=seed, progress=False, **kwargs)
 
 
 def _run(
@@ -153,11 +173,10 @@ def _run(
     trial_ids: np.ndarray,
     seed: int,
     trials_per_task: int | None,
+    progress: bool | None,
+    lazy: bool,
     kwargs: dict[str, Any],
 ) -> xr.Dataset:
-    from . import __version__
-    from .scenario import scenario_json
-
     chunks = _chunks(client, trial_ids, trials_per_task)
     # a list scatters element-wise: options stays one dict (a dict alone would scatter its values)
     traffic_f, options_f = client.scatter([traffic, options], hash=False)
@@ -166,27 +185,86 @@ def _run(
         client.submit(_run_chunk, traffic_f, options_f, chunk.tolist(), seed, kwargs, key=f"{name}-{i}")
         for i, chunk in enumerate(chunks)
     ]
+    if lazy:
+        first = client.submit(_attrs, futures[0]).result()
+        return _lazy_dataset(client, futures, chunks, _whole_attrs([first], traffic, options, seed, chunks))
+    from distributed import as_completed
+
+    from ._progress import progress_bar, show_progress
+
+    show = show_progress(progress, math.inf)  # a cluster run counts as long: a bar when output is interactive
     try:
+        with progress_bar(show, len(futures), "task") as update:
+            for _ in as_completed(futures, loop=client.loop):
+                update(1)
         parts = client.gather(futures)
     finally:
         client.cancel([*futures, traffic_f, options_f])
 
-    versions = {p.attrs.get("costsim_version") for p in parts}
+    attrs = _whole_attrs([p.attrs for p in parts], traffic, options, seed, chunks)
+    ds = xr.concat(
+        parts, dim="trial", data_vars="minimal", coords="minimal", compat="override", join="exact",
+        combine_attrs="override",
+    )
+    ds.attrs = attrs
+    return ds
+
+
+def _attrs(part: xr.Dataset) -> dict[str, Any]:
+    """The task reading a chunk's attrs on its worker."""
+    return part.attrs
+
+
+def _whole_attrs(
+    parts_attrs: list[dict[str, Any]], traffic: Traffic, options: dict, seed: int, chunks: list[np.ndarray]
+) -> dict[str, Any]:
+    """The whole run's attrs from the chunks' (the first ones): every attr but the
+    scenario is the same for any chunk; the scenario names its trials, so the whole
+    run's is rebuilt the way results.build_dataset builds it.  Refuses workers
+    running another costsim."""
+    from . import __version__
+    from .scenario import scenario_json
+
+    versions = {a.get("costsim_version") for a in parts_attrs}
     if versions != {__version__}:
         raise RuntimeError(
             f"the Dask workers run costsim {sorted(map(str, versions))} but this process runs {__version__}: "
             "install the same costsim on the client and every worker"
         )
-    # Every attr but the scenario is the same for any chunk; the scenario names its
-    # trials, so the whole run's is rebuilt the way results.build_dataset builds it.
-    first = parts[0]
-    if first.attrs["scenario"] != scenario_json(traffic, options, seed=seed, trials=chunks[0].tolist()):
+    first = parts_attrs[0]
+    if first["scenario"] != scenario_json(traffic, options, seed=seed, trials=chunks[0].tolist()):
         raise RuntimeError(  # pragma: no cover - guards against results.build_dataset changing alone
             "costsim._dask no longer rebuilds the 'scenario' attr the way results.build_dataset does"
         )
-    ds = xr.concat(
-        parts, dim="trial", data_vars="minimal", coords="minimal", compat="override", join="exact",
-        combine_attrs="override",
-    )
-    ds.attrs = {**first.attrs, "scenario": scenario_json(traffic, options, seed=seed, trials=trial_ids.tolist())}
-    return ds
+    trials = np.concatenate(chunks).tolist()
+    return {**first, "scenario": scenario_json(traffic, options, seed=seed, trials=trials)}
+
+
+def _lazy_dataset(client: Any, futures: list[Any], chunks: list[np.ndarray], attrs: dict[str, Any]) -> xr.Dataset:
+    """A Dataset of dask arrays, one block per task, over the chunk Datasets the
+    workers hold (the futures stay alive as long as the Dataset)."""
+    import dask
+    import dask.array as da
+
+    template = client.submit(_empty_like, futures[0]).result()
+    data_vars = {}
+    for name, var in template.data_vars.items():
+        blocks = [
+            da.from_delayed(dask.delayed(client.submit(_values, part, name)), shape=(chunk.shape[0], *var.shape[1:]),
+                            dtype=var.dtype, name=False)
+            for part, chunk in zip(futures, chunks)
+        ]
+        data_vars[name] = (var.dims, da.concatenate(blocks, axis=0), var.attrs)
+    trial = ("trial", np.concatenate(chunks), template["trial"].attrs)
+    coords = {**{k: v for k, v in template.coords.items() if k != "trial"}, "trial": trial}
+    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def _empty_like(part: xr.Dataset) -> xr.Dataset:
+    """The task reading a chunk's layout (no trials: coords, dtypes, attrs) on its worker."""
+    return part.isel(trial=slice(0, 0))
+
+
+def _values(part: xr.Dataset, name: str) -> np.ndarray:
+    """The task reading one variable of a chunk on its worker."""
+    return part[name].values

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import os
 import sys
 import time
@@ -92,6 +94,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ._dask import _connect
+    from ._estimate import check_result_fits, estimate
     from .scenario import load_scenario
 
     source = Path(args.scenario)
@@ -111,9 +115,20 @@ def _run(args: argparse.Namespace) -> int:
     if plots is not None and plots.exists() and (not plots.is_dir() or not os.access(plots, os.W_OK)):
         raise ValueError(f"--plots {plots} is not a writable folder")
     overrides = {k: v for k, v in (("trials", args.trials), ("seed", args.seed)) if v is not None}
-    started = time.perf_counter()
-    ds = scenario.run(**overrides)
-    elapsed = time.perf_counter() - started
+    if args.scheduler is not None:
+        if args.connect_timeout <= 0:
+            raise ValueError(f"--connect-timeout must be > 0 seconds; got {args.connect_timeout:g}")
+        if importlib.util.find_spec("distributed") is None:
+            raise ValueError("--scheduler needs Dask: pip install 'costsim[dask]'")
+    settings = {"trials": scenario.trials, "seed": scenario.seed, **overrides}
+    size = estimate(scenario.traffic, scenario.options, **settings)
+    check_result_fits(size.result_bytes, None)
+    cluster = contextlib.nullcontext() if args.scheduler is None else _connect(args.scheduler, args.connect_timeout)
+    with cluster as client:
+        print(f"costsim run: {size}", file=sys.stderr)
+        started = time.perf_counter()
+        ds = scenario.run(**overrides, progress=args.progress, client=client)
+        elapsed = time.perf_counter() - started
     print(f"costsim run {source}: {len(scenario.traffic.classes)} query classes, {ds.sizes['option']} options, "
           f"{ds.sizes['time']} time bins, {ds.sizes['trial']} trials, seed {ds.attrs['seed']}")
     print(f"simulated {int(ds['requests'].sum()):,} queries in {elapsed:.1f} s\n")
@@ -223,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run a scenario file (.toml or .json)",
         description="Simulate a scenario file, print a summary and write the result as netCDF "
-        "(and, with --plots, a PNG of the cost bands).",
+        "(and, with --plots, a PNG of the cost bands).  Before it starts, the run's size (expected "
+        "queries, result memory, rough time) goes to stderr; a run whose result would not fit in "
+        "memory is refused.",
         epilog="Example scenario files: python -c 'import costsim.scenario as s; print(s.examples())'",
     )
     run.add_argument("scenario", metavar="SCENARIO", help="scenario file, .toml or .json")
@@ -231,6 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_int_at_least(0), default=None, help="override the scenario's seed")
     run.add_argument("--out", default="results.nc", help="netCDF result file (default ./results.nc)")
     run.add_argument("--plots", default=None, metavar="DIR", help="also write DIR/<scenario>.png of the cost bands")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run on the Dask cluster of this scheduler, e.g. tcp://scheduler:8786 "
+                     "(needs pip install 'costsim[dask]' here and on the workers)")
+    run.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS",
+                     help="seconds to wait for the --scheduler to answer (default 10)")
+    run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="show a progress bar on stderr (default: for runs of more than about 5 s, "
+                     "when stderr is a terminal)")
     run.set_defaults(func=_run)
 
     report = sub.add_parser(

@@ -29,8 +29,8 @@ from ._model import Model
 from ._validation import ParameterError, check_int
 
 __all__ = [
-    "Scenario", "examples", "from_dict", "json_schema", "load_scenario", "save_scenario", "scenario_json",
-    "to_dict",
+    "Scenario", "examples", "from_dict", "from_result", "json_schema", "load_scenario", "save_scenario",
+    "scenario_json", "to_dict",
 ]
 
 
@@ -344,6 +344,57 @@ def load_scenario(path: str | os.PathLike) -> Scenario:
     return Scenario.from_dict(data)
 
 
+def from_result(result: Any) -> tuple[Scenario, dict[str, Any]]:
+    """The scenario of a :func:`costsim.simulate` result, and the keywords of
+    :meth:`Scenario.run` that reproduce the result exactly.
+
+    A result Dataset holds its scenario as JSON (``attrs["scenario"]``, with the
+    seed and the trial ids) and its cost histogram's edges.  The scenario's
+    ``trials`` is the number of trials; the keywords hold the histogram settings
+    and, when the trials were not ``0 .. n-1``, the explicit trial ids.
+
+    Parameters
+    ----------
+    result : xarray.Dataset or path
+        A result, or the netCDF file it was written to (``costsim run --out``).
+
+    Returns
+    -------
+    (Scenario, dict)
+        ``scenario.run(**keywords)`` gives the same Dataset again.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> ds = load_scenario(examples()[0]).run(trials=[4, 1], seed=7)
+    >>> scenario, keywords = from_result(ds)
+    >>> scenario.trials, scenario.seed, keywords["trials"]
+    (2, 7, [4, 1])
+    >>> xr.testing.assert_identical(scenario.run(**keywords), ds)
+    """
+    import xarray as xr
+
+    if isinstance(result, (str, os.PathLike)):
+        with xr.open_dataset(result) as ds:
+            return from_result(ds)
+    if not isinstance(result, xr.Dataset) or "scenario" not in result.attrs:
+        raise ParameterError("result", "must be a costsim result (a Dataset with a 'scenario' attr)",
+                             type(result).__name__)
+    try:
+        data = json.loads(result.attrs["scenario"])
+        trials, seed = data["trials"], data["seed"]
+    except (ValueError, TypeError, KeyError) as err:
+        raise ValueError(f"result.attrs['scenario'] is not a costsim scenario ({err})") from None
+    scenario = Scenario.from_dict(_drop_none({**data, "trials": len(trials), "seed": seed}, ""))
+    keywords: dict[str, Any] = {
+        "hist_range": (float(result["cost_lower"][1]), float(result["cost_upper"][-2])),
+        "hist_bins_per_octave": int(result.attrs["hist_bins_per_octave"]),
+    }
+    if trials != list(range(len(trials))):
+        keywords["trials"] = trials
+    return scenario, keywords
+
+
 def dumps_scenario(scenario: Scenario, fmt: str = "toml") -> str:
     """The text :func:`save_scenario` writes, in format ``"toml"`` or ``"json"``."""
     data = scenario.to_dict()
@@ -396,7 +447,7 @@ def examples() -> list[Path]:
     Examples
     --------
     >>> [p.name for p in examples()]
-    ['assistant.toml', 'support_bot.json']
+    ['assistant.toml', 'deployment_options.toml', 'support_bot.json']
     """
     folder = Path(__file__).with_name("examples")
     return sorted(p for p in folder.iterdir() if p.suffix in (".toml", ".json"))

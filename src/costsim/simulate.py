@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import math
 import secrets
-import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-import numba
 import numpy as np
 import xarray as xr
 
 from . import kernels as K
+from ._estimate import check_result_fits, expected_queries, result_bytes
 from ._model import draw_uncertain, resolve, uncertain_parameters
+from ._progress import run_chunked
 from ._validation import ParameterError, check_int
 from .pricing.base import DeploymentOption, PricingModel, lower_options
 from .pricing.plan import bill_options, check_options, leaf_classes, leaf_models, leaf_paths, size_edges
@@ -24,12 +23,6 @@ from .traffic.traffic import LoweredTraffic, Traffic
 __all__ = ["simulate"]
 
 MAX_SEED = 2**63 - 1
-
-# One kernel run at a time per process: the kernel is parallel already (numba threads),
-# and numba's "workqueue" threading layer aborts the process when two Python threads
-# enter a parallel kernel at once (a planning tool calling simulate from several
-# threads, a Dask worker with threads_per_worker > 1).
-_KERNEL_LOCK = threading.Lock()
 
 
 def simulate(
@@ -42,6 +35,9 @@ def simulate(
     hist_bins_per_octave: int = 16,
     client: Any = None,
     trials_per_task: int | None = None,
+    progress: bool | None = None,
+    max_result_bytes: float | None = None,
+    lazy: bool = False,
 ) -> xr.Dataset:
     """Simulate the traffic and price every request under every option.
 
@@ -86,6 +82,22 @@ def simulate(
     trials_per_task : int, optional
         With ``client``: trials per task; by default about two tasks per worker
         thread.
+    progress : bool, optional
+        Show a progress bar (tqdm: a widget in Jupyter, text on stderr), counting
+        trials (or tasks with ``client``).  None (default): shown when the run is
+        estimated to take more than 5 s (see :func:`costsim.estimate`; with
+        ``client``: any run) and output goes to a terminal or a Jupyter notebook.
+        The numbers do not depend on it.
+    max_result_bytes : float, optional
+        Refuse (ValueError) a run whose result Dataset would be larger (see
+        :func:`costsim.estimate`).  None (default): half of the memory available
+        now, as psutil or /proc/meminfo report it.  ``math.inf`` turns the check off.
+        Not checked with ``lazy``.
+    lazy : bool, default False
+        With ``client`` (a connected ``distributed.Client``): return a Dataset of
+        dask arrays, one block per task, whose data stay on the workers until
+        computed with the client as scheduler (``ds["cost"].sum("time").compute()``
+        runs on the cluster), for results larger than this machine's memory.
 
     Returns
     -------
@@ -114,15 +126,20 @@ def simulate(
     """
     if client is None and trials_per_task is not None:
         raise ValueError(f"trials_per_task applies to runs on a Dask cluster: pass client=...; got {trials_per_task!r}")
+    if client is None and lazy:
+        raise ValueError("lazy=True applies to runs on a Dask cluster: pass client=...")
+    traffic, options = _check_inputs(traffic, options)
+    trial_ids = _trial_ids(trials)
+    histogram = CostHistogram.from_range(hist_range, hist_bins_per_octave)
+    if not lazy:
+        check_result_fits(result_bytes(traffic, options, trial_ids.shape[0], histogram.n_bins), max_result_bytes)
     if client is not None:
         from ._dask import simulate_dask
 
         return simulate_dask(client, traffic, options, trials=trials, seed=seed, trials_per_task=trials_per_task,
-                             hist_range=hist_range, hist_bins_per_octave=hist_bins_per_octave)
-    traffic, options = _check_inputs(traffic, options)
-    trial_ids = _trial_ids(trials)
+                             progress=progress, lazy=lazy, hist_range=hist_range,
+                             hist_bins_per_octave=hist_bins_per_octave)
     seed = secrets.randbelow(MAX_SEED + 1) if seed is None else check_int("seed", seed, low=0, high=MAX_SEED)
-    histogram = CostHistogram.from_range(hist_range, hist_bins_per_octave)
 
     uncertain = {**uncertain_parameters(traffic, "traffic"), **uncertain_parameters(options, "options")}
     draws = draw_uncertain(uncertain, seed, trial_ids)
@@ -132,22 +149,25 @@ def simulate(
     leaves = dict(zip(leaf_paths(options), leaf_models(options)))
     n_classes, n_leaves = len(traffic.classes), len(leaves)
     opt_card, opt_card_off_peak, off_peak = _rate_cards(traffic, leaves, leaf_classes(options, traffic.class_names))
-    n_parts = max(1, min(n_bins, math.ceil(2 * numba.get_num_threads() / n_trials)))
     edges = size_edges(options)
-    n_bands = edges.shape[0] + 1
-    counts = np.empty((n_trials, n_bins, n_classes, n_bands, K.N_COUNTS), dtype=np.int64)
-    cost = np.empty((n_trials, n_bins, n_leaves, n_classes, n_bands))
-    hist = np.zeros((n_trials, n_parts, n_leaves, n_classes, histogram.n_bins), dtype=np.int64)
     lt = lowered.traffic
-    with _KERNEL_LOCK:
+
+    def kernel(s: slice, n_parts: int, counts: np.ndarray, cost: np.ndarray, hist: np.ndarray) -> None:
+        def rows(a: np.ndarray) -> np.ndarray:  # the trials s of a per-trial input (leading axis T or 1)
+            return a[s] if a.shape[0] == n_trials > 1 else a
+
         K.simulate_kernel(
-            np.uint64(seed), trial_ids, n_parts,
-            lt.rate, lt.burst_shape, lt.class_key, lt.class_dists, lt.class_flags, lt.class_copula,
-            lt.dist_kind, lt.dist_off, lt.dist_par, lt.dist_data,
-            lowered.opt_kind, lowered.opt_par, opt_card, opt_card_off_peak, off_peak,
+            np.uint64(seed), trial_ids[s], n_parts,
+            rows(lt.rate), rows(lt.burst_shape), lt.class_key, lt.class_dists, lt.class_flags, rows(lt.class_copula),
+            lt.dist_kind, lt.dist_off, rows(lt.dist_par), lt.dist_data,
+            lowered.opt_kind, rows(lowered.opt_par), opt_card, opt_card_off_peak, off_peak,
             histogram.lo_exp, histogram.octaves, histogram.log2_per_octave, edges,
             counts, cost, hist,
         )
+
+    counts, cost, hist = run_chunked(kernel, n_trials=n_trials, n_bins=n_bins, n_classes=n_classes,
+                                     n_bands=edges.shape[0] + 1, n_leaves=n_leaves, n_hist=histogram.n_bins,
+                                     queries=expected_queries(lt.rate, n_trials), progress=progress)
     bills = bill_options(lowered.options, traffic.class_names, cost, counts, traffic.arrivals.bin_starts(),
                          traffic.arrivals.bin_width)
     return build_dataset(
@@ -157,7 +177,7 @@ def simulate(
         seed=seed,
         counts=counts.sum(axis=3),
         bills=bills,
-        hist=compose_histograms(hist.sum(axis=1), bills.hist_leaf),
+        hist=compose_histograms(hist, bills.hist_leaf),
         histogram=histogram,
         draws=draws,
     )

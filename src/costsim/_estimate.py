@@ -1,0 +1,219 @@
+"""How big a run is before it starts: expected queries, result memory, rough time.
+
+:func:`estimate` answers "how long and how much memory?" for a planned
+:func:`costsim.simulate` call; ``simulate`` itself refuses a run whose result
+would not fit in memory (:func:`check_result_fits`).
+
+The time is a rough guide: expected queries divided by
+:data:`QUERIES_PER_THREAD_SECOND` and the numba thread count.  Queries with
+many model calls (agent loops) or many classes and options take longer per query.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numba
+import numpy as np
+
+__all__ = ["QUERIES_PER_THREAD_SECOND", "Estimate", "check_result_fits", "estimate"]
+
+QUERIES_PER_THREAD_SECOND = 1.0e7
+"""Queries one numba thread simulates and prices per second, for time estimates:
+9.4 M/s measured as CPU time on the demo scenario (4 classes among them an agent
+loop, 1.4 model calls per query; 3 options; numba 0.68, 2-core x86-64 machine).
+One class priced under one option runs up to about 4x faster."""
+
+RESULT_MEMORY_SHARE = 0.5
+"""Default ceiling of a result's size, as a share of the available memory: while
+the kernel runs, its working arrays (the cost of every per-request model, the
+histograms of each part of the bins) take about as much again."""
+
+SAMPLE_TRIALS = 8
+"""Trials whose rates :func:`estimate` computes when rates differ between trials
+(uncertain traffic parameters, random modulations); the mean is scaled up."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimate:
+    """The size of a planned run: see :func:`estimate`.
+
+    Attributes
+    ----------
+    trials, bins, classes, options : int
+        The run's dimensions.
+    queries : float
+        Expected queries over all trials (before the Poisson draw and overdispersion).
+    result_bytes : int
+        Memory of the result Dataset.
+    seconds : float
+        Rough in-process time on ``threads`` numba threads (from
+        :data:`QUERIES_PER_THREAD_SECOND`).
+    threads : int
+        Numba threads the time assumes.
+    """
+
+    trials: int
+    bins: int
+    classes: int
+    options: int
+    queries: float
+    result_bytes: int
+    seconds: float
+    threads: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.queries:,.0f} queries expected ({self.trials:,} trials x {self.bins:,} time bins x "
+            f"{self.classes} classes, {self.options} options); result {format_bytes(self.result_bytes)}; "
+            f"roughly {format_seconds(self.seconds)} on {self.threads} thread{'s' * (self.threads != 1)}"
+        )
+
+
+def estimate(
+    traffic: Any,
+    options: Mapping[str, Any],
+    *,
+    trials: int | Iterable[int] = 100,
+    seed: int | None = None,
+    hist_range: tuple[float, float] = (1e-7, 1e3),
+    hist_bins_per_octave: int = 16,
+) -> Estimate:
+    """Estimate the queries, result memory and time of a :func:`costsim.simulate` run.
+
+    Takes the arguments of ``simulate``.  Without uncertain traffic parameters or
+    random modulations the expected query count is exact; otherwise it is the mean
+    of the first :data:`SAMPLE_TRIALS` trials, scaled to all trials.
+
+    Parameters
+    ----------
+    traffic : Traffic
+        Query classes and arrivals.
+    options : mapping of str to DeploymentOption
+        The deployment options, by name.
+    trials : int or iterable of int, default 100
+        Number of trials, or the explicit trial indices.
+    seed : int, optional
+        Seed of the uncertain parameters and random modulations; None uses 0.
+    hist_range : (float, float), default (1e-7, 1e3)
+        As in ``simulate``.
+    hist_bins_per_octave : int, default 16
+        As in ``simulate``.
+
+    Returns
+    -------
+    Estimate
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> est = cs.estimate(cs.demo.demo_traffic(days=30), cs.demo.demo_options(), trials=1_000)
+    >>> print(f"{est.queries:.3g} queries, {est.result_bytes / 2**20:.0f} MiB")
+    1.59e+09 queries, 292 MiB
+    >>> print(est)  # doctest: +ELLIPSIS
+    1,587,595,748 queries expected (1,000 trials x 720 time bins x 4 classes, 3 options); result 292 MiB; roughly ...
+    """
+    from ._model import draw_uncertain, uncertain_parameters
+    from ._validation import check_int
+    from .results import CostHistogram
+    from .simulate import MAX_SEED, _check_inputs, _lower_trials, _trial_ids
+
+    traffic, options = _check_inputs(traffic, options)
+    trial_ids = _trial_ids(trials)
+    seed = 0 if seed is None else check_int("seed", seed, low=0, high=MAX_SEED)
+    histogram = CostHistogram.from_range(hist_range, hist_bins_per_octave)
+    sample = trial_ids[:SAMPLE_TRIALS]
+    uncertain = {**uncertain_parameters(traffic, "traffic"), **uncertain_parameters(options, "options")}
+    rate = _lower_trials(traffic, options, draw_uncertain(uncertain, seed, sample), sample, seed).traffic.rate
+    queries = expected_queries(rate, trial_ids.shape[0])
+    threads = numba.get_num_threads()
+    return Estimate(
+        trials=trial_ids.shape[0],
+        bins=traffic.arrivals.n_bins,
+        classes=len(traffic.classes),
+        options=len(options),
+        queries=queries,
+        result_bytes=result_bytes(traffic, options, trial_ids.shape[0], histogram.n_bins),
+        seconds=queries / (QUERIES_PER_THREAD_SECOND * threads),
+        threads=threads,
+    )
+
+
+def expected_queries(rate: np.ndarray, n_trials: int) -> float:
+    """Expected queries of ``n_trials`` trials from the lowered rates [T|S|1, B, C]
+    (one row per trial, a sample of the trials, or one row for all)."""
+    return float(rate.sum(axis=(1, 2)).mean()) * n_trials
+
+
+def result_bytes(traffic: Any, options: Mapping[str, Any], n_trials: int, n_hist_bins: int) -> int:
+    """Memory of the result Dataset of ``simulate`` (see :func:`costsim.results.build_dataset`)."""
+    from . import kernels as K
+    from ._model import uncertain_parameters
+    from .pricing.base import PricingModel
+
+    n_bins, n_classes, n_options = traffic.arrivals.n_bins, len(traffic.classes), len(options)
+    cells = n_bins * n_classes * (K.N_COUNTS + n_options)  # count variables, cost
+    cells += n_options * n_classes * n_hist_bins  # cost_hist
+    if not all(isinstance(model, PricingModel) for model in options.values()):
+        # spill_cost, throttled_requests per class; capacity_cost, unused_capacity_cost, capacity_units, utilisation
+        cells += n_bins * n_options * (2 * n_classes + 4)
+    cells += len(uncertain_parameters(traffic, "traffic")) + len(uncertain_parameters(options, "options"))
+    coords = n_trials + n_bins + 2 * n_hist_bins  # trial, time, cost bin edges (the rest is small)
+    return 8 * (n_trials * cells + coords)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (psutil, else /proc/meminfo); None if unknown."""
+    try:
+        import psutil
+    except ImportError:
+        try:
+            with open("/proc/meminfo", encoding="ascii") as f:
+                fields = dict(line.split(":", 1) for line in f)
+            return int(fields["MemAvailable"].split()[0]) * 1024
+        except (OSError, KeyError, ValueError):
+            return None
+    return int(psutil.virtual_memory().available)
+
+
+def check_result_fits(size: int, max_result_bytes: float | None) -> None:
+    """Refuse (ValueError) a result of ``size`` bytes above ``max_result_bytes``
+    (None: :data:`RESULT_MEMORY_SHARE` of the available memory; no check if unknown)."""
+    if max_result_bytes is None:
+        available = available_memory()
+        if available is None:
+            return
+        limit = RESULT_MEMORY_SHARE * available
+        rule = f"{RESULT_MEMORY_SHARE:.0%} of the {format_bytes(available)} of memory available"
+    elif isinstance(max_result_bytes, (int, float, np.integer, np.floating)) and max_result_bytes > 0:
+        limit, rule = float(max_result_bytes), f"max_result_bytes={max_result_bytes:g}"
+    else:
+        raise ValueError(f"max_result_bytes must be a number > 0 or None; got {max_result_bytes!r}")
+    if size > limit:
+        raise ValueError(
+            f"the result would take {format_bytes(size)}, more than {rule}: run fewer trials, use coarser "
+            "time bins, or run on a machine with more memory (the result of a Dask run is gathered here); "
+            "simulate(max_result_bytes=...) overrides this check"
+        )
+
+
+def format_bytes(n: float) -> str:
+    """``n`` bytes in binary units: ``'242 MiB'``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.3g} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def format_seconds(s: float) -> str:
+    """A duration for people: ``'40 s'``, ``'12 min'``, ``'3.5 h'``."""
+    if s < 1:
+        return "under a second"
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 90 * 60:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f} h"

@@ -1,0 +1,75 @@
+"""Progress bars (costsim._progress): chunking the trials for the bar leaves every
+number unchanged; ``progress=None`` decides from the estimated time and the output."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import costsim as cs
+from costsim import _progress, kernels
+
+
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    """Count the kernel calls simulate() makes (it looks the kernel up at call time)."""
+    calls, n_parts = [], []
+    original = kernels.simulate_kernel
+
+    def counting(*args):
+        calls.append(args[1].tolist())  # the chunk's trial ids
+        n_parts.append(args[2])
+        return original(*args)
+
+    monkeypatch.setattr(kernels, "simulate_kernel", counting)
+    monkeypatch.setattr(_progress.numba, "get_num_threads", lambda: 2)  # chunks and parts as on 2 threads
+    return calls, n_parts
+
+
+def test_chunked_progress_run_is_bit_identical(monkeypatch, kernel_calls, capsys):
+    calls, n_parts = kernel_calls
+    # per-trial rates (a random modulation), per-trial prices (an uncertain parameter)
+    # and per-trial burst shapes: every per-trial input is sliced per chunk
+    arrivals = cs.Arrivals(3_000, horizon="2D", bin="1h", overdispersion=cs.Uniform(0.1, 0.4))
+    traffic = cs.Traffic(
+        [cs.QueryClass("chat", 3.0, cs.LogNormal(6.0, 1.0), cs.LogNormal(5.0, 0.8)),
+         cs.QueryClass("rag", 1.0, cs.LogNormal(8.0, 0.5), cs.LogNormal(5.5, 0.5))],
+        arrivals, class_modulation={"rag": (cs.OnOff(cs.Gamma(2.0, 60.0), cs.Gamma(2.0, 120.0), off_level=0.2),)},
+    )
+    assert traffic.random
+    options = {"api": cs.TokenPricing(input=3.0, output=15.0),
+               "uncertain": cs.TokenPricing(input=cs.Uniform(1.0, 4.0), output=12.0)}
+    trials = [9, 0, 4, 7, 1, 3, 8, 2, 6, 5, 11]
+    whole = cs.simulate(traffic, options, trials=trials, seed=31, progress=False)
+    assert calls == [trials] and n_parts == [1]
+    calls.clear()
+    n_parts.clear()
+
+    monkeypatch.setattr(_progress, "CHUNK_SECONDS", 0.0)  # the smallest chunks: 2 x threads trials
+    chunked = cs.simulate(traffic, options, trials=trials, seed=31, progress=True)
+    assert calls == [trials[0:4], trials[4:8], trials[8:]] and n_parts == [1, 1, 2]
+    xr.testing.assert_identical(chunked, whole)
+    for name in whole.data_vars:
+        np.testing.assert_array_equal(chunked[name].values, whole[name].values, err_msg=name)
+    assert "11/11" in capsys.readouterr().err  # the bar went to stderr and finished
+
+
+def test_few_trials_run_in_one_call_with_parts_of_the_bins(kernel_calls):
+    traffic = cs.demo.demo_traffic(days=1, volume=2_000)
+    cs.simulate(traffic, cs.demo.demo_options(), trials=3, seed=1, progress=True)
+    assert kernel_calls == ([[0, 1, 2]], [2])  # 2 parts x 3 trials: work for 2 x 2 threads
+
+
+def test_automatic_progress_needs_a_long_run_and_a_person(monkeypatch):
+    monkeypatch.setattr(_progress, "interactive", lambda: True)
+    assert _progress.show_progress(None, 2 * _progress.AUTO_SECONDS)
+    assert not _progress.show_progress(None, 0.5 * _progress.AUTO_SECONDS)
+    monkeypatch.setattr(_progress, "interactive", lambda: False)
+    assert not _progress.show_progress(None, 1e6)
+    assert _progress.show_progress(True, 0.0) and not _progress.show_progress(False, 1e6)
+    with pytest.raises(TypeError, match="progress must be True, False or None"):
+        _progress.show_progress("yes", 1.0)
+
+
+def test_pytest_output_is_not_interactive():
+    # under pytest stderr is captured: a long run would show no bar by default
+    assert not _progress.interactive()
