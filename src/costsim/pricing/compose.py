@@ -31,6 +31,9 @@ def _check_ref(model: DeploymentOption, name: str, value: object) -> None:
 class Hybrid(DeploymentOption):
     """Route each query class to its own option; capacity options fall back in chains.
 
+    (To route each query by its prompt size instead, see :class:`PromptRouter`;
+    the two nest.)
+
     Classes sharing a capacity option share its capacity.  Fallback chains come
     from the capacity options themselves (``ProvisionedCapacity(...,
     fallback=SelfHostedGPU(..., fallback="api"))``); a chain that returns to an
