@@ -96,8 +96,9 @@ def _figure(fig: Any, ncols: int, nrows: int = 1, **kwargs: Any):
     """``ncols`` x ``nrows`` Axes on a new figure, or on the given (empty) figure."""
     import matplotlib.pyplot as plt
 
+    figsize = kwargs.pop("figsize", (6 * ncols, 4.8 * nrows))  # for a new figure; a given one keeps its size
     if fig is None:
-        fig = plt.figure(figsize=kwargs.pop("figsize", (6 * ncols, 4.8 * nrows)), layout="constrained")
+        fig = plt.figure(figsize=figsize, layout="constrained")
     return fig.subplots(nrows, ncols, squeeze=False, **kwargs).ravel().tolist()
 
 

@@ -63,9 +63,18 @@ def plot_unit_cost(
         mid = rows[pmid].to_numpy()
         err = np.vstack([mid - rows[plo].to_numpy(), rows[phi].to_numpy() - mid])
         ax.errorbar(x, mid, yerr=err, fmt="o", ms=6, capsize=4, color=_option_color(ds, name), label=name)
-    ax.set_xticks(np.arange(len(classes)), classes)
+    long_names = max(len(c) for c in classes) * len(classes) > 60
+    ax.set_xticks(np.arange(len(classes)), classes, rotation=30 if long_names else 0,
+                  ha="right" if long_names else "center")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(usd_log_formatter())
+    span = table[phi].max() / table[plo].min() if table[plo].min() > 0 else np.inf
+    if span < 10:  # within a decade matplotlib labels minor ticks: in dollars too
+        ax.yaxis.set_minor_formatter(usd_log_formatter())
+    else:
+        from matplotlib.ticker import NullFormatter
+
+        ax.yaxis.set_minor_formatter(NullFormatter())
     what = "Cost per query" if per == "query" else "Cost per 1,000 tokens"
     ax.set_ylabel(f"{what} (USD)")
     ax.set_xlabel("Query class")
