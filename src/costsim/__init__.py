@@ -38,6 +38,8 @@ from ._estimate import Estimate, estimate
 from .simulate import simulate
 from . import analysis
 from .analysis import break_even, sweep, to_focus
+from . import calibrate
+from .calibrate import fit_traffic, pilot_gap, project, to_scenario
 from .traffic import (
     Arrivals,
     Beta,
@@ -77,5 +79,6 @@ __all__ = [
     "Traffic", "Uniform", "Weibull", "demo", "estimate_on_off", "from_dict", "pricing", "results", "simulate",
     "to_dict", "traffic",
     "analysis", "break_even", "sweep", "to_focus",
+    "calibrate", "fit_traffic", "pilot_gap", "project", "to_scenario",
     "Estimate", "estimate",
 ]

@@ -1,0 +1,27 @@
+"""Calibration: fit a costsim traffic to a request log, and project a pilot to production.
+
+- :func:`read_log` reads and validates a log (DataFrame, CSV or arrays);
+- :func:`fit_traffic` fits token distributions (family by AIC, caps as point
+  masses), latent segments that carry the input/output dependence, class
+  shares, volume, profile and burstiness, with a block bootstrap of the
+  estimation uncertainty, and a goodness-of-fit report (:func:`qq_points` for
+  QQ plots);
+- :func:`project` turns the fit into production traffic under assumptions
+  (volume, growth, mix, horizon), carrying the uncertainty to the trial level;
+- :func:`pilot_gap` compares the naive pilot extrapolation with the simulated
+  production cost; :func:`to_scenario` writes the projection as a scenario.
+"""
+
+from .arrivals import ArrivalFit, fit_arrivals
+from .fit import ClassFit, TrafficFit, fit_traffic
+from .logs import TrafficLog, read_log
+from .project import PilotGap, pilot_gap, project, to_scenario
+from .report import FitReport, qq_points
+from .segments import dependence_distance, find_segments
+from .tokens import TokenFit, find_pile, fit_tokens, ks_distance
+
+__all__ = [
+    "ArrivalFit", "ClassFit", "FitReport", "PilotGap", "TokenFit", "TrafficFit", "TrafficLog", "dependence_distance",
+    "find_pile", "find_segments", "fit_arrivals", "fit_tokens", "fit_traffic", "ks_distance", "pilot_gap", "project",
+    "qq_points", "read_log", "to_scenario",
+]

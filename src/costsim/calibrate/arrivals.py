@@ -1,0 +1,242 @@
+"""Fit arrivals: volume, daily/weekly profile and burstiness of the per-bin counts.
+
+The volume (requests per day) is the row count over the time the log covers,
+corrected for the part of the daily (and weekly) profile the log saw.  A daily
+profile is fitted when the log spans at least a day, a weekly one from two
+weeks; shorter logs give none (a one-hour pilot says nothing about the night).
+
+Burstiness is read from the counts per ``bin`` (default one minute), compared
+with what the volume and profile predict:
+
+- with empty bins among busy ones (on/off traffic such as the Azure code
+  trace), an on/off process with gamma noise,
+  :func:`costsim.traffic.estimate_on_off`;
+- otherwise gamma noise (:class:`costsim.traffic.Overdispersion`) with
+  ``cv**2 = sum((n - e)**2 - n) / sum(e**2)`` (method of moments for
+  gamma-Poisson counts ``n`` around expected counts ``e``), where the counts
+  are significantly more variable than Poisson (Pearson's chi-square above its
+  95th percentile); plain Poisson otherwise.
+
+The uncertainty of the volume comes from a block bootstrap over time blocks
+(:mod:`costsim.calibrate._bootstrap`): the counts of neighbouring minutes are
+correlated, so resampling single requests or minutes would be far too
+confident.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..traffic.distributions import LogNormal
+from ..traffic.processes import Modulation, Overdispersion, estimate_on_off
+from ._bootstrap import block_index, log_ratio_variance
+
+__all__ = ["ArrivalFit", "fit_arrivals"]
+
+_DAY = pd.Timedelta(days=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class ArrivalFit:
+    """Fitted arrivals of one stream of requests (a class, or the whole log).
+
+    Attributes
+    ----------
+    volume : float
+        Requests per day (averaged over the profile).
+    volume_log_sd : float
+        Standard deviation of ``log(volume)`` across the block bootstrap
+        (small-sample corrected); 0 when not estimated.
+    daily_profile, weekly_profile : tuple of float or None
+        Relative rate per UTC hour / per weekday (mean 1), where the log spans enough.
+    modulation : tuple of Modulation
+        Burstiness: ``(OnOff, Overdispersion)``, ``(OnOff,)``,
+        ``(Overdispersion,)`` or ``()``.
+    bin : pandas.Timedelta
+        Bin of the counts the burstiness was read from.
+    counts : numpy.ndarray
+        Requests per whole bin.
+    dispersion_index : float
+        Variance over mean of ``counts``.
+    empty_fraction : float
+        Share of bins without a request.
+    n_blocks : int
+        Time blocks of the bootstrap.
+    """
+
+    volume: float
+    volume_log_sd: float
+    daily_profile: tuple[float, ...] | None
+    weekly_profile: tuple[float, ...] | None
+    modulation: tuple[Modulation, ...]
+    bin: pd.Timedelta
+    counts: np.ndarray
+    dispersion_index: float
+    empty_fraction: float
+    n_blocks: int
+
+    def uncertain_volume(self, extra_log_var: float = 0.0) -> float | LogNormal:
+        """The volume as a LogNormal across trials: the bootstrap's variance of its log,
+        plus ``extra_log_var``."""
+        sd = math.sqrt(self.volume_log_sd**2 + extra_log_var)
+        if sd <= 0 or self.volume <= 0:
+            return self.volume
+        return LogNormal(math.log(self.volume), sd)
+
+    def modulation_for(self, bin: pd.Timedelta) -> tuple[Modulation, ...]:
+        """The burstiness for a simulation with bins of ``bin``.
+
+        On/off periods are durations and carry over unchanged; gamma noise is per
+        bin, so for bins ``k`` times longer its ``cv`` shrinks by ``sqrt(k)`` (the
+        fitted bins' factors being independent).  Shorter bins keep the fitted
+        ``cv`` (the noise is not resolved below the fitted bin).
+        """
+        k = pd.Timedelta(bin) / self.bin
+        out = []
+        for m in self.modulation:
+            if isinstance(m, Overdispersion) and k > 1:
+                m = Overdispersion(m.cv / math.sqrt(k))
+            out.append(m)
+        return tuple(out)
+
+
+def _hours(start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """The UTC hours ``[start, end)`` touches, and the hours of it each covers."""
+    cuts = pd.date_range(start.floor("h"), end.ceil("h"), freq="h")
+    lo = np.maximum(cuts[:-1].to_numpy(), start.to_datetime64())
+    hi = np.minimum(cuts[1:].to_numpy(), end.to_datetime64())
+    return cuts[:-1], np.maximum((hi - lo) / np.timedelta64(1, "h"), 0.0)
+
+
+def _profile(ts: np.ndarray, start: pd.Timestamp, end: pd.Timestamp, key: str, size: int) -> tuple[float, ...]:
+    """Rate per profile slot (``key``: ``"hour"`` or ``"day_of_week"``) over its exposure, mean 1."""
+    hours, exposure = _hours(start, end)
+    per_slot = np.bincount(getattr(hours, key).to_numpy(), weights=exposure, minlength=size)
+    hits = np.bincount(getattr(pd.DatetimeIndex(ts), key).to_numpy(), minlength=size)
+    rate = hits / per_slot
+    return tuple((rate / rate.mean()).tolist())
+
+
+def default_block(span: pd.Timedelta, bin: pd.Timedelta) -> pd.Timedelta:
+    """A tenth of the span (rounded up to the nanosecond), at least one bin."""
+    return max(pd.Timedelta(-(-span.value // 10), unit="ns"), bin)
+
+
+def n_blocks_of(span: pd.Timedelta, block: pd.Timedelta) -> int:
+    """Blocks covering the span (a last partial block counts)."""
+    return max(1, -(-span.value // block.value))
+
+
+def fit_arrivals(
+    timestamp: np.ndarray,
+    *,
+    start: pd.Timestamp,
+    span: pd.Timedelta,
+    bin: str | pd.Timedelta = "1min",
+    block: str | pd.Timedelta | None = None,
+    seed: int = 0,
+) -> ArrivalFit:
+    """Fit volume, profile and burstiness to sorted arrival times.
+
+    Parameters
+    ----------
+    timestamp : numpy.ndarray
+        ``datetime64[ns]`` arrival times, sorted.
+    start, span : pandas.Timestamp, pandas.Timedelta
+        The window the log covers (a class's arrivals are read against the
+        whole log's window: a quiet class is information).
+    bin : str or timedelta, default "1min"
+        Bin of the counts whose burstiness is fitted.
+    block : str or timedelta, optional
+        Time block of the bootstrap; by default a tenth of the span, at least
+        ``bin``.
+    seed : int, default 0
+        Seed of the bootstrap resampling.
+
+    Returns
+    -------
+    ArrivalFit
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> t0 = np.datetime64("2026-01-05T00:00")
+    >>> ts = t0 + np.sort(rng.uniform(0, 3600e9, 3600)).astype("timedelta64[ns]")
+    >>> fit = fit_arrivals(ts, start=pd.Timestamp(t0), span=pd.Timedelta("1h"))
+    >>> round(fit.volume / 24 / 3600, 2), fit.modulation, fit.n_blocks
+    (1.0, (), 10)
+    """
+    width = pd.Timedelta(bin)
+    start = pd.Timestamp(start)
+    span = pd.Timedelta(span)
+    if width <= pd.Timedelta(0) or width > span:
+        raise ValueError(f"bin must be positive and at most the log's span ({span}); got {bin!r}")
+    end = start + span
+    daily = _profile(timestamp, start, end, "hour", 24) if span >= _DAY else None
+    weekly = _profile(timestamp, start, end, "day_of_week", 7) if span >= 14 * _DAY else None
+    hours, exposure = _hours(start, end)
+    n = timestamp.shape[0]
+    volume = n / (np.dot(_hourly_factor(hours, daily, weekly), exposure) / 24.0)
+
+    # counts per whole bin and what volume and profile predict for them
+    n_bins = int(span // width)
+    idx = block_index(timestamp, start.to_datetime64(), width)
+    counts = np.bincount(idx[idx < n_bins], minlength=n_bins).astype(float)
+    bin_starts = pd.DatetimeIndex(start + width * np.arange(n_bins))
+    expected = volume * (width / _DAY) * _hourly_factor(bin_starts, daily, weekly)
+    modulation: tuple[Modulation, ...] = ()
+    empty = counts == 0
+    if 2 <= empty.sum() <= counts.size - 2:
+        modulation = estimate_on_off(counts, unit=duration_str(width))
+    elif counts.size >= 2 and _overdispersed(counts, expected):
+        cv2 = (np.sum((counts - expected) ** 2 - counts)) / np.sum(expected**2)
+        modulation = (Overdispersion(math.sqrt(cv2)),) if cv2 > 0 else ()
+
+    blk = default_block(span, width) if block is None else pd.Timedelta(block)
+    b_idx = block_index(timestamp, start.to_datetime64(), blk)
+    n_blocks = n_blocks_of(span, blk)
+    hits = np.bincount(np.minimum(b_idx, n_blocks - 1), minlength=n_blocks).astype(float)
+    duration = np.full(n_blocks, blk / _DAY)
+    duration[-1] = (span - blk * (n_blocks - 1)) / _DAY
+    log_sd = math.sqrt(log_ratio_variance(hits, duration, seed=seed)) if n_blocks >= 2 and n > 0 else 0.0
+    mean = counts.mean() if counts.size else 0.0
+    return ArrivalFit(
+        volume=float(volume),
+        volume_log_sd=log_sd,
+        daily_profile=daily,
+        weekly_profile=weekly,
+        modulation=modulation,
+        bin=width,
+        counts=counts,
+        dispersion_index=float(counts.var(ddof=1) / mean) if mean > 0 and counts.size > 1 else math.nan,
+        empty_fraction=float(empty.mean()) if counts.size else math.nan,
+        n_blocks=n_blocks,
+    )
+
+
+def _overdispersed(counts: np.ndarray, expected: np.ndarray) -> bool:
+    """Whether the counts vary more than Poisson: Pearson's statistic above the 95th
+    percentile of its chi-square distribution under Poisson (``len(counts) - 1`` dof)."""
+    pearson = float(np.sum((counts - expected) ** 2 / np.maximum(expected, 1e-12)))
+    return pearson > stats.chi2.ppf(0.95, counts.size - 1)
+
+
+def _hourly_factor(when: pd.DatetimeIndex, daily, weekly) -> np.ndarray:
+    factor = np.ones(len(when))
+    if daily is not None:
+        factor *= np.asarray(daily)[when.hour.to_numpy()]
+    if weekly is not None:
+        factor *= np.asarray(weekly)[when.day_of_week.to_numpy()]
+    return factor
+
+
+def duration_str(width: pd.Timedelta) -> str:
+    """A duration as a string pandas reads back exactly (``'60s'``, ``'60377633868ns'``)."""
+    return f"{int(width / pd.Timedelta(seconds=1))}s" if width % pd.Timedelta(seconds=1) == pd.Timedelta(0) \
+        else f"{width.value}ns"
+

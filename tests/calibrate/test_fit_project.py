@@ -1,0 +1,150 @@
+"""fit_traffic, project, pilot_gap and to_scenario on synthetic logs with known truth."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import costsim as cs
+from costsim._model import draw_uncertain, resolve, uncertain_parameters
+from costsim.calibrate import find_segments
+from costsim.calibrate.fit import _uncertain_tokens
+from costsim.calibrate.segments import dependence_distance
+from costsim.scenario import load_scenario, save_scenario
+
+API = cs.TokenPricing(input=3.0, output=15.0)
+
+
+def _log(n=3000, seconds=3600.0, seed=0):
+    rng = np.random.default_rng(seed)
+    kind = rng.choice(["chat", "rag"], size=n, p=[0.7, 0.3])
+    rag = kind == "rag"
+    return pd.DataFrame({
+        "timestamp": np.sort(rng.uniform(0, seconds, n)),
+        "input_tokens": np.round(np.where(rag, rng.lognormal(8.0, 0.4, n), rng.lognormal(6.0, 0.8, n))),
+        "output_tokens": np.round(rng.lognormal(5.0, 0.6, n)),
+        "qclass": kind,
+    })
+
+
+@pytest.fixture(scope="module")
+def fit():
+    return cs.fit_traffic(_log(), families=["LogNormal", "Gamma"])
+
+
+def test_classes_shares_and_tokens(fit):
+    assert sorted(fit.classes) == ["chat", "rag"]
+    chat = fit.classes["chat"]
+    # a share of 0.7 from 3000 rows: sd sqrt(0.21 / 3000) = 0.0084
+    assert abs(chat.share - 0.7) < 4 * 0.0084
+    assert chat.input_tokens.family == "LogNormal"
+    # mu of 2100 rows with sigma 0.8: sd 0.017
+    assert abs(chat.input_tokens.distribution.mu - 6.0) < 4 * 0.8 / math.sqrt(2100)
+    assert fit.report.tokens.loc[("rag", "input_tokens"), "ks"] < 0.05
+    assert set(fit.report.arrivals.index) == {"(all)", "chat", "rag"}
+    assert "Token distributions" in str(fit.report)
+
+
+def test_point_traffic_has_no_uncertainty(fit):
+    t = fit.traffic
+    assert uncertain_parameters(t) == {}
+    assert t.class_names == tuple(fit.classes)
+    # the horizon is the log's span in whole bins of about a minute
+    assert abs(t.arrivals.n_bins - 60) <= 1
+
+
+def test_project_carries_uncertainty(fit):
+    t = cs.project(fit, horizon="30D", bin="1D")
+    paths = uncertain_parameters(t)
+    assert isinstance(paths["arrivals.volume"], cs.LogNormal)
+    assert any(p.endswith("share") for p in paths)
+    assert any(".input_tokens." in p and p.endswith("mu") for p in paths)
+    # a 30-day horizon from a 1-hour pilot: the future-window term (1 + span / horizon) is negligible
+    assert t.arrivals.n_bins == 30
+
+
+def test_project_assumptions(fit):
+    t = cs.project(fit, volume=cs.Uniform(1e5, 2e5), growth=0.1, mix={"rag": 0.5}, horizon="7D", bin="1h",
+                   uncertainty=False)
+    assert t.arrivals.volume == cs.Uniform(1e5, 2e5) and t.arrivals.growth == 0.1
+    assert t.classes[t.class_names.index("rag")].share == 0.5
+    logistic = cs.project(fit, growth=cs.LogisticGrowth(ceiling=3.0, rate=1.0), horizon="7D", bin="1h")
+    assert any(isinstance(m, cs.LogisticGrowth) for m in logistic.modulation)
+    with pytest.raises(ValueError, match=r"mix: unknown class\(es\) \['agent'\]"):
+        cs.project(fit, mix={"agent": 0.2})
+
+
+def test_token_uncertainty_matches_bootstrap_variance(fit):
+    # the per-trial location draws must give the log of the mean the bootstrap's variance
+    tf = fit.classes["chat"].input_tokens
+    target = 0.01
+    d = _uncertain_tokens(tf, target)
+    paths = uncertain_parameters(d)
+    draws = draw_uncertain(paths, seed=1, trials=np.arange(400))
+    means = [resolve(d, {p: float(v[i]) for p, v in draws.items()}).mean() for i in range(400)]
+    # a variance from 400 draws has relative sd sqrt(2 / 399) = 0.07: 4 of them
+    assert abs(np.var(np.log(means)) / target - 1) < 4 * 0.071
+
+
+def test_pilot_gap_on_a_stationary_log(fit):
+    gap = cs.pilot_gap(fit, API, traffic=cs.project(fit, horizon="1D", bin="1h"), trials=100, seed=2)
+    assert gap.quantiles[0.05] < gap.naive < gap.quantiles[0.95]
+    # 1 day at the pilot's ~3000 per hour
+    assert abs(gap.requests / (24 * 3000) - 1) < 0.05
+    assert "naive pilot extrapolation" in str(gap)
+    with pytest.raises(TypeError, match="TokenPricing"):
+        cs.pilot_gap(fit, "gpt-4o")
+
+
+def test_scenario_file_round_trip(fit, tmp_path):
+    s = cs.to_scenario(fit, {"api": API}, horizon="30D", bin="1D", trials=10, seed=3)
+    path = tmp_path / "fitted.toml"
+    save_scenario(s, path)
+    assert load_scenario(path) == s
+    assert s.run().sizes["trial"] == 10
+
+
+def test_segments_carry_dependence():
+    rng = np.random.default_rng(4)
+    n = 3000
+    template = rng.random(n) < 0.4  # a prompt template with long answers, the rest short answers
+    x = np.round(np.where(template, rng.lognormal(7.0, 0.05, n), rng.lognormal(6.0, 1.0, n)))
+    y = np.round(np.where(template, rng.lognormal(6.0, 0.05, n), rng.lognormal(3.5, 0.6, n)))
+    labels = find_segments(x, y)
+    assert labels.max() >= 1
+    assert dependence_distance(x, y, labels) < 0.05 + 1 / math.sqrt(n)
+    assert dependence_distance(x, y, np.zeros(n, dtype=int)) > 0.1
+    fit = cs.fit_traffic({"timestamp": np.arange(n, dtype=float), "input_tokens": x, "output_tokens": y},
+                         families=["LogNormal", "Mixture2"])
+    assert list(fit.classes) == [f"all/{j + 1}" for j in range(labels.max() + 1)]
+    # the per-request cost quantiles follow the joint distribution, not the product of marginals
+    real = np.asarray(cs.price(API, x, y))
+    s = fit.sample(200_000, rng=5)
+    sim = np.asarray(cs.price(API, s.input_tokens.to_numpy(), s.output_tokens.to_numpy()))
+    for q in (0.5, 0.9, 0.99):
+        assert abs(np.quantile(sim, q) / np.quantile(real, q) - 1) < 0.1
+
+
+def test_bad_span():
+    log = _log().assign(timestamp=np.r_[-5.0, -4.0, np.linspace(0, 3600, 2998)])
+    with pytest.raises(ValueError, match="2 of 3000 rows lie outside"):
+        cs.fit_traffic(log, span=(pd.Timestamp(0, unit="s"), pd.Timestamp(3601, unit="s")), families=["LogNormal"])
+
+
+def test_drift_widens_volume_and_tokens(fit):
+    base = cs.project(fit, horizon="2D", bin="1h")
+    drifting = cs.project(fit, horizon="2D", bin="1h", drift=0.2)
+    # the drift's variance adds to the bootstrap's, on the log scale
+    assert drifting.arrivals.volume.sigma ** 2 == pytest.approx(base.arrivals.volume.sigma ** 2 + 0.04)
+    mu = uncertain_parameters(drifting)["classes[0].input_tokens.mu"]
+    assert mu.sigma > uncertain_parameters(base)["classes[0].input_tokens.mu"].sigma
+    with pytest.raises(ValueError, match="drift must be >= 0 and needs uncertainty=True"):
+        cs.project(fit, drift=0.5, uncertainty=False)
+
+
+def test_too_few_rows_in_a_class_names_it():
+    log = _log(n=600)
+    log.loc[log.index[:5], "qclass"] = "tiny"
+    with pytest.raises(ValueError, match=r"class 'tiny': input_tokens: too few rows to fit LogNormal .* got 5"):
+        cs.fit_traffic(log, families=["LogNormal"])

@@ -1,0 +1,108 @@
+"""Reading logs: every kind of bad input raises naming the column and the rows affected."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from costsim.calibrate import read_log
+
+
+def _log(n=5, **cols):
+    base = {"timestamp": np.arange(n, dtype=float), "input_tokens": np.arange(10, 10 + n),
+            "output_tokens": np.arange(1, 1 + n)}
+    base.update(cols)
+    return base
+
+
+def test_reads_mapping_dataframe_and_csv(tmp_path):
+    frame = pd.DataFrame({"TIMESTAMP": ["2023-11-16 18:17:03.97", "2023-11-16 18:17:04.03", "2023-11-16 18:17:05"],
+                          "ContextTokens": [4808, 3180, 10], "GeneratedTokens": [10, 8, 3]})
+    path = tmp_path / "log.csv"
+    frame.to_csv(path, index=False)
+    for source in (frame, path, str(path)):
+        log = read_log(source)
+        assert len(log) == 3
+        assert log.input_tokens.tolist() == [4808, 3180, 10]
+        assert log.timestamp.dtype == np.dtype("datetime64[ns]")
+        assert log.class_names == ("all",)
+
+
+def test_custom_columns_class_and_cached():
+    frame = pd.DataFrame({"t": [0.0, 1.0, 2.0], "p": [100, 200, 300], "c": [10, 20, 30],
+                          "kind": ["a", "b", "a"], "hit": [50, 0, 300]})
+    log = read_log(frame, columns={"timestamp": "t", "input_tokens": "p", "output_tokens": "c",
+                                   "qclass": "kind", "cached_tokens": "hit"})
+    assert log.class_names == ("a", "b")
+    assert log.cached_tokens.tolist() == [50, 0, 300]
+
+
+@pytest.mark.parametrize("drop, message", [
+    ("timestamp", "no column for timestamp"),
+    ("input_tokens", "no column for input_tokens"),
+    ("output_tokens", "no column for output_tokens"),
+])
+def test_missing_column(drop, message):
+    data = _log()
+    del data[drop]
+    with pytest.raises(ValueError, match=message):
+        read_log(data)
+
+
+def test_named_column_missing():
+    with pytest.raises(ValueError, match=r"column 'prompt' \(for input_tokens\) is missing"):
+        read_log(_log(), columns={"input_tokens": "prompt"})
+
+
+@pytest.mark.parametrize("column, values, message", [
+    ("input_tokens", [1, 2, np.nan, 4, np.nan], "'input_tokens': 2 of 5 rows are missing or not numbers"),
+    ("output_tokens", [1, -2, 3, -4, 5], "'output_tokens': token counts must be >= 0; 2 of 5 rows are negative"),
+    ("input_tokens", [1.0, 2.5, 3.0, 4.0, 5.0], "'input_tokens': token counts must be whole numbers; 1 of 5 rows"),
+    ("input_tokens", ["1", "2", "x", "4", "5"], "'input_tokens': 1 of 5 rows are missing or not numbers"),
+    ("timestamp", [0.0, 1.0, np.nan, 3.0, 4.0], "'timestamp': 1 of 5 rows are missing"),
+    ("timestamp", ["2026-01-01", "soon", "2026-01-02", "2026-01-03", "2026-01-04"],
+     "'timestamp': 1 of 5 rows are not date-times"),
+])
+def test_bad_values_name_column_and_rows(column, values, message):
+    with pytest.raises(ValueError, match=message):
+        read_log(_log(**{column: values}))
+
+
+def test_cached_above_input():
+    with pytest.raises(ValueError, match=r"cached tokens must be <= input tokens .* 1 of 5 rows exceed"):
+        read_log(_log(cached_tokens=[0, 0, 100, 0, 0]))
+
+
+def test_class_nan():
+    with pytest.raises(ValueError, match="'qclass': 1 of 5 rows have no class"):
+        read_log(_log(qclass=["a", None, "a", "b", "b"]))
+
+
+def test_too_few_rows():
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        read_log(_log(n=1))
+
+
+def test_unsorted_is_sorted_with_warning():
+    with pytest.warns(UserWarning, match="1 of 4 rows are earlier than the row before them; sorted"):
+        log = read_log({"timestamp": [0.0, 2.0, 1.0, 3.0], "input_tokens": [10, 30, 20, 40],
+                        "output_tokens": [1, 3, 2, 4]})
+    assert log.input_tokens.tolist() == [10, 20, 30, 40]
+    assert np.all(np.diff(log.timestamp) >= np.timedelta64(0))
+
+
+def test_duplicates_warn_drop_raise():
+    data = {"timestamp": [0.0, 1.0, 1.0, 1.0, 2.0], "input_tokens": [1, 2, 2, 3, 4], "output_tokens": [1, 1, 1, 1, 1]}
+    with pytest.warns(UserWarning, match="2 of 5 rows repeat a timestamp; kept"):
+        assert len(read_log(data)) == 5
+    with pytest.warns(UserWarning, match="dropped 1 of 5 rows"):
+        assert len(read_log(data, duplicates="drop")) == 4
+    with pytest.raises(ValueError, match="2 of 5 rows repeat the timestamp"):
+        read_log(data, duplicates="raise")
+    with pytest.raises(ValueError, match="duplicates must be"):
+        read_log(data, duplicates="ignore")
+
+
+def test_between_and_span():
+    log = read_log(_log(n=11))
+    assert log.span == pd.Timedelta(seconds=11)  # 10 gaps of 1 s between 11 rows, plus one gap
+    assert len(log.between(start=log.start + pd.Timedelta(seconds=5))) == 6
