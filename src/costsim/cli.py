@@ -197,6 +197,50 @@ def _price(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit(args: argparse.Namespace) -> int:
+    from .calibrate import fit_traffic, to_scenario
+    from .pricing.litellm import from_litellm
+    from .scenario import save_scenario
+
+    source = Path(args.log)
+    if not source.is_file():
+        raise ValueError(f"{source}: no such log file")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".toml", ".json"):
+        raise ValueError(f"--out must be a scenario file name ending in .toml or .json; got {str(out)!r}")
+    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
+        raise ValueError(f"cannot write {out}: {out.parent} is not a writable folder")
+    columns = {}
+    for item in args.column:
+        field, sep, name = item.partition("=")
+        if not sep or not field or not name:
+            raise ValueError(f"--column must be FIELD=NAME, e.g. input_tokens=ContextTokens; got {item!r}")
+        columns[field] = name
+    options = {model: from_litellm(model, ignore=args.ignore) for model in args.model}
+    fit = fit_traffic(source, columns=columns or None)
+    assumptions = {k: v for k, v in (("volume", args.volume), ("growth", args.growth), ("horizon", args.horizon),
+                                      ("bin", args.bin)) if v is not None}
+    scenario = to_scenario(fit, options, trials=args.trials, seed=args.seed, **assumptions)
+    save_scenario(scenario, out)
+    print(f"costsim fit {source}: {len(fit.log):,} requests over {fit.span.round('1s')}; "
+          f"{len(scenario.traffic.classes)} query class(es) in the scenario")
+    print(fit.report)
+    print(f"\nworst KS distance of a fitted token column: {fit.report.worst_ks():.3f}")
+    print(f"wrote {out} (run it with: costsim run {out})")
+    return 0
+
+
+def _positive_float(text: str) -> float:
+    """An argparse type: a number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0; got {text}")
+    return value
+
+
 def _int_at_least(low: int):
     """An argparse type: an integer >= ``low``, with a message naming the rule."""
 
@@ -265,6 +309,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("result", metavar="RESULT", help="netCDF result file")
     report.set_defaults(func=_report)
+
+    fit = sub.add_parser(
+        "fit",
+        help="fit a scenario to a request log (CSV)",
+        description="Fit traffic to a request log (CSV with a timestamp, input tokens and output tokens per "
+        "request; optionally a query class and cached tokens), print the goodness of fit and write a scenario "
+        "file projecting it to production, priced under the given models.",
+        epilog="Example: costsim fit logs.csv --model gpt-4o --model gpt-4o-mini --volume 50000 --horizon 30D "
+        "--out scenario.toml",
+    )
+    fit.add_argument("log", metavar="LOG", help="request log, CSV")
+    fit.add_argument("--out", required=True, help="scenario file to write, .toml or .json")
+    fit.add_argument("--model", action="append", required=True, metavar="NAME",
+                     help="price under this model of the bundled catalog (repeatable), e.g. gpt-4o")
+    fit.add_argument("--ignore", action="append", default=[], metavar="PATTERN",
+                     help="drop price keys matching this glob (repeatable), e.g. '*audio*'")
+    fit.add_argument("--column", action="append", default=[], metavar="FIELD=NAME",
+                     help="the log's column for a field (timestamp, input_tokens, output_tokens, qclass, "
+                     "cached_tokens), repeatable; default: common names such as TIMESTAMP, ContextTokens")
+    fit.add_argument("--volume", type=_positive_float, default=None,
+                     help="production queries per day (default: the log's rate, with its uncertainty)")
+    fit.add_argument("--growth", type=float, default=None, help="compound growth per month (default 0)")
+    fit.add_argument("--horizon", default=None, help="simulated span, e.g. 30D (default: the log's span)")
+    fit.add_argument("--bin", default=None, help="time bin, e.g. 1h (default: the fit's bin)")
+    fit.add_argument("--trials", type=_int_at_least(1), default=100, help="trials of the scenario (default 100)")
+    fit.add_argument("--seed", type=_int_at_least(0), default=None, help="seed of the scenario (default: none)")
+    fit.set_defaults(func=_fit)
 
     price = sub.add_parser(
         "price",

@@ -1,0 +1,48 @@
+"""`costsim fit LOG --out SCENARIO` in a subprocess: a scenario file that loads and runs."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+
+from costsim.scenario import load_scenario
+
+
+def _costsim(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "costsim", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _log(path, n=3_000):
+    rng = np.random.default_rng(5)
+    pd.DataFrame({
+        "ts": pd.Timestamp("2026-03-02") + pd.to_timedelta(np.sort(rng.uniform(0, 7200, n)), unit="s"),
+        "prompt": np.round(rng.lognormal(7.0, 0.8, n)).astype(int),
+        "completion": np.round(rng.lognormal(5.0, 0.6, n)).astype(int),
+    }).to_csv(path, index=False)
+
+
+def test_fit_writes_a_scenario_that_runs(tmp_path):
+    _log(tmp_path / "log.csv")
+    done = _costsim("fit", "log.csv", "--column", "timestamp=ts", "--column", "input_tokens=prompt",
+                    "--column", "output_tokens=completion", "--model", "gpt-4o", "--model", "gpt-4o-mini",
+                    "--volume", 20_000, "--horizon", "3D", "--bin", "1h", "--trials", 4, "--seed", 1,
+                    "--out", "scenario.toml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Token distributions" in done.stdout and "worst KS distance" in done.stdout
+    scenario = load_scenario(tmp_path / "scenario.toml")
+    assert list(scenario.options) == ["gpt-4o", "gpt-4o-mini"] and scenario.trials == 4
+    assert pd.Timedelta(scenario.traffic.arrivals.horizon) == pd.Timedelta("3D")
+    run = _costsim("run", "scenario.toml", "--out", "r.nc", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "gpt-4o-mini" in run.stdout
+
+
+def test_fit_bad_input_is_one_line_and_writes_nothing(tmp_path):
+    _log(tmp_path / "log.csv")
+    done = _costsim("fit", "log.csv", "--model", "gpt-4o", "--out", "s.toml", cwd=tmp_path)  # column names
+    assert done.returncode == 2
+    assert done.stderr.startswith("costsim fit: error:") and len(done.stderr.strip().splitlines()) == 1
+    assert "no column for input_tokens" in done.stderr and "the log has ['ts', 'prompt', 'completion']" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
