@@ -53,6 +53,15 @@ class Estimate:
         :data:`QUERIES_PER_THREAD_SECOND`).
     threads : int
         Numba threads the time assumes.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> size = cs.estimate(cs.demo.demo_traffic(days=30), cs.demo.demo_options(), trials=1_000)
+    >>> isinstance(size, cs.Estimate), size.trials, size.bins
+    (True, 1000, 720)
+    >>> size.result_bytes > 100 * 2**20  # a 1,000-trial month of hourly bins: hundreds of MiB
+    True
     """
 
     trials: int
