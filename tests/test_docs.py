@@ -70,6 +70,15 @@ def test_reference_can_fail(site):
 
 
 @pytest.mark.slow
+def test_gallery_shows_every_plot_helper():
+    """Every plot helper of costsim.plot is drawn by at least one gallery script."""
+    import costsim.plot
+
+    scripts = "\n".join(p.read_text() for p in (DOCS / "gallery").glob("*.py"))
+    missing = [name for name in costsim.plot.__all__ if name.startswith("plot_") and f"{name}(" not in scripts]
+    assert not missing, f"plot helpers without a gallery script in docs/gallery/: {missing}"
+
+
 def test_gallery_has_an_image_per_script(site):
     scripts = sorted(p for p in (DOCS / "gallery").glob("*.py") if not p.name.startswith("_"))
     assert scripts, "docs/gallery/ holds no script"
