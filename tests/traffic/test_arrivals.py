@@ -186,3 +186,13 @@ def test_validation_names_argument_rule_and_value(kwargs, message):
 def test_uncertain_parameters_skip_validation_until_drawn():
     a = cs.Arrivals(volume=cs.Uniform(100.0, 200.0), horizon="1D", growth=cs.Normal(0.1, 0.05))
     assert set(cs._model.uncertain_parameters(a)) == {"volume", "growth"}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(start="2026-01-05T00:00:00.5"), "Arrivals: start must be a whole second"),
+    (dict(bin="1500ms", horizon="3s"), "Arrivals: bin must be a whole number of seconds"),
+])
+def test_sub_second_times_are_refused(kwargs, message):
+    """Sub-second precision would tile the bins into sub-second steps (gigabytes)."""
+    with pytest.raises(ValueError, match=message):
+        cs.Arrivals(volume=1.0, **kwargs)

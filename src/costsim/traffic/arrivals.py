@@ -130,9 +130,14 @@ class Arrivals(Model):
         if horizon % width != pd.Timedelta(0):
             self._fail("horizon", f"must be a whole number of bins of {width}", self.horizon)
         try:
-            pd.Timestamp(self.start)
+            start = pd.Timestamp(self.start)
         except (TypeError, ValueError):
             self._fail("start", "must be a date-time such as '2026-01-05T00:00'", self.start)
+        # whole seconds keep the sub-steps that align bins with UTC hours (where profiles change) few
+        if start != start.floor("1s"):
+            self._fail("start", "must be a whole second", self.start)
+        if width % pd.Timedelta(seconds=1) != pd.Timedelta(0):
+            self._fail("bin", "must be a whole number of seconds", self.bin)
         for name, length in (("daily_profile", 24), ("weekly_profile", 7)):
             _check_profile(self, name, length)
 
