@@ -8,7 +8,8 @@ see :class:`costsim.pricing.CustomCapacity`) has the signature ::
 
 * ``demand`` float64[B, C, N_DEMAND]: per bin and class the demand sent to the
   option (columns ``D_*`` below; fractional where only part of a class's traffic
-  is routed here);
+  is routed here).  When the options hold a PromptRouter, the second axis is
+  (class, prompt-size band) pairs instead of classes: attribute per entry;
 * ``params`` float64[P]: the model's parameters; ``bin_hours``: bin length in hours;
 * outputs, float64: ``cost[B, C]`` USD attributed to each class, ``served[B]`` the
   fraction of the bin's demand served (the rest goes to the fallback, or is

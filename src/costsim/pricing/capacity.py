@@ -227,7 +227,8 @@ class CustomCapacity(CapacityModel):
 
         function(demand, params, bin_hours, cost, served, units, utilisation)
 
-    reading ``demand[bin, class, column]`` (columns: queries, model calls, prompt
+    reading ``demand[bin, class, column]`` (the class axis holds (class, prompt
+    band) pairs when a :class:`PromptRouter` is in play; columns: queries, model calls, prompt
     tokens, cached prompt tokens, output tokens incl. reasoning — the ``D_*``
     constants of :mod:`costsim.kernels._capacity`) and writing, per bin, the USD
     ``cost[bin, class]`` attributed to each class, the fraction of demand

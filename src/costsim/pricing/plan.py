@@ -262,7 +262,7 @@ class _Context:
         self.demand = demand
 
     def bill(self, node: Any, path: Path, weight: np.ndarray) -> _Bill:
-        """The bill of ``node`` (at ``path``) serving ``weight`` [B, C] of the traffic."""
+        """The bill of ``node`` (at ``path``) serving ``weight`` [B, columns] of the traffic."""
         if isinstance(node, str):
             return self.bill(self.options[node], (node,), weight)
         if isinstance(node, PricingModel):
