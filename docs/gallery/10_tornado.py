@@ -1,6 +1,6 @@
 """Which uncertain input drives the spread of cost
 
-`plot_tornado(cs.analysis.sensitivity(ds), option=...)`: each uncertain parameter's
+`plot_tornado(cs.analysis.sensitivity(ds), option=..., labels=...)`: each uncertain parameter's
 rank correlation with total cost, largest first, labelled with the share of the cost
 variance it explains alone. Here growth, the agent share, the agent cache hit rate and
 the input price are all uncertain.
@@ -18,4 +18,7 @@ agent = dataclasses.replace(agent, share=cs.Uniform(0.05, 0.15),
 traffic = dataclasses.replace(traffic, classes=(chat, rag, agent, long_context))
 options = {**demo_options(), "frontier": dataclasses.replace(demo_options()["frontier"], input=cs.Uniform(2.5, 3.5))}
 ds = cs.simulate(traffic, options, trials=200, seed=7)
-ax = plot_tornado(cs.analysis.sensitivity(ds), option="frontier")
+labels = {"traffic.classes[2].cached_fraction.value": "agent cache hit rate",
+          "traffic.classes[2].share": "agent share", "options['frontier'].input": "frontier input price",
+          "traffic.arrivals.growth": "monthly growth"}
+ax = plot_tornado(cs.analysis.sensitivity(ds), option="frontier", labels=labels)

@@ -163,6 +163,16 @@ def test_tornado_bars_are_rank_correlations(ds):
     assert ax.get_title() == "What drives the spread of cost (big)"
 
 
+def test_tornado_top_and_labels(ds):
+    sens = analysis.sensitivity(ds).sel(option="big")
+    first = str(sens["parameter"].values[np.argmax(np.abs(np.nan_to_num(sens["spearman"].values)))])
+    ax = plot_tornado(sens, top=1, labels={first: "the main driver"})
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["the main driver"]
+    assert len(ax.patches) == 1
+    with pytest.raises(ValueError, match="top must be an integer >= 1; got 0"):
+        plot_tornado(sens, top=0)
+
+
 def test_usd_log_formatter():
     f = usd_log_formatter()
     assert [f(x) for x in (1e-5, 0.001, 0.05, 1.0, 2_500)] == ["$1e-05", "$0.001", "$0.05", "$1", "$2.5k"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,8 @@ from ._common import _axes
 __all__ = ["plot_tornado"]
 
 
-def plot_tornado(sens: xr.Dataset, *, option: str | None = None, ax: Any = None) -> Any:
+def plot_tornado(sens: xr.Dataset, *, option: str | None = None, top: int | None = None,
+                 labels: Mapping[str, str] | None = None, ax: Any = None) -> Any:
     """Tornado chart: rank correlation of each uncertain parameter with cost, largest first.
 
     Bars are Spearman's rank correlation (sign: more of the parameter, more or
@@ -25,6 +27,11 @@ def plot_tornado(sens: xr.Dataset, *, option: str | None = None, ax: Any = None)
         A :func:`costsim.analysis.sensitivity` result.
     option : str, optional
         The option to show (needed when ``sens`` has several).
+    top : int, optional
+        Show only the ``top`` parameters with the largest absolute correlation.
+    labels : mapping of str to str, optional
+        Readable names for parameter paths (e.g. ``{"options['api'].input":
+        "input price"}``); others keep their path.
     ax : matplotlib Axes, optional
 
     Examples
@@ -34,9 +41,10 @@ def plot_tornado(sens: xr.Dataset, *, option: str | None = None, ax: Any = None)
     >>> import matplotlib.pyplot as plt
     >>> import costsim as cs
     >>> ds = cs.simulate(cs.demo.demo_traffic(days=1, volume=1_000), cs.demo.demo_options(), trials=20, seed=3)
-    >>> ax = plot_tornado(cs.analysis.sensitivity(ds), option="small")
-    >>> tuple(float(v) for v in ax.get_xlim())
-    (-1.0, 1.0)
+    >>> ax = plot_tornado(cs.analysis.sensitivity(ds), option="small", top=1,
+    ...                   labels={"traffic.arrivals.growth": "monthly growth"})
+    >>> tuple(float(v) for v in ax.get_xlim()), len(ax.get_yticklabels())
+    ((-1.0, 1.0), 1)
     >>> plt.close(ax.figure)
     """
     from ._common import _single_option
@@ -44,16 +52,19 @@ def plot_tornado(sens: xr.Dataset, *, option: str | None = None, ax: Any = None)
     if "option" in sens.dims:
         option = _single_option(sens, option)
         sens = sens.sel(option=option)
-    ax = _axes(ax, figsize=(9, 1.6 + 0.55 * sens.sizes["parameter"]))
-    order = np.argsort(-np.abs(np.nan_to_num(sens["spearman"].values)), kind="stable")
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise ValueError(f"top must be an integer >= 1; got {top!r}")
+    order = np.argsort(-np.abs(np.nan_to_num(sens["spearman"].values)), kind="stable")[:top]
     sens = sens.isel(parameter=order)
-    names = [str(p) for p in sens["parameter"].values.tolist()]
+    ax = _axes(ax, figsize=(9, 1.6 + 0.55 * sens.sizes["parameter"]))
+    names = [(labels or {}).get(str(p), str(p)) for p in sens["parameter"].values.tolist()]
     rho, s1 = sens["spearman"].values, sens["first_order"].values
     y = np.arange(len(names))[::-1]
     ax.barh(y, rho, color=np.where(rho >= 0, "C3", "C0"), height=0.6)
     for yy, r, s in zip(y, rho, s1):
-        ax.annotate(f"explains {s:.0%} of variance alone", (r, yy), xytext=(6 if r >= 0 else -6, 0),
-                    textcoords="offset points", ha="left" if r >= 0 else "right", va="center", fontsize="small")
+        # right of the bar's end, or right of zero for a negative bar (its end may reach the tick labels)
+        ax.annotate(f"explains {s:.0%} of variance alone", (max(r, 0.0), yy), xytext=(6, 0),
+                    textcoords="offset points", ha="left", va="center", fontsize="small")
     ax.axvline(0, color="0.3", lw=1)
     ax.set_yticks(y, names)
     ax.set_xlim(-1.0, 1.0)
