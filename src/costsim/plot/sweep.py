@@ -79,17 +79,22 @@ def plot_volume_sweep(
     total_ax.set_title("Total cost: where the options cross")
     table = crossovers(ds, q=(lo, 0.5, hi), option=names)
     plo, pmid, phi = (f"p{100 * x:g}" for x in (lo, 0.5, hi))
-    for k, row in table.iterrows():
+    styles = (":", "--", "-.", (0, (1, 3)), (0, (5, 2, 1, 2)))  # one per pair: tells the crossings apart
+    for k, (_, row) in enumerate(table.iterrows()):
         for ax in (unit_ax, total_ax):
             ax.axvspan(row[plo], row[phi], color="0.5", alpha=0.12, linewidth=0)
-            ax.axvline(row[pmid], color="0.25", ls=":", lw=1.2,
+            ax.axvline(row[pmid], color="0.25", ls=styles[k % len(styles)], lw=1.2,
                        label=(f"break-even {row['a']} = {row['b']}: {row[pmid]:,.0f}/day "
                               f"(p{_pct(lo)}–p{_pct(hi)} {row[plo]:,.0f}–{row[phi]:,.0f}, "
                               f"{row['share_crossing']:.0%} of trials)") if ax is total_ax else None)
     from matplotlib.patches import Patch
 
-    for ax in (unit_ax, total_ax):
+    def handles_of(ax: Any) -> list[Any]:
         handles, _ = ax.get_legend_handles_labels()
-        handles.append(Patch(color="0.4", alpha=0.2, linewidth=0, label=f"p{_pct(lo)}–p{_pct(hi)} across trials"))
-        ax.legend(handles=handles, frameon=False, fontsize="small", loc="best")
+        return [*handles, Patch(color="0.4", alpha=0.2, linewidth=0, label=f"p{_pct(lo)}–p{_pct(hi)} across trials")]
+
+    unit_ax.legend(handles=handles_of(unit_ax), frameon=False, fontsize="small", loc="best")
+    # the total-cost legend (with the break-even lines) goes below the panel, off the curves
+    total_ax.legend(handles=handles_of(total_ax), frameon=False, fontsize="small", loc="upper center",
+                    bbox_to_anchor=(0.5, -0.14), ncols=1)
     return [unit_ax, total_ax]
