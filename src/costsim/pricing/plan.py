@@ -411,9 +411,7 @@ def bill_options(
     leaf_cost = leaf_cost.reshape(n_trials, n_bins, n_leaves, n_classes * n_bands)
     counts = counts.reshape(n_trials, n_bins, n_classes * n_bands, counts.shape[-1])
     leaf_index = {path: i for i, (path, _) in enumerate(_leaves(options_per_trial[0]))}
-    names = list(options_per_trial[0])
-    n_options = len(names)
-    calendar = _Calendar(bin_starts, bin)
+    n_options = len(options_per_trial[0])
     out = Bills(
         cost=np.empty((n_trials, n_bins, n_options, n_classes)),
         spill_cost=np.zeros((n_trials, n_bins, n_options, n_classes)),
@@ -424,18 +422,27 @@ def bill_options(
         utilisation=np.full((n_trials, n_bins, n_options), np.nan),
         hist_leaf=_histogram_leaves(options_per_trial[0], class_names, leaf_index),
     )
+    # The common case, a per-request model: its leaf's cost as it is, every trial at once.
+    composite = []
+    for o, (name, model) in enumerate(options_per_trial[0].items()):
+        if isinstance(model, PricingModel):
+            leaf = leaf_cost[:, :, leaf_index[(name,)]]
+            out.cost[:, :, o] = leaf.reshape(n_trials, n_bins, n_classes, n_bands).sum(axis=3)
+        else:
+            composite.append((o, name))
+    if not composite:
+        return out
+
     def by_class(a: np.ndarray) -> np.ndarray:  # [B, columns] -> [B, C]: the bands summed
         return a.reshape(n_bins, n_classes, n_bands).sum(axis=2)
 
+    calendar = _Calendar(bin_starts, bin)
     whole = np.ones((n_bins, n_classes * n_bands))
     for t in range(n_trials):
         options = options_per_trial[t if len(options_per_trial) > 1 else 0]
         context = _Context(options, leaf_index, leaf_cost[t], counts[t], class_names, edges, calendar, bin)
-        for o, (name, model) in enumerate(options.items()):
-            if isinstance(model, PricingModel):  # the common case: the leaf's cost as it is
-                out.cost[t, :, o] = by_class(leaf_cost[t, :, leaf_index[(name,)]])
-                continue
-            bill = context.bill(model, (name,), whole)
+        for o, name in composite:
+            bill = context.bill(options[name], (name,), whole)
             out.cost[t, :, o] = by_class(bill.cost)
             out.spill_cost[t, :, o] = by_class(bill.spill)
             out.throttled[t, :, o] = by_class(bill.throttled)
