@@ -70,6 +70,26 @@ def _write_band_plots(ds: xr.Dataset, path: Path) -> None:
         plt.close(fig)
 
 
+def _input_file(name: str, what: str) -> Path:
+    """The path of an existing file, or a ValueError saying there is none."""
+    path = Path(name)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such {what} file")
+    return path
+
+
+def _output_file(name: str, suffixes: tuple[str, ...], what: str) -> Path:
+    """``--out``: a file name with one of ``suffixes`` in a writable folder, not a folder itself."""
+    out = Path(name)
+    if out.suffix.lower() not in suffixes:
+        raise ValueError(f"--out must be {what} ending in {' or '.join(suffixes)}; got {str(out)!r}")
+    if out.is_dir():
+        raise ValueError(f"cannot write {out}: it is a folder")
+    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
+        raise ValueError(f"cannot write {out}: {out.parent} is not a writable folder")
+    return out
+
+
 def _demo(args: argparse.Namespace) -> int:
     from . import demo, simulate
 
@@ -98,19 +118,12 @@ def _run(args: argparse.Namespace) -> int:
     from ._estimate import check_result_fits, estimate
     from .scenario import load_scenario
 
-    source = Path(args.scenario)
-    if not source.is_file():
-        raise ValueError(f"{source}: no such scenario file")
+    source = _input_file(args.scenario, "scenario")
     try:
         scenario = load_scenario(source)
     except ValueError as err:
         raise ValueError(f"{source}: {err}") from None
-    out = Path(args.out)
-    if out.suffix.lower() != ".nc":
-        raise ValueError(f"--out must be a netCDF file name ending in .nc; got {str(out)!r}")
-    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK) or out.is_dir():
-        raise ValueError(f"cannot write {out}: {out.parent} is not a writable folder" if not out.is_dir()
-                         else f"cannot write {out}: it is a folder")
+    out = _output_file(args.out, (".nc",), "a netCDF file name")
     plots = Path(args.plots) if args.plots is not None else None
     if plots is not None and plots.exists() and (not plots.is_dir() or not os.access(plots, os.W_OK)):
         raise ValueError(f"--plots {plots} is not a writable folder")
@@ -145,9 +158,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    path = Path(args.result)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such result file")
+    path = _input_file(args.result, "result")
     try:
         with xr.open_dataset(path) as ds:
             table = summary_table(ds.load())
@@ -202,14 +213,8 @@ def _fit(args: argparse.Namespace) -> int:
     from .pricing.litellm import from_litellm
     from .scenario import save_scenario
 
-    source = Path(args.log)
-    if not source.is_file():
-        raise ValueError(f"{source}: no such log file")
-    out = Path(args.out)
-    if out.suffix.lower() not in (".toml", ".json"):
-        raise ValueError(f"--out must be a scenario file name ending in .toml or .json; got {str(out)!r}")
-    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
-        raise ValueError(f"cannot write {out}: {out.parent} is not a writable folder")
+    source = _input_file(args.log, "log")
+    out = _output_file(args.out, (".toml", ".json"), "a scenario file name")
     columns = {}
     for item in args.column:
         field, sep, name = item.partition("=")
