@@ -55,33 +55,31 @@ def bill(option, options: dict, d: Demand, weight):
         cost = [[weight[b][c] * d.api_cost[name][b][c] for c in range(d.n_classes)] for b in range(d.n_bins)]
         return cost, _zeros(d), _zeros(d)
     if isinstance(option, cs.PromptRouter):
-        cost, spill, throttled = _zeros(d), _zeros(d), _zeros(d)
         floors = d.band_floor or [-math.inf] * d.n_classes
-        targets = {}
-        for c in range(d.n_classes):
-            target = option.options[sum(floors[c] >= t for t in option.thresholds)]  # thresholds its band exceeds
-            key = target if isinstance(target, str) else id(target)
-            targets.setdefault(key, (target, set()))[1].add(c)
-        for target, columns in targets.values():
-            w = [[weight[b][c] if c in columns else 0.0 for c in range(d.n_classes)] for b in range(d.n_bins)]
-            _add((cost, spill, throttled), bill(target, options, d, w))
-        return cost, spill, throttled
+        # a column's band exceeds the thresholds at or below its floor
+        return _route([option.options[sum(floors[c] >= t for t in option.thresholds)] for c in range(d.n_classes)],
+                      options, d, weight)
     if isinstance(option, cs.Hybrid):
-        cost, spill, throttled = _zeros(d), _zeros(d), _zeros(d)
-        targets = {}
-        for c, name in enumerate(d.classes):
-            target = option.routes.get(name, option.default)
-            key = target if isinstance(target, str) else id(target)
-            targets.setdefault(key, (target, set()))[1].add(c)
-        for target, classes in targets.values():
-            w = [[weight[b][c] if c in classes else 0.0 for c in range(d.n_classes)] for b in range(d.n_bins)]
-            _add((cost, spill, throttled), bill(target, options, d, w))
-        return cost, spill, throttled
+        return _route([option.routes.get(name, option.default) for name in d.classes], options, d, weight)
     if isinstance(option, cs.VolumeDiscount):
         return _discount(option, options, d, weight)
     if isinstance(option, cs.CommittedSpend):
         return _commitment(option, options, d, weight)
     return _capacity(option, options, d, weight)
+
+
+def _route(targets, options, d: Demand, weight):
+    """Bill each column's traffic on ``targets[column]``; columns with the same target
+    (the same object or option name) share it."""
+    cost, spill, throttled = _zeros(d), _zeros(d), _zeros(d)
+    groups = {}
+    for c, target in enumerate(targets):
+        key = target if isinstance(target, str) else id(target)
+        groups.setdefault(key, (target, set()))[1].add(c)
+    for target, columns in groups.values():
+        w = [[weight[b][c] if c in columns else 0.0 for c in range(d.n_classes)] for b in range(d.n_bins)]
+        _add((cost, spill, throttled), bill(target, options, d, w))
+    return cost, spill, throttled
 
 
 def _add(into, other):
