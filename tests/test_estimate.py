@@ -55,7 +55,8 @@ def test_expected_queries():
     assert est.seconds == pytest.approx(est.queries / (_estimate.QUERIES_PER_THREAD_SECOND * est.threads))
     text = str(est)
     assert text.startswith(f"{est.queries:,.0f} queries expected (100 trials x 48 time bins x 4 classes, 3 options)")
-    assert f"; result {est.result_bytes / 2**20:.3g} MiB; roughly under a second on " in text
+    assert f"; result {est.result_bytes / 2**20:.3g} MiB, peak memory " in text
+    assert "; roughly under a second on " in text
 
 
 def test_simulate_refuses_a_result_above_the_limit():
@@ -67,7 +68,7 @@ def test_simulate_refuses_a_result_above_the_limit():
         cs.simulate(traffic, options, trials=4, seed=1, max_result_bytes=50_000)
     cs.simulate(traffic, options, trials=4, seed=1, max_result_bytes=size)  # at the limit: runs
     cs.simulate(traffic, options, trials=4, seed=1, max_result_bytes=math.inf)
-    with pytest.raises(ValueError, match="max_result_bytes must be a number > 0 or None; got -1"):
+    with pytest.raises(ValueError, match="max_result_bytes must be a number of bytes > 0 or None; got -1"):
         cs.simulate(traffic, options, trials=4, seed=1, max_result_bytes=-1)
 
 

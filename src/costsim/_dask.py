@@ -163,7 +163,8 @@ def _chunks(client: Any, trial_ids: np.ndarray, trials_per_task: int | None) -> 
 def _run_chunk(traffic: Traffic, options: dict, trial_ids: list[int], seed: int, kwargs: dict) -> xr.Dataset:
     """The task: one chunk of trials, run on a worker."""
     # serialised by the kernel lock; the client shows the progress
-    return simulate(traffic, options, trials=trial_ids, seed=seed, progress=False, **kwargs)
+    # the client chose to run on the cluster: no time limit per task (the memory check stays, on the worker)
+    return simulate(traffic, options, trials=trial_ids, seed=seed, progress=False, max_seconds=math.inf, **kwargs)
 
 
 def _run(

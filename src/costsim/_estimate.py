@@ -12,13 +12,15 @@ many model calls (agent loops) or many classes and options take longer per query
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numba
 import numpy as np
 
-__all__ = ["QUERIES_PER_THREAD_SECOND", "Estimate", "check_result_fits", "estimate"]
+__all__ = ["MAX_SECONDS", "QUERIES_PER_THREAD_SECOND", "Estimate", "check_memory", "check_result_fits", "check_seconds",
+           "estimate", "peak_bytes"]
 
 QUERIES_PER_THREAD_SECOND = 1.0e7
 """Queries one numba thread simulates and prices per second, for time estimates:
@@ -27,9 +29,15 @@ loop, 1.4 model calls per query; 3 options; numba 0.68, 2-core x86-64 machine).
 One class priced under one option runs up to about 4x faster."""
 
 RESULT_MEMORY_SHARE = 0.5
-"""Default ceiling of a result's size, as a share of the available memory: while
-the kernel runs, its working arrays (the cost of every per-request model, the
-histograms of each part of the bins) take about as much again."""
+"""Default ceiling of a result's size, as a share of the available memory."""
+
+PEAK_MEMORY_SHARE = 0.8
+"""Default ceiling of a run's peak memory (the result, the kernel's working
+arrays, the lowered traffic), as a share of the available memory."""
+
+MAX_SECONDS = 6 * 3600.0
+"""Default ceiling of a run's estimated time: ``simulate(max_seconds=...)`` and
+``costsim run --max-hours`` raise it."""
 
 SAMPLE_TRIALS = 8
 """Trials whose rates :func:`estimate` computes when rates differ between trials
@@ -48,6 +56,9 @@ class Estimate:
         Expected queries over all trials (before the Poisson draw and overdispersion).
     result_bytes : int
         Memory of the result Dataset.
+    peak_bytes : int
+        Peak memory of the run: the result, the kernel's working arrays and the
+        lowered traffic (an upper estimate).
     seconds : float
         Rough in-process time on ``threads`` numba threads (from
         :data:`QUERIES_PER_THREAD_SECOND`).
@@ -70,13 +81,15 @@ class Estimate:
     options: int
     queries: float
     result_bytes: int
+    peak_bytes: int
     seconds: float
     threads: int
 
     def __str__(self) -> str:
         return (
             f"{self.queries:,.0f} queries expected ({self.trials:,} trials x {self.bins:,} time bins x "
-            f"{self.classes} classes, {self.options} options); result {format_bytes(self.result_bytes)}; "
+            f"{self.classes} classes, {self.options} options); result {format_bytes(self.result_bytes)}, "
+            f"peak memory {format_bytes(self.peak_bytes)}; "
             f"roughly {format_seconds(self.seconds)} on {self.threads} thread{'s' * (self.threads != 1)}"
         )
 
@@ -122,7 +135,7 @@ def estimate(
     >>> print(f"{est.queries:.3g} queries, {est.result_bytes / 2**20:.0f} MiB")
     1.59e+09 queries, 292 MiB
     >>> print(est)  # doctest: +ELLIPSIS
-    1,587,595,748 queries expected (1,000 trials x 720 time bins x 4 classes, 3 options); result 292 MiB; roughly ...
+    1,587,595,748 queries expected (1,000 trials x 720 time bins x 4 classes, 3 options); result 292 MiB, peak memory ...
     """
     from ._model import draw_uncertain, uncertain_parameters
     from ._validation import check_int
@@ -130,24 +143,41 @@ def estimate(
     from .simulate import MAX_SEED, _check_inputs, _lower_trials, _trial_ids
 
     traffic, options = _check_inputs(traffic, options)
-    trial_ids = _trial_ids(trials)
-    seed = 0 if seed is None else check_int("seed", seed, low=0, high=MAX_SEED)
     histogram = CostHistogram.from_range(hist_range, hist_bins_per_octave)
+    n_trials = n_trial_ids(trials)
+    seed = 0 if seed is None else check_int("seed", seed, low=0, high=MAX_SEED)
+    threads = numba.get_num_threads()
+    peak = peak_bytes(traffic, options, n_trials, histogram.n_bins, threads)
+    # the sample's lowered traffic must fit before it is built
+    check_memory(peak_bytes(traffic, options, min(n_trials, SAMPLE_TRIALS), histogram.n_bins, threads, kernel=False),
+                 None)
+    trial_ids = _trial_ids(trials)
     sample = trial_ids[:SAMPLE_TRIALS]
     uncertain = {**uncertain_parameters(traffic, "traffic"), **uncertain_parameters(options, "options")}
     rate = _lower_trials(traffic, options, draw_uncertain(uncertain, seed, sample), sample, seed).traffic.rate
-    queries = expected_queries(rate, trial_ids.shape[0])
-    threads = numba.get_num_threads()
+    queries = expected_queries(rate, n_trials)
     return Estimate(
-        trials=trial_ids.shape[0],
+        trials=n_trials,
         bins=traffic.arrivals.n_bins,
         classes=len(traffic.classes),
         options=len(options),
         queries=queries,
-        result_bytes=result_bytes(traffic, options, trial_ids.shape[0], histogram.n_bins),
+        result_bytes=result_bytes(traffic, options, n_trials, histogram.n_bins),
+        peak_bytes=peak,
         seconds=queries / (QUERIES_PER_THREAD_SECOND * threads),
         threads=threads,
     )
+
+
+def n_trial_ids(trials: Any) -> int:
+    """How many trials ``trials`` (a count or explicit ids) runs, without building them."""
+    from ._validation import check_int
+
+    if isinstance(trials, (int, np.integer)) and not isinstance(trials, bool):
+        return check_int("trials", trials, low=1)
+    from .simulate import _trial_ids
+
+    return _trial_ids(trials).shape[0]
 
 
 def expected_queries(rate: np.ndarray, n_trials: int) -> float:
@@ -164,13 +194,85 @@ def result_bytes(traffic: Any, options: Mapping[str, Any], n_trials: int, n_hist
 
     n_bins, n_classes, n_options = traffic.arrivals.n_bins, len(traffic.classes), len(options)
     cells = n_bins * n_classes * (K.N_COUNTS + n_options)  # count variables, cost
-    cells += n_options * n_classes * n_hist_bins  # cost_hist
+    cells += n_options * n_classes * n_hist_bins + n_classes  # cost_hist, clipped_draws
     if not all(isinstance(model, PricingModel) for model in options.values()):
         # spill_cost, throttled_requests per class; capacity_cost, unused_capacity_cost, capacity_units, utilisation
         cells += n_bins * n_options * (2 * n_classes + 4)
     cells += len(uncertain_parameters(traffic, "traffic")) + len(uncertain_parameters(options, "options"))
     coords = n_trials + n_bins + 2 * n_hist_bins  # trial, time, cost bin edges (the rest is small)
     return 8 * (n_trials * cells + coords)
+
+
+def peak_bytes(
+    traffic: Any, options: Mapping[str, Any], n_trials: int, n_hist_bins: int, threads: int, *, kernel: bool = True
+) -> int:
+    """Peak memory of a :func:`costsim.simulate` run in this process: the result,
+    the kernel's inputs, outputs and per-thread scratch, the lowered traffic (a
+    rate per trial, bin and class where rates differ between trials) and the
+    profile sub-steps.  An upper estimate.  ``kernel=False``: only the lowering."""
+    from . import kernels as K
+    from ._limits import MAX_STEPS
+    from ._model import uncertain_parameters
+    from .pricing.plan import leaf_paths, size_edges
+    from .traffic.distributions import Constant
+
+    n_bins, n_classes, n_options = traffic.arrivals.n_bins, len(traffic.classes), len(options)
+    per_trial = traffic.random or bool(uncertain_parameters(traffic, "traffic"))
+    rate_rows = n_trials if per_trial else 1
+    lowering = 8 * (2 * rate_rows * n_bins * n_classes + 4 * traffic.arrivals.n_sub_steps)
+    if not kernel:
+        return lowering
+    n_bands, n_leaves = size_edges(options).shape[0] + 1, len(leaf_paths(options))
+    cells = n_bins * n_classes * n_bands * (K.N_COUNTS + n_leaves)  # counts, cost
+    hist_rows = 2 * n_trials + 2 * threads  # the histograms and those of each part of the bins
+    many_steps = any(not isinstance(qc.steps, (int, Constant)) for qc in traffic.classes)
+    per_call = 3 * 256 * (MAX_STEPS if many_steps else 4) * 8
+    scratch = threads * (per_call + 8 * n_classes * n_leaves * n_hist_bins)
+    working = 8 * (n_trials * cells + hist_rows * n_leaves * n_classes * n_hist_bins)
+    return result_bytes(traffic, options, n_trials, n_hist_bins) + working + scratch + lowering
+
+
+def check_memory(peak: int, max_memory_bytes: float | None) -> None:
+    """Refuse (ValueError) a run whose peak memory ``peak`` exceeds ``max_memory_bytes``
+    (None: :data:`PEAK_MEMORY_SHARE` of the available memory; no check if unknown)."""
+    limit, rule = _limit("max_memory_bytes", max_memory_bytes, PEAK_MEMORY_SHARE)
+    if peak > limit:
+        raise ValueError(
+            f"the run would take {format_bytes(peak)} of memory at its peak, more than {rule}: run fewer "
+            "trials, use coarser time bins or fewer prompt-size thresholds, or run on a machine with more "
+            "memory; simulate(max_memory_bytes=...) overrides this check"
+        )
+
+
+def check_seconds(seconds: float, threads: int, max_seconds: float | None) -> None:
+    """Refuse (ValueError) a run estimated to take longer than ``max_seconds``
+    (None: :data:`MAX_SECONDS`; ``math.inf``: no limit)."""
+    if max_seconds is None:
+        max_seconds, rule = MAX_SECONDS, f"the default limit of {format_seconds(MAX_SECONDS)}"
+    elif isinstance(max_seconds, (int, float, np.integer, np.floating)) and not isinstance(max_seconds, bool) \
+            and max_seconds > 0:
+        rule = f"max_seconds={max_seconds:g}"
+    else:
+        raise ValueError(f"max_seconds must be a number of seconds > 0 (math.inf: no limit) or None; "
+                         f"got {max_seconds!r}")
+    if seconds > max_seconds:
+        raise ValueError(
+            f"the run is estimated to take {format_seconds(seconds)} on {threads} thread"
+            f"{'s' * (threads != 1)}, more than {rule}: simulate fewer queries or trials, or pass "
+            "max_seconds=... (costsim run --max-hours) to run it anyway"
+        )
+
+
+def _limit(name: str, value: float | None, share: float) -> tuple[float, str]:
+    """A memory ceiling and its description: ``value``, or ``share`` of the available memory."""
+    if value is None:
+        available = available_memory()
+        if available is None:
+            return math.inf, "the memory available"
+        return share * available, f"{share:.0%} of the {format_bytes(available)} of memory available"
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and value > 0:
+        return float(value), f"{name}={value:g}"
+    raise ValueError(f"{name} must be a number of bytes > 0 or None; got {value!r}")
 
 
 def available_memory() -> int | None:
@@ -190,16 +292,7 @@ def available_memory() -> int | None:
 def check_result_fits(size: int, max_result_bytes: float | None) -> None:
     """Refuse (ValueError) a result of ``size`` bytes above ``max_result_bytes``
     (None: :data:`RESULT_MEMORY_SHARE` of the available memory; no check if unknown)."""
-    if max_result_bytes is None:
-        available = available_memory()
-        if available is None:
-            return
-        limit = RESULT_MEMORY_SHARE * available
-        rule = f"{RESULT_MEMORY_SHARE:.0%} of the {format_bytes(available)} of memory available"
-    elif isinstance(max_result_bytes, (int, float, np.integer, np.floating)) and max_result_bytes > 0:
-        limit, rule = float(max_result_bytes), f"max_result_bytes={max_result_bytes:g}"
-    else:
-        raise ValueError(f"max_result_bytes must be a number > 0 or None; got {max_result_bytes!r}")
+    limit, rule = _limit("max_result_bytes", max_result_bytes, RESULT_MEMORY_SHARE)
     if size > limit:
         raise ValueError(
             f"the result would take {format_bytes(size)}, more than {rule}: run fewer trials, use coarser "

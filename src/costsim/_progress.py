@@ -25,7 +25,7 @@ import numpy as np
 from . import kernels as K
 from ._estimate import QUERIES_PER_THREAD_SECOND
 
-__all__ = ["interactive", "progress_bar", "run_chunked", "show_progress", "trial_chunks"]
+__all__ = ["interactive", "interruptible", "progress_bar", "run_chunked", "show_progress", "trial_chunks"]
 
 AUTO_SECONDS = 5.0
 """``progress=None`` shows a bar for runs estimated to take longer than this."""
@@ -100,7 +100,7 @@ def trial_chunks(n_trials: int, threads: int, seconds: float | None) -> list[sli
 
 
 def run_chunked(
-    kernel: Callable[[slice, int, np.ndarray, np.ndarray, np.ndarray], None],
+    kernel: Callable[..., None],
     *,
     n_trials: int,
     n_bins: int,
@@ -110,15 +110,16 @@ def run_chunked(
     n_hist: int,
     queries: float,
     progress: bool | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fill the kernel's outputs for all trials, in chunks of trials when a progress
     bar shows (``progress``; ``queries`` expected over the run gives the time).
 
-    ``kernel(s, n_parts, counts, cost, hist)`` runs
+    ``kernel(s, n_parts, stop, counts, cost, hist, clipped)`` runs
     :func:`costsim.kernels.simulate_kernel` on the trials ``s`` (a slice) into
     those trials' output arrays.  Returns ``counts`` int64[T, B, C, K, N_COUNTS],
-    ``cost`` float64[T, B, L, C, K] and ``hist`` int64[T, L, C, H] (L per-request
-    models, K prompt-size bands).
+    ``cost`` float64[T, B, L, C, K], ``hist`` int64[T, L, C, H] and ``clipped``
+    int64[T, C, N_CLIPS] (L per-request models, K prompt-size bands).  Ctrl-C
+    stops the kernel within a block of queries (see :func:`interruptible`).
     """
     threads = numba.get_num_threads()
     seconds = queries / (QUERIES_PER_THREAD_SECOND * threads)
@@ -126,13 +127,47 @@ def run_chunked(
     counts = np.empty((n_trials, n_bins, n_classes, n_bands, K.N_COUNTS), dtype=np.int64)
     cost = np.empty((n_trials, n_bins, n_leaves, n_classes, n_bands))
     hist = np.empty((n_trials, n_leaves, n_classes, n_hist), dtype=np.int64)
+    clipped = np.empty((n_trials, n_classes, K.N_CLIPS), dtype=np.int64)
+    stop = np.zeros(1, dtype=np.uint8)
     with _KERNEL_LOCK, progress_bar(show, n_trials, "trial") as update:
         for s in trial_chunks(n_trials, threads, seconds if show else None):
             n = s.stop - s.start
             # parts of the bins, so that a few trials still give every thread work
             n_parts = max(1, min(n_bins, math.ceil(2 * threads / n)))
             parts = np.zeros((n, n_parts, n_leaves, n_classes, n_hist), dtype=np.int64)
-            kernel(s, n_parts, counts[s], cost[s], parts)
+            clip_parts = np.zeros((n, n_parts, n_classes, K.N_CLIPS), dtype=np.int64)
+            interruptible(lambda: kernel(s, n_parts, stop, counts[s], cost[s], parts, clip_parts), stop)
             parts.sum(axis=1, out=hist[s])  # integer sums: exact in any order
+            clip_parts.sum(axis=1, out=clipped[s])
             update(n)
-    return counts, cost, hist
+    return counts, cost, hist, clipped
+
+
+def interruptible(call: Callable[[], None], stop: np.ndarray) -> None:
+    """Run ``call`` (a kernel that polls ``stop[0]``) in a worker thread and wait.
+
+    A compiled kernel holds the interpreter until it returns, so a KeyboardInterrupt
+    would wait for the whole run.  Here the kernel (``nogil``) runs in a thread
+    while this one waits in short, interruptible joins; on Ctrl-C it sets
+    ``stop[0]``, waits for the kernel to leave (it checks the flag between blocks
+    of queries) and re-raises.  Exceptions of ``call`` are re-raised here.
+    """
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            call()
+        except BaseException as err:  # re-raised in the calling thread
+            failure.append(err)
+
+    worker = threading.Thread(target=target, name="costsim-kernel", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except BaseException:
+        stop[0] = 1
+        worker.join()
+        raise
+    if failure:
+        raise failure[0]

@@ -49,7 +49,7 @@ class ParameterError(ValueError):
         self.value = value
         self.owner = owner
         head = f"{owner}: " if owner else ""
-        super().__init__(f"{head}{path} {rule}; got {value!r}")
+        super().__init__(f"{head}{path} {rule}; got {_short(value)!r}")
 
     def within(self, path: str = "", owner: str | None = None) -> "ParameterError":
         """The same error seen from a container: ``path`` is prefixed, ``owner`` replaced."""
@@ -111,7 +111,10 @@ def check_number(
     """
     if not _is_real(value):
         raise ParameterError(name, "must be a real number", value)
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int beyond the float range, such as 10**400
+        raise ParameterError(name, "must be a finite number", value) from None
     if math.isnan(x):
         raise ParameterError(name, "must not be NaN", value)
     if math.isinf(x) and not (x > 0 and high is None):
@@ -141,7 +144,18 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
     return n
 
 
+def _short(value: Any) -> Any:
+    """``value`` for a message: an int of more than 30 digits as ``'<int of ~401 digits>'``
+    (``str`` of a huge int is slow, and refused beyond 4,300 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"<int of ~{int(abs(value).bit_length() * math.log10(2)) + 1} digits>"
+    return value
+
+
 def _fmt(x: float) -> str:
+    """A bound for a message: integers exactly (``9223372036854775807``), floats as ``%g``."""
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return str(int(x))
     return f"{x:g}"
 
 

@@ -18,6 +18,7 @@ reasoning_tokens   trial, time, qclass              reasoning tokens, all calls
 tool_calls         trial, time, qclass              priced tool calls (e.g. web searches)
 cost               trial, time, option, qclass      USD
 cost_hist          trial, option, qclass, cost_bin  queries by per-query cost (see below)
+clipped_draws      trial, qclass                    draws clipped at their limits (see below)
 uncertain          trial, parameter                 values drawn by each trial
 =================  ===============================  ==========================================
 
@@ -32,6 +33,11 @@ unused_capacity_cost  trial, time, option          USD of capacity left unused
 capacity_units        trial, time, option          units / replicas running (NaN: none)
 utilisation           trial, time, option          fraction of running capacity used (NaN: none)
 ====================  ===========================  =====================================
+
+``clipped_draws`` counts the draws of a trial and class that the kernel clipped
+at a limit of :mod:`costsim._limits` (tokens per call, model calls and tool calls
+per query; a bin's expected requests after its burst multiplier): a heavy tail
+beyond the physical range.  It is 0 almost always; ``simulate`` warns otherwise.
 
 The boolean coordinate ``per_request_cost`` (on ``option``) says whether an
 option has a per-query cost: capacity is priced per bin, and volume discounts and
@@ -149,6 +155,7 @@ def build_dataset(
     hist: np.ndarray,
     histogram: CostHistogram,
     draws: dict[str, np.ndarray],
+    clipped: np.ndarray,
 ) -> xr.Dataset:
     """Label the kernel's arrays (see the module docstring for the schema)."""
     from . import __version__
@@ -162,6 +169,9 @@ def build_dataset(
     data_vars["cost"] = _var(bills.cost, ("trial", "time", "option", "qclass"), "USD", "Cost")
     data_vars["cost_hist"] = _var(
         hist, ("trial", "option", "qclass", "cost_bin"), "queries", "Queries by cost per query"
+    )
+    data_vars["clipped_draws"] = _var(
+        clipped, ("trial", "qclass"), "draws", "Draws clipped at their limits (costsim._limits)"
     )
     if not all(isinstance(model, PricingModel) for model in options.values()):
         toc, to = ("trial", "time", "option", "qclass"), ("trial", "time", "option")

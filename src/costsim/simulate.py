@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import secrets
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
+import numba
 import numpy as np
 import xarray as xr
 
 from . import kernels as K
-from ._estimate import check_result_fits, expected_queries, result_bytes
+from ._estimate import (
+    QUERIES_PER_THREAD_SECOND,
+    check_memory,
+    check_result_fits,
+    check_seconds,
+    expected_queries,
+    n_trial_ids,
+    peak_bytes,
+    result_bytes,
+)
+from ._limits import MAX_REQUESTS_PER_BIN, MAX_STEPS, MAX_TOKENS_PER_CALL, MAX_TOOL_CALLS
 from ._model import draw_uncertain, resolve, uncertain_parameters
 from ._progress import run_chunked
 from ._validation import ParameterError, check_int
@@ -18,6 +30,7 @@ from .pricing.base import DeploymentOption, PricingModel, lower_options
 from .pricing.plan import bill_options, check_options, leaf_classes, leaf_models, leaf_paths, size_edges
 from .pricing.token import STANDARD
 from .results import CostHistogram, build_dataset, compose_histograms
+from .traffic.query_class import DRAW_LIMITS
 from .traffic.traffic import LoweredTraffic, Traffic
 
 __all__ = ["simulate"]
@@ -38,6 +51,8 @@ def simulate(
     progress: bool | None = None,
     max_result_bytes: float | None = None,
     lazy: bool = False,
+    max_seconds: float | None = None,
+    max_memory_bytes: float | None = None,
 ) -> xr.Dataset:
     """Simulate the traffic and price every request under every option.
 
@@ -98,6 +113,28 @@ def simulate(
         dask arrays, one block per task, whose data stay on the workers until
         computed with the client as scheduler (``ds["cost"].sum("time").compute()``
         runs on the cluster), for results larger than this machine's memory.
+    max_seconds : float, optional
+        Refuse (ValueError) a run estimated to take longer, before any work (see
+        :func:`costsim.estimate`).  None (default): 6 hours
+        (:data:`costsim._estimate.MAX_SECONDS`); ``math.inf`` turns the check
+        off.  Not checked with ``client``.
+    max_memory_bytes : float, optional
+        Refuse (ValueError) a run whose peak memory (the result, the kernel's
+        working arrays, the lowered traffic) would be larger, before allocating
+        them.  None (default): 80% of the memory available now; ``math.inf``
+        turns the check off.  With ``client`` each task checks on its worker.
+
+    Warns
+    -----
+    UserWarning
+        When draws were clipped at their limits (tokens per call, model calls
+        or tool calls per query, requests per bin; see :mod:`costsim._limits`):
+        the result's ``clipped_draws`` counts them per trial and class.
+
+    Notes
+    -----
+    Ctrl-C (KeyboardInterrupt) stops a run within a few milliseconds: the kernel
+    runs in a worker thread and checks a stop flag between blocks of queries.
 
     Returns
     -------
@@ -129,30 +166,36 @@ def simulate(
     if client is None and lazy:
         raise ValueError("lazy=True applies to runs on a Dask cluster: pass client=...")
     traffic, options = _check_inputs(traffic, options)
-    trial_ids = _trial_ids(trials)
     histogram = CostHistogram.from_range(hist_range, hist_bins_per_octave)
+    n_trials = n_trial_ids(trials)  # the size checks come before any array of trials
+    threads = numba.get_num_threads()
     if not lazy:
-        check_result_fits(result_bytes(traffic, options, trial_ids.shape[0], histogram.n_bins), max_result_bytes)
+        check_result_fits(result_bytes(traffic, options, n_trials, histogram.n_bins), max_result_bytes)
     if client is not None:
         from ._dask import simulate_dask
 
         return simulate_dask(client, traffic, options, trials=trials, seed=seed, trials_per_task=trials_per_task,
                              progress=progress, lazy=lazy, hist_range=hist_range,
-                             hist_bins_per_octave=hist_bins_per_octave)
+                             hist_bins_per_octave=hist_bins_per_octave, max_memory_bytes=max_memory_bytes)
+    check_memory(peak_bytes(traffic, options, n_trials, histogram.n_bins, threads), max_memory_bytes)
+    trial_ids = _trial_ids(trials)
     seed = secrets.randbelow(MAX_SEED + 1) if seed is None else check_int("seed", seed, low=0, high=MAX_SEED)
 
     uncertain = {**uncertain_parameters(traffic, "traffic"), **uncertain_parameters(options, "options")}
     draws = draw_uncertain(uncertain, seed, trial_ids)
     lowered = _lower_trials(traffic, options, draws, trial_ids, seed)
+    lt = lowered.traffic
+    queries = expected_queries(lt.rate, n_trials)
+    check_seconds(queries / (QUERIES_PER_THREAD_SECOND * threads), threads, max_seconds)
 
-    n_trials, n_bins = trial_ids.shape[0], traffic.arrivals.n_bins
+    n_bins = traffic.arrivals.n_bins
     leaves = dict(zip(leaf_paths(options), leaf_models(options)))
     n_classes, n_leaves = len(traffic.classes), len(leaves)
     opt_card, opt_card_off_peak, off_peak = _rate_cards(traffic, leaves, leaf_classes(options, traffic.class_names))
     edges = size_edges(options)
-    lt = lowered.traffic
 
-    def kernel(s: slice, n_parts: int, counts: np.ndarray, cost: np.ndarray, hist: np.ndarray) -> None:
+    def kernel(s: slice, n_parts: int, stop: np.ndarray, counts: np.ndarray, cost: np.ndarray, hist: np.ndarray,
+               clipped: np.ndarray) -> None:
         def rows(a: np.ndarray) -> np.ndarray:  # the trials s of a per-trial input (leading axis T or 1)
             return a[s] if a.shape[0] == n_trials > 1 else a
 
@@ -162,12 +205,14 @@ def simulate(
             lt.dist_kind, lt.dist_off, rows(lt.dist_par), lt.dist_data,
             lowered.opt_kind, rows(lowered.opt_par), opt_card, opt_card_off_peak, off_peak,
             histogram.lo_exp, histogram.octaves, histogram.log2_per_octave, edges,
-            counts, cost, hist,
+            DRAW_LIMITS, float(MAX_REQUESTS_PER_BIN), stop,
+            counts, cost, hist, clipped,
         )
 
-    counts, cost, hist = run_chunked(kernel, n_trials=n_trials, n_bins=n_bins, n_classes=n_classes,
-                                     n_bands=edges.shape[0] + 1, n_leaves=n_leaves, n_hist=histogram.n_bins,
-                                     queries=expected_queries(lt.rate, n_trials), progress=progress)
+    counts, cost, hist, clipped = run_chunked(kernel, n_trials=n_trials, n_bins=n_bins, n_classes=n_classes,
+                                              n_bands=edges.shape[0] + 1, n_leaves=n_leaves,
+                                              n_hist=histogram.n_bins, queries=queries, progress=progress)
+    _check_clipped(clipped, traffic.class_names, trial_ids)
     bills = bill_options(lowered.options, traffic.class_names, cost, counts, traffic.arrivals.bin_starts(),
                          traffic.arrivals.bin_width)
     return build_dataset(
@@ -180,7 +225,32 @@ def simulate(
         hist=compose_histograms(hist, bills.hist_leaf),
         histogram=histogram,
         draws=draws,
+        clipped=clipped[..., K.CLIP_DRAWS] + clipped[..., K.CLIP_REQUESTS],
     )
+
+
+def _check_clipped(clipped: np.ndarray, class_names: tuple[str, ...], trial_ids: np.ndarray) -> None:
+    """Refuse counts that overflowed int64; warn about draws clipped at their limits.
+
+    ``clipped`` int64[T, C, N_CLIPS] as the kernel counted (summed over parts)."""
+    overflowed = clipped[..., K.CLIP_SUMS].sum(axis=0)
+    if overflowed.any():
+        c = int(np.argmax(overflowed))
+        raise ValueError(
+            f"QueryClass {class_names[c]!r}: token or request sums of a time bin exceed the int64 range "
+            f"({int(overflowed[c])} cells): use shorter time bins or fewer requests per bin"
+        )
+    draws = clipped[..., K.CLIP_DRAWS].sum(axis=0)
+    bins = clipped[..., K.CLIP_REQUESTS].sum(axis=0)
+    if draws.any() or bins.any():
+        parts = [f"{class_names[c]!r}: {int(draws[c]):,} draws, {int(bins[c]):,} bins"
+                 for c in np.nonzero(draws + bins)[0]]
+        warnings.warn(
+            f"{len(trial_ids)} trials clipped draws at their limits (tokens per call {MAX_TOKENS_PER_CALL}, model "
+            f"calls per query {MAX_STEPS}, tool calls per query {MAX_TOOL_CALLS}, requests per bin "
+            f"{MAX_REQUESTS_PER_BIN}): {'; '.join(parts)}; see the result's clipped_draws",
+            UserWarning, stacklevel=3,
+        )
 
 
 def _rate_cards(
@@ -229,7 +299,7 @@ def _trial_ids(trials: Any) -> np.ndarray:
     if isinstance(trials, (int, np.integer)) and not isinstance(trials, bool):
         return np.arange(check_int("trials", trials, low=1), dtype=np.int64)
     try:
-        ids = [check_int("trials[...]", t, low=0) for t in trials]
+        ids = [check_int(f"trials[{i}]", t, low=0, high=MAX_SEED) for i, t in enumerate(trials)]
     except TypeError:
         raise TypeError(f"trials must be an int or an iterable of trial indices; got {trials!r}") from None
     if not ids:
@@ -237,6 +307,28 @@ def _trial_ids(trials: Any) -> np.ndarray:
     if len(set(ids)) != len(ids):
         raise ParameterError("trials", "must not repeat a trial index", trials)
     return np.asarray(ids, dtype=np.int64)
+
+
+def _check_layout(lowered: list[LoweredTraffic], trial_ids: np.ndarray) -> None:
+    """Every trial's traffic must lower to the same table layout: the kernel reads
+    one layout (kinds, offsets, rows, data) with each trial's parameter values."""
+    first = lowered[0]
+    for lt, trial in zip(lowered[1:], trial_ids[1:]):
+        same = (
+            lt.dist_par.shape == first.dist_par.shape
+            and lt.rate.shape == first.rate.shape
+            and all(np.array_equal(getattr(lt, name), getattr(first, name))
+                    for name in ("dist_kind", "dist_off", "dist_data", "class_dists", "class_flags", "class_key"))
+        )
+        if not same:
+            raise _layout_error("traffic", trial, trial_ids[0])
+
+
+def _layout_error(what: str, trial: int, first: int) -> ValueError:
+    return ValueError(
+        f"trial {trial}: the {what} lowers to another table layout than trial {first}'s (an uncertain parameter "
+        "changed the structure of a distribution or an option, not only its values); please report this"
+    )
 
 
 def _lower_trials(
@@ -269,6 +361,7 @@ def _lower_trials(
         lowered = [t._lower(seed, int(g)) for t, g in zip(traffics, trial_ids)]
     else:
         lowered = [t._lower() for t in traffics]
+    _check_layout(lowered, trial_ids)
     lowered_traffic = lowered[0]._replace(
         rate=np.stack([lt.rate for lt in lowered]),
         burst_shape=np.array([lt.burst_shape for lt in lowered]),
@@ -277,4 +370,7 @@ def _lower_trials(
     )
     resolved_options = per_trial(options, "options")
     lowered_opts = [lower_options(leaf_models(o)) for o in resolved_options]
+    for (kind, par), trial in zip(lowered_opts, trial_ids):
+        if not (np.array_equal(kind, lowered_opts[0][0]) and par.shape == lowered_opts[0][1].shape):
+            raise _layout_error("options", trial, trial_ids[0])
     return _Lowered(lowered_traffic, lowered_opts[0][0], np.stack([p for _, p in lowered_opts]), resolved_options)

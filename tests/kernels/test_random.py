@@ -141,7 +141,32 @@ def test_block_fill_equals_one_draw_at_a_time_for_every_kind():
         E.seed_state(a, np.uint64(1), 2, 3, np.uint64(4))
         b[:] = a
         block = np.empty(300)
-        E.fill_block(kind, off, par, data, row, a, block, 300)
+        assert E.fill_block(kind, off, par, data, row, a, math.inf, block, 300) == 0
         single = [E.sample_dist(kind, off, par, data, row, b) for _ in range(300)]
         np.testing.assert_array_equal(block, single, err_msg=repr(dist))
         np.testing.assert_array_equal(a, b)  # and the generator ends in the same state
+
+
+@pytest.mark.parametrize("name", ["constant", "lognormal", "pareto", "capped", "mixture"])
+def test_fill_block_clips_at_the_limit_and_counts_what_it_clipped(name):
+    """Draws above ``limit`` become ``limit`` and are counted; a user's cap below the
+    limit is not a clip; the values below the limit are the unclipped draws."""
+    from costsim import Capped, Constant, LogNormal, Mixture, Pareto
+    from costsim.traffic.distributions import DistTable
+
+    dist = {"constant": Constant(500.0), "lognormal": LogNormal(5.0, 1.0), "pareto": Pareto(100.0, 1.5),
+            "capped": Capped(LogNormal(5.0, 2.0), 400.0),
+            "mixture": Mixture((LogNormal(5.0, 0.5), Capped(Pareto(50.0, 1.2), 1e4)), (0.7, 0.3))}[name]
+    table = DistTable()
+    row = dist._lower(table)
+    kind, off, par, data = table.arrays()
+    a, b = np.empty(4, np.uint64), np.empty(4, np.uint64)
+    E.seed_state(a, np.uint64(1), 2, 3, np.uint64(4))
+    b[:] = a
+    limit = 300.0
+    block = np.empty(500)
+    clipped = E.fill_block(kind, off, par, data, row, a, limit, block, 500)
+    single = np.array([E.sample_dist(kind, off, par, data, row, b) for _ in range(500)])
+    np.testing.assert_array_equal(block, np.minimum(single, limit))
+    assert clipped == int((single > limit).sum())
+    assert 0 < clipped < 500 or isinstance(dist, Constant) and clipped == 500

@@ -161,7 +161,7 @@ def test_overdispersion_is_the_cv_of_a_per_bin_multiplier():
         (dict(bin="0h"), "Arrivals: bin must be a positive duration such as '30D' or '1h'; got '0h'"),
         (dict(horizon="soon"), "Arrivals: horizon must be a positive duration such as '30D' or '1h'; got 'soon'"),
         (dict(volume=float("nan")), "Arrivals: volume must not be NaN; got nan"),
-        (dict(volume=-5.0), "Arrivals: volume must be >= 0; got -5.0"),
+        (dict(volume=-5.0), "Arrivals: volume must be in [0, 1e+15]; got -5.0"),
         (dict(volume=float("inf")), "Arrivals: volume must be finite; got inf"),
         (dict(volume="lots"), "Arrivals: volume must be a real number; got 'lots'"),
         (dict(growth=-1.0), "Arrivals: growth must be > -1; got -1.0"),

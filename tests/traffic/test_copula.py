@@ -29,7 +29,8 @@ def copula_draws(rank_correlation, n, seed=1):
     E.seed_state(state_in, np.uint64(seed), 0, 0, np.uint64(11))
     E.seed_state(state_out, np.uint64(seed), 0, 1, np.uint64(11))
     inputs, outputs, scores = np.empty(n), np.empty(n), np.empty(n)
-    E.fill_copula(data, copula, state_in, state_out, np.ones(n), True, scores, inputs, outputs, n, n)
+    assert E.fill_copula(data, copula, state_in, state_out, np.ones(n), True, scores, inputs, outputs, n, n,
+                         np.full(E.N_CLASS_DISTS, np.inf)) == 0
     return inputs, outputs
 
 

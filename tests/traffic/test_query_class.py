@@ -45,7 +45,7 @@ def test_defaults_and_accepted_values():
         (dict(share=float("inf")), "QueryClass 'chat': share must be finite; got inf"),
         (dict(cached_fraction=1.2), "QueryClass 'chat': cached_fraction must be in [0, 1]; got 1.2"),
         (dict(cached_fraction=-0.1), "QueryClass 'chat': cached_fraction must be in [0, 1]; got -0.1"),
-        (dict(steps=0), "QueryClass 'chat': steps must be >= 1; got 0"),
+        (dict(steps=0), "QueryClass 'chat': steps must be in [1, 4096]; got 0"),
         (dict(steps=2.5), "QueryClass 'chat': steps must be an integer; got 2.5"),
         (dict(input_tokens=500), "QueryClass 'chat': input_tokens must be a costsim Distribution; got 500"),
         (dict(tool_tokens="many"), "QueryClass 'chat': tool_tokens must be a costsim Distribution; got 'many'"),
@@ -125,7 +125,7 @@ def test_shares_can_be_uncertain_and_are_renormalised_per_trial():
         ({"cache_write_ttl": "2h"}, "QueryClass 'q': cache_write_ttl must be '5m' or '1h'; got '2h'"),
         ({"cached_fraction": 0.3, "cache_write_fraction": 0.8},
          "QueryClass 'q': cache_write_fraction must be <= 1 - cached_fraction (0.7); got 0.8"),
-        ({"tool_calls": -1}, "QueryClass 'q': tool_calls must be >= 0; got -1"),
+        ({"tool_calls": -1}, "QueryClass 'q': tool_calls must be in [0, 1048576]; got -1"),
         ({"reasoning_tokens": 5.0}, "QueryClass 'q': reasoning_tokens must be a costsim Distribution; got 5.0"),
     ],
 )

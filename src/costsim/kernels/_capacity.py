@@ -118,7 +118,8 @@ def self_hosted_gpu(demand, params, bin_hours, cost, served, units, utilisation)
             load[b, c] = gpu_seconds / per_replica
         need = load[b].sum() / (seconds * params[GPU_TARGET])
         step = params[GPU_STEP]
-        replicas = math.ceil(need / step - _CEIL_SLACK) * step
+        # np.ceil stays a float: math.ceil converts to int64, which wraps above 2**63
+        replicas = np.ceil(need / step - _CEIL_SLACK) * step
         wanted[b] = min(max(replicas, params[GPU_MIN]), params[GPU_MAX])
     horizon_load = load.sum(axis=0)
     lag = np.int64(params[GPU_LAG])

@@ -73,6 +73,14 @@ N_REASONING = 6
 N_TOOL_CALLS = 7
 N_COUNTS = 8
 
+# columns of the kernel's output clipped[T, parts, C, N_CLIPS]
+CLIP_DRAWS = 0  # draws clipped at their column's limit
+CLIP_REQUESTS = 1  # bins whose expected requests were clipped at max_requests
+CLIP_SUMS = 2  # count cells saturated at the int64 maximum
+N_CLIPS = 3
+_INT64_MAX = np.int64(2**63 - 1)
+_INT64_LIMIT = 9.223372036854775808e18  # 2**63: the smallest float64 that np.int64 cannot hold
+
 # TOKEN_PRICING rows: a header, then rate cards of (n_tiers, tiers of TIER_WIDTH)
 FLAG_TTL_1H = 1  # class flags: cache writes live 1 hour (else 5 minutes)
 FLAG_PREFIX_CACHE = 2  # ... calls after the first read the previous call's context from the cache
@@ -307,26 +315,35 @@ def nscore_value(data, off, z):
 
 
 @JIT
-def fill_copula(data, copula, state_in, state_out, steps, one_call, scores, inputs, outputs, m, n_calls):
+def fill_copula(data, copula, state_in, state_out, steps, one_call, scores, inputs, outputs, m, n_calls, limit):
     """Input tokens of ``m`` queries and output tokens of their ``n_calls`` calls under a
     Gaussian copula: query i's input is the input table at a normal score ``z_i``
     (from ``state_in``); every call of it outputs the output table at
     ``rho * z_i + sqrt(1 - rho**2) * e`` with ``e`` normal (from ``state_out``).
-    ``steps[i]`` (rounded model calls) is read unless ``one_call``."""
+    ``steps[i]`` (rounded model calls) is read unless ``one_call``.  Values are
+    clipped at ``limit[CLS_INPUT]`` and ``limit[CLS_OUTPUT]``; returns how many were."""
     rho = copula[COPULA_RHO]
     in_off = np.int64(copula[COPULA_INPUT])
     out_off = np.int64(copula[COPULA_OUTPUT])
+    in_limit = limit[CLS_INPUT]
+    out_limit = limit[CLS_OUTPUT]
+    clipped = np.int64(0)
     fill_normals(state_in, scores, m)
     for i in range(m):
-        inputs[i] = nscore_value(data, in_off, scores[i])
+        x = nscore_value(data, in_off, scores[i])
+        clipped += x > in_limit
+        inputs[i] = min(x, in_limit)
     fill_normals(state_out, outputs, n_calls)
     other = math.sqrt(1.0 - rho * rho)
     j = 0
     for i in range(m):
         n = 1 if one_call else np.int64(steps[i])
         for _ in range(n):
-            outputs[j] = nscore_value(data, out_off, rho * scores[i] + other * outputs[j])
+            x = nscore_value(data, out_off, rho * scores[i] + other * outputs[j])
+            clipped += x > out_limit
+            outputs[j] = min(x, out_limit)
             j += 1
+    return clipped
 
 
 @JIT
@@ -515,11 +532,14 @@ BLOCK = 256
 
 
 @JIT
-def fill_block(dist_kind, dist_off, par, data, d, state, out, n):
-    """Fill ``out[:n]`` with successive draws of row ``d``: bit for bit the values of
-    ``n`` calls of :func:`sample_dist`, generated a block at a time.
+def fill_block(dist_kind, dist_off, par, data, d, state, limit, out, n):
+    """Fill ``out[:n]`` with successive draws of row ``d``, each clipped at ``limit``;
+    return how many exceeded it.  The values before clipping are bit for bit those
+    of ``n`` calls of :func:`sample_dist`, generated a block at a time.
 
-    Leaves under caps take a fast path: a loop of normals, then a loop of exps.
+    A draw above the row's own caps is capped first (a user's cap is not a clip);
+    only what still exceeds ``limit`` counts.  Leaves under caps take a fast path:
+    a loop of normals, then a loop of exps.
     """
     cap = math.inf
     leaf = d
@@ -528,8 +548,12 @@ def fill_block(dist_kind, dist_off, par, data, d, state, out, n):
         leaf = np.int64(par[dist_off[leaf] + 1])
     kind = dist_kind[leaf]
     o = dist_off[leaf]
+    clipped = np.int64(0)
     if kind == CONSTANT:
         v = min(par[o], cap)
+        if v > limit:
+            v = limit
+            clipped = np.int64(n)
         for i in range(n):
             out[i] = v
     elif kind == LOGNORMAL:
@@ -537,7 +561,9 @@ def fill_block(dist_kind, dist_off, par, data, d, state, out, n):
         mu = par[o]
         sigma = par[o + 1]
         for i in range(n):
-            out[i] = min(fast_exp(mu + sigma * out[i]), cap)
+            x = min(fast_exp(mu + sigma * out[i]), cap)
+            clipped += x > limit
+            out[i] = min(x, limit)
     elif kind == MIXTURE:
         # the steps of sample_dist, inline: pick a component, follow its caps, draw its
         # leaf (lognormals inline, other leaves and nested mixtures out of line)
@@ -560,10 +586,15 @@ def fill_block(dist_kind, dist_off, par, data, d, state, out, n):
                 x = sample_dist(dist_kind, dist_off, par, data, child, state)
             else:
                 x = _sample_leaf(child_kind, par, co, data, state)
-            out[i] = min(x, child_cap)
+            x = min(x, child_cap)
+            clipped += x > limit
+            out[i] = min(x, limit)
     else:
         for i in range(n):
-            out[i] = min(_sample_leaf(kind, par, o, data, state), cap)
+            x = min(_sample_leaf(kind, par, o, data, state), cap)
+            clipped += x > limit
+            out[i] = min(x, limit)
+    return clipped
 
 
 @PJIT
@@ -922,9 +953,13 @@ def simulate_kernel(
     hist_octaves,
     hist_log2_per_octave,
     size_edges,
+    draw_limit,
+    max_requests,
+    stop,
     counts,
     cost,
     hist,
+    clipped,
 ):
     """Simulate and price every request of every (trial, bin, class); fill the outputs.
 
@@ -946,10 +981,19 @@ def simulate_kernel(
     bands by their first prompt (band k: ``k`` edges strictly exceeded), for
     options that route by prompt size; empty for none.
 
+    Limits: ``draw_limit`` float64[N_CLASS_DISTS] clips each CLS_* column's draws
+    (tokens per call, model calls and tool calls per query); ``max_requests``
+    clips a bin's expected requests (after the burst multiplier).  ``stop``
+    uint8[1]: when another thread sets it non-zero, work items stop at their next
+    block of queries and the outputs are incomplete (an interrupted run).
+
     Outputs (written, not accumulated): ``counts`` int64[T, B, C, K, N_COUNTS]
     (queries, calls and token sums; see the N_* columns); ``cost`` float64[T, B, O, C, K];
     ``hist`` int64[T, n_parts, O, C, H] per-query cost counts of each part of the
-    bins (summed over parts by the caller; integer sums are exact in any order).
+    bins (summed over parts by the caller; integer sums are exact in any order);
+    ``clipped`` int64[T, n_parts, C, N_CLIPS]: draws clipped at a limit
+    (CLIP_DRAWS), bins whose expected requests were (CLIP_REQUESTS), and count
+    cells saturated at the int64 maximum (CLIP_SUMS; the counts are then wrong).
 
     Streams of (trial g, bin b, class c): the count from keys
     ``(seed, g, stream_id(b, COUNT_SLOT), class_key[c])``, and each CLS_* column
@@ -987,9 +1031,13 @@ def simulate_kernel(
         sums = np.empty((n_bands, N_COUNTS))
         bands = np.empty(BLOCK, dtype=np.int64)
         hist_item = np.zeros((n_classes, n_opt, hist.shape[4]), dtype=np.int64)
+        clip_item = np.zeros((n_classes, N_CLIPS), dtype=np.int64)
+        const_clip = np.zeros(N_CLASS_DISTS, dtype=np.int64)  # a constant stream's clips per query
         b0 = (n_bins * p) // n_parts
         b1 = (n_bins * (p + 1)) // n_parts
         for b in range(b0, b1):
+            if stop[0] != 0:
+                break
             burst = 1.0
             if shape_t > 0.0:
                 seed_state(states[0], seed, g, stream_id(b, BURST_SLOT), BURST_STREAM)
@@ -1008,23 +1056,36 @@ def simulate_kernel(
                     off = opt_card_off_peak[o, c]
                     card[o] = off if off >= 0 and off_peak[o, b] else opt_card[o, c]
                 seed_state(states[0], seed, g, stream_id(b, COUNT_SLOT), class_key[c])
-                n_req = next_poisson(states[0], rate_t[b, c] * burst)
+                lam = rate_t[b, c] * burst
+                if lam > max_requests:
+                    lam = max_requests
+                    clip_item[c, CLIP_REQUESTS] += 1
+                n_req = next_poisson(states[0], lam)
                 for s in range(N_CLASS_DISTS):
                     seed_state(states[s], seed, g, stream_id(b, s), class_key[c])
                 sums[:] = 0.0
                 cost_bc[:] = 0.0
                 for first in range(0, n_req, BLOCK):
+                    if stop[0] != 0:
+                        break
                     m = min(BLOCK, n_req - first)
                     copula = copula_t[c, COPULA_RHO] != 0.0
+                    n_clip = np.int64(0)
                     for s in (CLS_INPUT, CLS_CACHED, CLS_CACHE_WRITE, CLS_TOOL_CALLS):
-                        # a constant's buffer, filled in the first block, stays valid for the class's bin
-                        if (first == 0 or dist_kind[rows[s]] != CONSTANT) and not (copula and s == CLS_INPUT):
-                            fill_block(dist_kind, dist_off, par_t, dist_data, rows[s], states[s], draws[s], m)
+                        if copula and s == CLS_INPUT:
+                            continue
+                        if first == 0 or dist_kind[rows[s]] != CONSTANT:
+                            k_clip = fill_block(dist_kind, dist_off, par_t, dist_data, rows[s], states[s],
+                                                draw_limit[s], draws[s], m)
+                            const_clip[s] = 1 if k_clip > 0 else 0
+                            n_clip += k_clip
+                        else:  # a constant's buffer, filled in the first block, stays valid for the class's bin
+                            n_clip += const_clip[s] * m
                     if one_call:
                         block_calls = np.int64(m)
                     else:
-                        fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_STEPS], states[CLS_STEPS],
-                                   draws[CLS_STEPS], m)
+                        n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_STEPS],
+                                             states[CLS_STEPS], draw_limit[CLS_STEPS], draws[CLS_STEPS], m)
                         block_calls = np.int64(0)
                         for i in range(m):
                             draws[CLS_STEPS, i] = max(1.0, math.floor(max(draws[CLS_STEPS, i], 0.0) + 0.5))
@@ -1032,16 +1093,23 @@ def simulate_kernel(
                     if block_calls > per_call.shape[1]:
                         per_call = np.empty((3, block_calls))
                     if copula:
-                        fill_copula(dist_data, copula_t[c], states[CLS_INPUT], states[CLS_OUTPUT], draws[CLS_STEPS],
-                                    one_call, scores, draws[CLS_INPUT], per_call[0], m, block_calls)
+                        n_clip += fill_copula(dist_data, copula_t[c], states[CLS_INPUT], states[CLS_OUTPUT],
+                                              draws[CLS_STEPS], one_call, scores, draws[CLS_INPUT], per_call[0], m,
+                                              block_calls, draw_limit)
                     else:
-                        fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_OUTPUT], states[CLS_OUTPUT],
-                                   per_call[0], block_calls)
-                    fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_TOOL], states[CLS_TOOL],
-                               per_call[1], block_calls - m)
+                        n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_OUTPUT],
+                                             states[CLS_OUTPUT], draw_limit[CLS_OUTPUT], per_call[0], block_calls)
+                    n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_TOOL], states[CLS_TOOL],
+                                         draw_limit[CLS_TOOL], per_call[1], block_calls - m)
                     if first == 0 or not one_call or dist_kind[rows[CLS_REASONING]] != CONSTANT:
-                        fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_REASONING],
-                                   states[CLS_REASONING], per_call[2], block_calls)
+                        n_reasoning = fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_REASONING],
+                                                 states[CLS_REASONING], draw_limit[CLS_REASONING], per_call[2],
+                                                 block_calls)
+                        const_clip[CLS_REASONING] = 1 if n_reasoning > 0 else 0
+                        n_clip += n_reasoning
+                    else:
+                        n_clip += const_clip[CLS_REASONING] * block_calls
+                    clip_item[c, CLIP_DRAWS] += n_clip
                     _price_block(
                         m, block_calls == m, extras, draws, per_call, opt_kind, opar_t, card,
                         (class_flags[c] & FLAG_TTL_1H) != 0, (class_flags[c] & FLAG_PREFIX_CACHE) != 0, req_cost,
@@ -1054,7 +1122,12 @@ def simulate_kernel(
                     sums[0, N_REQUESTS] = n_req
                 for k in range(n_bands):
                     for j in range(N_COUNTS):
-                        counts[t, b, c, k, j] = np.int64(sums[k, j])
+                        if sums[k, j] < _INT64_LIMIT:
+                            counts[t, b, c, k, j] = np.int64(sums[k, j])
+                        else:  # np.int64 of a larger float wraps: saturate, and say so
+                            counts[t, b, c, k, j] = _INT64_MAX
+                            clip_item[c, CLIP_SUMS] += 1
                     cost[t, b, :, c, k] = cost_bc[:, k]
         for c in range(n_classes):
             hist[t, p, :, c, :] = hist_item[c]
+            clipped[t, p, c, :] = clip_item[c]

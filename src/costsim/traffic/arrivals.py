@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from .._limits import MAX_VOLUME
 from .._model import Model
 from .._validation import ParameterError
 from .distributions import Distribution
@@ -120,7 +121,7 @@ class Arrivals(Model):
     overdispersion: float = 0.0
 
     def _validate(self) -> None:
-        self._number("volume", low=0.0)
+        self._number("volume", low=0.0, high=MAX_VOLUME)
         self._number("growth", low=-1.0, low_open=True)
         self._number("overdispersion", low=0.0)
         horizon = _timedelta(self._label, "horizon", self.horizon)
@@ -136,6 +137,11 @@ class Arrivals(Model):
         # whole seconds keep the sub-steps that align bins with UTC hours (where profiles change) few
         if start != start.floor("1s"):
             self._fail("start", "must be a whole second", self.start)
+        if start.tz is not None:
+            start = start.tz_convert("UTC").tz_localize(None)
+        if not pd.Timestamp.min <= start <= pd.Timestamp.max or pd.Timestamp.max - start < horizon:
+            self._fail("start", f"must leave the horizon ({horizon}) within the datetime64[ns] range "
+                       f"[{pd.Timestamp.min}, {pd.Timestamp.max}]", self.start)
         if width % pd.Timedelta(seconds=1) != pd.Timedelta(0):
             self._fail("bin", "must be a whole number of seconds", self.bin)
         for name, length in (("daily_profile", 24), ("weekly_profile", 7)):
@@ -173,12 +179,21 @@ class Arrivals(Model):
         and their length.  Also when the first bin starts off the hour (a
         ``'+05:30'`` start).
         """
-        width = self.bin_width
         starts = self.bin_starts()
-        offset = int((starts[0] - starts[0].astype("datetime64[h]")) / np.timedelta64(1, "ns"))
-        step = pd.Timedelta(math.gcd(width.value, _HOUR.value, offset))
-        per_bin = int(width // step)
+        step = self._sub_step()
+        per_bin = int(self.bin_width // step)
         return (starts[:, None] + np.arange(per_bin)[None, :] * step.to_timedelta64()).ravel(), step
+
+    def _sub_step(self) -> pd.Timedelta:
+        """Length of the sub-steps of :meth:`_sub_steps` (without building them)."""
+        start = pd.Timestamp(self.bin_starts()[0] if self.n_bins else self.start)
+        offset = (start - start.floor("1h")).value
+        return pd.Timedelta(math.gcd(self.bin_width.value, _HOUR.value, offset))
+
+    @property
+    def n_sub_steps(self) -> int:
+        """How many sub-steps :meth:`expected_requests` evaluates the profile and growth at."""
+        return self.n_bins * int(self.bin_width // self._sub_step())
 
     def _growth_factor(self, when: np.ndarray, step: pd.Timedelta) -> np.ndarray:
         """Mean of ``(1 + growth) ** months`` over each sub-step, integrated exactly."""

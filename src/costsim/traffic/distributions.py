@@ -32,7 +32,7 @@ from scipy import integrate, stats
 
 from .. import kernels as K
 from .._model import Model, request_field, uncertain_parameters
-from .._validation import ParameterError, check_number
+from .._validation import ParameterError, check_number, prefixed
 
 __all__ = [
     "Beta",
@@ -100,6 +100,9 @@ def _in_unit(q: np.ndarray, values: Any) -> np.ndarray:
     return np.where((q >= 0.0) & (q <= 1.0), values, np.nan)
 
 
+MAX_NESTING = 32
+"""Levels of distributions inside one another (mixtures of capped mixtures, ...)."""
+
 _REAL: dict[str, Any] = {}
 _POSITIVE: dict[str, Any] = {"low": 0.0, "low_open": True}
 
@@ -128,6 +131,19 @@ class Distribution(Model):
 
     _kind: ClassVar[int]
     _rules: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def __post_init__(self) -> None:
+        # the depth first: validating a deeply nested tree would recurse through it
+        deepest, depth = "", 1
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            for item in value if isinstance(value, (tuple, list)) else (value,):
+                if isinstance(item, Distribution) and item._depth + 1 > depth:
+                    deepest, depth = f.name, item._depth + 1
+        if depth > MAX_NESTING:
+            self._fail(deepest, f"must nest distributions at most {MAX_NESTING} levels deep", f"{depth} levels")
+        object.__setattr__(self, "_depth", depth)
+        super().__post_init__()
 
     # ---- validation ------------------------------------------------------------
     def _validate(self) -> None:
@@ -319,6 +335,10 @@ class LogNormal(Distribution):
     @classmethod
     def from_median_p90(cls, median: float, p90: float) -> "LogNormal":
         """The lognormal with the given median and 90th percentile (``p90 > median > 0``)."""
+        with prefixed(owner="LogNormal"):
+            median, p90 = (check_number(name, x, low=0.0, low_open=True) for name, x in (("median", median), ("p90", p90)))
+        if not p90 > median:
+            raise ParameterError("p90", f"must be > median ({median:g})", p90, "LogNormal")
         return cls.from_quantiles((0.5, median), (0.9, p90))
 
     @classmethod
@@ -331,11 +351,12 @@ class LogNormal(Distribution):
     def from_quantiles(cls, a: tuple[float, float], b: tuple[float, float]) -> "LogNormal":
         """The lognormal through two ``(probability, value)`` points."""
         (qa, xa), (qb, xb) = a, b
-        for name, x in (("quantile value", xa), ("quantile value", xb)):
-            if not (isinstance(x, (int, float)) and x > 0 and math.isfinite(x)):
-                raise ValueError(f"LogNormal: {name} must be a finite number > 0; got {x!r}")
+        with prefixed(owner="LogNormal"):
+            qa, qb = (check_number(name, q, low=0.0, high=1.0, low_open=True, high_open=True)
+                      for name, q in (("a[0]", qa), ("b[0]", qb)))
+            xa, xb = (check_number(name, x, low=0.0, low_open=True) for name, x in (("a[1]", xa), ("b[1]", xb)))
         za, zb = stats.norm.ppf(qa), stats.norm.ppf(qb)
-        if not (0 < qa < qb < 1) or not xb > xa:
+        if not qa < qb or not xb > xa:
             raise ValueError(
                 f"LogNormal: quantiles must satisfy 0 < q1 < q2 < 1 and x1 < x2; got {a!r}, {b!r}"
             )

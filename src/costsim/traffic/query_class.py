@@ -10,11 +10,33 @@ import numpy as np
 from scipy import special
 
 from .. import kernels as K
+from .._limits import MAX_STEPS, MAX_TAIL_SHARE, MAX_TOKENS_PER_CALL, MAX_TOOL_CALLS
 from .._model import Model, request_field, uncertain_parameters
 from .._validation import prefixed
 from .distributions import Constant, Distribution, DistTable
 
-__all__ = ["QueryClass"]
+__all__ = ["DRAW_LIMITS", "QueryClass"]
+
+_TOKEN_FIELDS = ("input_tokens", "output_tokens", "tool_tokens", "reasoning_tokens")
+_LIMITS = {
+    **{name: (MAX_TOKENS_PER_CALL, "tokens per call") for name in _TOKEN_FIELDS},
+    "steps": (MAX_STEPS, "model calls per query"),
+    "tool_calls": (MAX_TOOL_CALLS, "tool calls per query"),
+}
+
+
+def _draw_limits() -> np.ndarray:
+    limits = np.ones(K.N_CLASS_DISTS)  # the cached and cache-write fractions: at most 1
+    for column in (K.CLS_INPUT, K.CLS_OUTPUT, K.CLS_TOOL, K.CLS_REASONING):
+        limits[column] = MAX_TOKENS_PER_CALL
+    limits[K.CLS_STEPS] = MAX_STEPS
+    limits[K.CLS_TOOL_CALLS] = MAX_TOOL_CALLS
+    limits.flags.writeable = False
+    return limits
+
+
+DRAW_LIMITS = _draw_limits()
+"""The kernel clips each CLS_* column's draws at these (see :mod:`costsim._limits`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +62,11 @@ class QueryClass(Model):
         every trial).  A distribution makes the share uncertain across trials.
     input_tokens, output_tokens : Distribution
         Prompt tokens of the first call and output tokens of each call.  Draws are
-        rounded to the nearest integer.
+        rounded to the nearest integer.  Every token draw is clipped at
+        ``costsim._limits.MAX_TOKENS_PER_CALL`` (2**30), model calls at ``MAX_STEPS``
+        (4,096) and tool calls at ``MAX_TOOL_CALLS`` (2**20) per query; clipped
+        draws are counted in the result's ``clipped_draws``.  A distribution that
+        would draw more than 1% of its values beyond its limit is refused.
     cached_fraction : float or Distribution, default 0
         Fraction of each call's prompt served from the provider's prompt cache, in [0, 1].
     steps : int or Distribution, default 1
@@ -122,7 +148,7 @@ class QueryClass(Model):
         if isinstance(self.steps, Distribution):
             self._distribution("steps", low=0.0)
         else:
-            self._int("steps", low=1)
+            self._int("steps", low=1, high=MAX_STEPS)
         if self.tool_tokens is not None:
             self._distribution("tool_tokens", low=0.0)
         if not isinstance(self.service_tier, str) or not self.service_tier:
@@ -141,7 +167,9 @@ class QueryClass(Model):
         if isinstance(self.tool_calls, Distribution):
             self._distribution("tool_calls", low=0.0)
         else:
-            self._int("tool_calls", low=0)
+            self._int("tool_calls", low=0, high=MAX_TOOL_CALLS)
+        for name, (limit, what) in _LIMITS.items():
+            self._within_limit(name, limit, what)
         self._number("io_rank_correlation", low=-1.0, high=1.0)
         if self.io_rank_correlation != 0.0:
             for name in ("input_tokens", "output_tokens"):
@@ -217,6 +245,18 @@ class QueryClass(Model):
         if lo < low or (high is not None and hi > high):
             bounds = f"[{low:g}, {high:g}]" if high is not None else f">= {low:g}"
             self._fail(name, f"must have support within {bounds}", value)
+
+    def _within_limit(self, name: str, limit: int, what: str) -> None:
+        """Refuse a distribution that draws more than MAX_TAIL_SHARE of its values
+        above ``limit`` (the kernel clips the rare ones and counts them)."""
+        value = getattr(self, name)
+        if not isinstance(value, Distribution) or uncertain_parameters(value):
+            return  # a number is checked by its range; an uncertain one once a trial has drawn it
+        with prefixed(name, owner=self._label):
+            above = 1.0 - float(value.cdf(limit))
+        if above > MAX_TAIL_SHARE:
+            self._fail(name, f"must draw at least {1 - MAX_TAIL_SHARE:.0%} of its values within the limit of "
+                       f"{limit} {what} ({above * 100:.3g}% of its draws lie above)", value)
 
     def _lower(self, table: DistTable) -> list[int]:
         """Append this class's distributions to ``table``; return its row per CLS_* column."""

@@ -7,7 +7,9 @@ from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 
+from .._limits import MAX_REQUESTS_PER_BIN
 from .._model import Model, stream_key, uncertain_parameters
 from .arrivals import Arrivals
 from .distributions import DistTable
@@ -167,6 +169,10 @@ class Traffic(Model):
             raise TypeError(f"Traffic has uncertain parameters ({', '.join(found)}); resolve them first")
         n_bins = self.arrivals.n_bins
         shares = np.array([qc.share for qc in self.classes], dtype=float)
+        with np.errstate(over="ignore"):
+            overflows = not np.isfinite(shares.sum())
+        if overflows:  # relative weights: 1e308 and 1e308 are 50/50, not inf/inf
+            shares /= shares.max()
         if self.mix_shift is None:
             share = (shares / shares.sum())[None, :]
         else:
@@ -180,7 +186,23 @@ class Traffic(Model):
                 rate *= factor[:, None]
             else:
                 rate[:, column[scope]] *= factor
+        self._check_rate(rate)
         return rate
+
+    def _check_rate(self, rate: np.ndarray) -> None:
+        """Refuse expected requests per bin beyond :data:`~costsim._limits.MAX_REQUESTS_PER_BIN`."""
+        with np.errstate(invalid="ignore"):
+            bad = ~(rate <= MAX_REQUESTS_PER_BIN)  # NaN and inf too
+        if bad.any():
+            b, c = np.argwhere(bad)[0]
+            when = pd.Timestamp(self.arrivals.bin_starts()[b])
+            self._fail(
+                "arrivals",
+                f"must give at most {MAX_REQUESTS_PER_BIN} expected requests per time bin and class (with the "
+                f"shares, growth and modulations); class {self.class_names[c]!r} expects {rate[b, c]:.3g} in "
+                f"the bin at {when}: lower the volume or growth, or use shorter bins",
+                self.arrivals,
+            )
 
     def _lower(self, seed: int = 0, trial: int = 0) -> LoweredTraffic:
         """Lower a traffic whose parameters are all concrete (``seed``, ``trial``: see :meth:`rates`)."""
