@@ -689,7 +689,7 @@ def test_price_map_from_a_file(tmp_path):
         ({"cache_read_tokens": 600, "cache_write_tokens": 500},
          r"cache_read_tokens + cache_write_tokens must be <= input_tokens (both are part of the prompt); "
          "got 600 + 500 > 1000"),
-        ({"service_tier": "flex"}, "service_tier 'flex' is not offered by model 'gpt-4o'; it offers "
+        ({"service_tier": "flex"}, "service tier 'flex' is not offered by this TokenPricing; it offers "
                                    "['standard', 'batch', 'priority']"),
         ({"cache_write_ttl": "2h"}, "cache_write_ttl must be '5m' or '1h'; got '2h'"),
         ({"when": "someday"}, "when must be UTC times"),
@@ -703,7 +703,7 @@ def test_price_rejects_bad_input(kwargs, message):
 
 
 def test_price_unknown_tier_on_a_pricing_object():
-    with pytest.raises(ValueError, match=r"service_tier 'batch' is not offered by this TokenPricing; "
+    with pytest.raises(ValueError, match=r"service tier 'batch' is not offered by this TokenPricing; "
                                          r"it offers \['standard'\]"):
         price(TokenPricing(1.0, 2.0), 1, 1, service_tier="batch")
     with pytest.raises(ValueError, match=r"model must be a TokenPricing or a catalog model name; got 3"):

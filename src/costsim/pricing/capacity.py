@@ -20,9 +20,13 @@ import numpy as np
 import pandas as pd
 
 from ..kernels import _capacity as KC
-from .base import DeploymentOption, option_field
+from .._limits import MAX_MONTHLY, MAX_THROUGHPUT, MAX_UNITS, MIN_THROUGHPUT
+from .base import DeploymentOption, at_most, check_price, option_field
 
 __all__ = ["CapacityModel", "CustomCapacity", "ProvisionedCapacity", "SelfHostedGPU"]
+
+MIN_TARGET_UTILISATION = 1e-3
+"""Below it the replicas an autoscaler wants overflow; no real one plans for less."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +47,11 @@ class CapacityModel(DeploymentOption):
 
     def _capacity(self, bin: pd.Timedelta) -> tuple[Callable[..., None], np.ndarray]:  # pragma: no cover
         raise NotImplementedError
+
+    def _count(self, name: str, low: int) -> None:
+        """Units, GPUs or replicas: an integer in ``[low, MAX_UNITS]``."""
+        self._int(name, low=low)
+        at_most(self, name, MAX_UNITS, "MAX_UNITS")
 
     def _check_fallback(self) -> None:
         fallback = getattr(self, "fallback")
@@ -80,6 +89,10 @@ class ProvisionedCapacity(CapacityModel):
     Capacity is compared with each bin's average load: peaks shorter than a bin
     are not resolved, so use bins as short as the bursts that matter.
 
+    Bounds (see :mod:`costsim._limits` and :mod:`costsim.pricing.base`): ``units``
+    at most ``MAX_UNITS``; the price and the weights in ``[0, MAX_PRICE]``;
+    ``tokens_per_minute`` in ``[60 x MIN_THROUGHPUT, 60 x MAX_THROUGHPUT]``.
+
     Examples
     --------
     >>> import costsim as cs
@@ -98,11 +111,12 @@ class ProvisionedCapacity(CapacityModel):
     fallback: DeploymentOption | str | None = option_field(default=None)
 
     def _validate(self) -> None:
-        self._int("units", low=1)
-        self._number("price_per_unit_hour", low=0.0)
-        self._number("tokens_per_minute", low=0.0, low_open=True)
+        self._count("units", low=1)
+        check_price(self, "price_per_unit_hour")
+        self._number("tokens_per_minute", low=60.0 * MIN_THROUGHPUT)
+        at_most(self, "tokens_per_minute", 60.0 * MAX_THROUGHPUT, "MAX_THROUGHPUT x 60")
         for name in ("input_weight", "cached_weight", "output_weight"):
-            self._number(name, low=0.0)
+            check_price(self, name)
         self._check_fallback()
 
     def _capacity(self, bin: pd.Timedelta) -> tuple[Callable[..., None], np.ndarray]:
@@ -136,11 +150,12 @@ class SelfHostedGPU(CapacityModel):
     gpu_hour_price : float
         USD per GPU-hour: on-demand, reserved or spot.
     prefill_tokens_per_s, decode_tokens_per_s : float
-        Throughput of one GPU (for this model and serving stack), > 0.
+        Throughput of one GPU (for this model and serving stack), in
+        ``[MIN_THROUGHPUT, MAX_THROUGHPUT]`` tokens per second.
     gpus_per_replica : int, default 1
         GPUs one model replica needs (tensor parallelism).
     target_utilisation : float, default 0.7
-        Fraction of throughput the autoscaler plans for, in (0, 1].
+        Fraction of throughput the autoscaler plans for, in [0.001, 1].
     min_replicas : int, default 1
     max_replicas : int, optional
         None for no upper bound.
@@ -155,6 +170,9 @@ class SelfHostedGPU(CapacityModel):
         paid per hour (a month being 365.25 / 12 days).
     fallback : option or str, optional
         Where demand above ``max_replicas`` goes; None throttles it.
+
+    Every USD amount and the overhead are in ``[0, MAX_PRICE]``; GPU and replica
+    counts and the step at most ``MAX_UNITS``.
 
     Examples
     --------
@@ -179,26 +197,27 @@ class SelfHostedGPU(CapacityModel):
     fallback: DeploymentOption | str | None = option_field(default=None)
 
     def _validate(self) -> None:
-        self._number("gpu_hour_price", low=0.0)
-        self._number("prefill_tokens_per_s", low=0.0, low_open=True)
-        self._number("decode_tokens_per_s", low=0.0, low_open=True)
-        self._int("gpus_per_replica", low=1)
-        self._number("target_utilisation", low=0.0, low_open=True, high=1.0)
-        self._int("min_replicas", low=0)
+        check_price(self, "gpu_hour_price")
+        for name in ("prefill_tokens_per_s", "decode_tokens_per_s"):
+            self._number(name, low=MIN_THROUGHPUT)
+            at_most(self, name, MAX_THROUGHPUT, "MAX_THROUGHPUT")
+        self._count("gpus_per_replica", low=1)
+        self._number("target_utilisation", low=MIN_TARGET_UTILISATION, high=1.0)
+        self._count("min_replicas", low=0)
         if self.max_replicas is not None:
-            self._int("max_replicas", low=1)
+            self._count("max_replicas", low=1)
             if isinstance(self.max_replicas, int) and isinstance(self.min_replicas, int) \
                     and self.max_replicas < self.min_replicas:
                 self._fail("max_replicas", f"must be >= min_replicas ({self.min_replicas})", self.max_replicas)
-        self._int("scale_step", low=1)
+        self._count("scale_step", low=1)
         try:
             lag = pd.Timedelta(self.scale_lag)
         except (TypeError, ValueError):
             lag = pd.NaT
         if lag is pd.NaT or lag < pd.Timedelta(0):
             self._fail("scale_lag", "must be a non-negative duration such as '0h' or '15min'", self.scale_lag)
-        self._number("interruption_overhead", low=0.0)
-        self._number("fixed_monthly", low=0.0)
+        check_price(self, "interruption_overhead")
+        check_price(self, "fixed_monthly", MAX_MONTHLY, "MAX_MONTHLY")
         self._check_fallback()
 
     def _capacity(self, bin: pd.Timedelta) -> tuple[Callable[..., None], np.ndarray]:
@@ -240,7 +259,12 @@ class CustomCapacity(CapacityModel):
     Parameters
     ----------
     function : numba function or str
-        The compiled capacity function, or ``"package.module:function"``.
+        The compiled capacity function, or ``"package.module:function"``.  A path
+        given here in Python is imported at once (it is your own code); a path
+        read from a scenario or result file is never imported unless its top-level
+        package is trusted by name (``allow_imports=`` of the loaders in
+        :mod:`costsim.scenario`, ``costsim run --allow-import``): loading data
+        runs no code.
     params : sequence of float
         Passed to ``function`` as a float64 array; any entry may be uncertain.
     fallback : option or str, optional
@@ -269,7 +293,7 @@ class CustomCapacity(CapacityModel):
     True
     """
 
-    function: Any
+    function: Any = dataclasses.field(metadata={"import_path": True})  # loaders import only trusted packages
     params: tuple[float, ...] = ()
     fallback: DeploymentOption | str | None = option_field(default=None)
 
@@ -284,7 +308,7 @@ class CustomCapacity(CapacityModel):
             module, _, name = function.partition(":")
             try:
                 function = getattr(importlib.import_module(module), name)
-            except (ImportError, AttributeError, ValueError):
+            except (ImportError, AttributeError, ValueError, TypeError):  # TypeError: a relative '.module'
                 self._fail("function", "must be a numba function or an importable 'module:name'", self.function)
         if not hasattr(function, "py_func") or not hasattr(function, "signatures"):
             self._fail("function", "must be compiled with @numba.njit", self.function)

@@ -11,12 +11,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from .._limits import MAX_MONTHLY, MAX_PRICE, MAX_TOKENS_PER_CALL
 from ..traffic.distributions import Distribution
-from .base import DeploymentOption, option_field
+from .base import DeploymentOption, at_most, check_price, option_field
 
 __all__ = ["CommittedSpend", "Hybrid", "PromptRouter", "VolumeDiscount"]
 
 OptionRef = DeploymentOption | str
+
+MAX_THRESHOLD = 2**53
+"""Monthly volume (tokens or USD) of a :class:`VolumeDiscount` threshold: cumulative
+volumes are exact in float64 up to here."""
 
 
 def _check_ref(model: DeploymentOption, name: str, value: object) -> None:
@@ -87,7 +92,7 @@ class PromptRouter(DeploymentOption):
     Parameters
     ----------
     thresholds : sequence of int
-        Prompt tokens, strictly increasing, >= 0.
+        Prompt tokens, strictly increasing, in ``[0, MAX_TOKENS_PER_CALL]``.
     options : sequence of option or str
         One more than ``thresholds``: the option (or the name of another option)
         for each band, smallest prompts first.
@@ -118,6 +123,7 @@ class PromptRouter(DeploymentOption):
         for i, t in enumerate(self.thresholds):
             if isinstance(t, bool) or not isinstance(t, int) or t < 0:
                 self._fail(f"thresholds[{i}]", "must be an integer >= 0 (prompt tokens)", t)
+        at_most(self, "thresholds", MAX_TOKENS_PER_CALL, "MAX_TOKENS_PER_CALL")
         if any(b <= a for a, b in zip(self.thresholds, self.thresholds[1:])):
             self._fail("thresholds", "must be strictly increasing", self.thresholds)
         if not isinstance(self.options, (list, tuple)):
@@ -144,9 +150,10 @@ class VolumeDiscount(DeploymentOption):
     base : option or str
         The option discounted (or the name of another option).
     thresholds : sequence of float
-        Monthly volumes where each discount starts, strictly increasing, > 0.
+        Monthly volumes where each discount starts, strictly increasing, in
+        ``(0, 2**53]`` (tokens or USD).
     multipliers : sequence of float
-        Price multipliers beyond each threshold, >= 0 (0.9 = 10 % off).
+        Price multipliers beyond each threshold, in ``[0, MAX_PRICE]`` (0.9 = 10 % off).
     measure : {"tokens", "spend"}, default "tokens"
         Volume in billed tokens (prompt + output + reasoning) or in USD of base cost.
 
@@ -170,7 +177,9 @@ class VolumeDiscount(DeploymentOption):
     def _validate(self) -> None:
         _check_ref(self, "base", self.base)
         self._numbers("thresholds", low=0.0, low_open=True)
+        at_most(self, "thresholds", MAX_THRESHOLD, "2**53, where sums stop being exact")
         self._numbers("multipliers", low=0.0)
+        at_most(self, "multipliers", MAX_PRICE, "MAX_PRICE")
         if not self.thresholds:
             self._fail("thresholds", "must not be empty", self.thresholds)
         if len(self.multipliers) != len(self.thresholds):
@@ -197,7 +206,7 @@ class CommittedSpend(DeploymentOption):
     base : option or str
         The option committed to (or the name of another option).
     monthly_minimum : float
-        USD per month, >= 0.
+        USD per month, in ``[0, MAX_MONTHLY]`` (1e12).
 
     Examples
     --------
@@ -211,4 +220,4 @@ class CommittedSpend(DeploymentOption):
 
     def _validate(self) -> None:
         _check_ref(self, "base", self.base)
-        self._number("monthly_minimum", low=0.0)
+        check_price(self, "monthly_minimum", MAX_MONTHLY, "MAX_MONTHLY")

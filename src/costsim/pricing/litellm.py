@@ -73,8 +73,9 @@ from typing import Any
 
 import numpy as np
 
+from .._limits import MAX_PRICE, MAX_TOKENS_PER_CALL
 from .._validation import ParameterError
-from .base import token_counts
+from .base import utc_times as _utc_times  # noqa: F401  (the CLI's parser of --when)
 from .token import LongContextTier, OffPeak, OffPeakWindow, RateCard, TokenPricing
 
 __all__ = ["CATALOG", "call_rates", "catalog", "from_litellm", "price"]
@@ -200,7 +201,11 @@ def _rate(model: str, key: str, value: Any) -> float:
             raise ValueError(f"LiteLLM entry {model!r}: {key} must be a number; got {value!r}") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise ValueError(f"LiteLLM entry {model!r}: {key} must be a finite number >= 0; got {value!r}")
-    return float(Decimal(repr(float(value))).scaleb(6))
+    per_million = Decimal(repr(float(value))).scaleb(6)
+    if per_million > MAX_PRICE:
+        raise ValueError(f"LiteLLM entry {model!r}: {key} must be <= {MAX_PRICE / 1e6:g} USD per token "
+                         f"({MAX_PRICE:,.17g} per million, MAX_PRICE); got {value!r}")
+    return float(per_million)
 
 
 def _threshold(model: str, key: str, number: str, k: str, inclusive: bool) -> int:
@@ -210,6 +215,13 @@ def _threshold(model: str, key: str, number: str, k: str, inclusive: bool) -> in
     threshold = int(value) - (1 if inclusive else 0)
     if threshold < 0:
         raise ValueError(f"LiteLLM entry {model!r}: {key} has a threshold below 1 token")
+    return _at_most_tokens(model, key, threshold)
+
+
+def _at_most_tokens(model: str, key: str, threshold: int) -> int:
+    if threshold > MAX_TOKENS_PER_CALL:
+        raise ValueError(f"LiteLLM entry {model!r}: {key} has a threshold of {threshold:,} tokens, above "
+                         f"{MAX_TOKENS_PER_CALL:,} (MAX_TOKENS_PER_CALL)")
     return threshold
 
 
@@ -298,7 +310,13 @@ def _parse(model: str, entry: Mapping[str, Any], ignore: tuple[str, ...]) -> _Pa
 def _multiplier(model: str, key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"LiteLLM entry {model!r}: {key} must be a finite number > 0; got {value!r}")
-    return float(value)
+    return _at_most_price(model, key, float(value))
+
+
+def _at_most_price(model: str, key: str, value: float) -> float:
+    if value > MAX_PRICE:
+        raise ValueError(f"LiteLLM entry {model!r}: {key} must be <= {MAX_PRICE:,.17g} (MAX_PRICE); got {value!r}")
+    return value
 
 
 def _no_output(model: str, entry: Mapping[str, Any], where: str) -> float:
@@ -404,6 +422,7 @@ def _tiered_bands(model: str, entry: Mapping[str, Any], parsed: _Parsed) -> list
         start, end = int(bounds[0]), int(bounds[1])
         if not 0 <= start < end:
             raise ValueError(f"{label}[{i}].range must have 0 <= start < end; got {bounds!r}")
+        _at_most_tokens(model, f"tiered_pricing[{i}].range", start)
         spans.append([start, end])
     starts = [a for a, _ in spans]
     if starts != sorted(starts):
@@ -632,7 +651,7 @@ def from_litellm(
             search = search[key]
         if isinstance(search, bool) or not isinstance(search, (int, float)) or not math.isfinite(search) or search < 0:
             raise ValueError(f"LiteLLM entry {model!r}: search_context_cost_per_query must be USD >= 0; got {search!r}")
-        fee = float(search)
+        fee = _at_most_price(model, "search_context_cost_per_query", float(search))
 
     try:
         return _card(standard, TokenPricing, service_tiers=service, off_peak=off_peak,
@@ -647,20 +666,6 @@ def from_litellm(
 @functools.lru_cache(maxsize=64)
 def _catalog_pricing(model: str) -> TokenPricing:
     return from_litellm(model)
-
-
-def _utc_times(when: Any) -> np.ndarray:
-    """``when`` (datetime64, datetime, ISO strings, arrays; aware ones converted) as UTC datetime64[ns]."""
-    import pandas as pd
-
-    arr = np.asarray(when)
-    try:
-        stamps = pd.to_datetime(arr.ravel(), utc=True)
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"when must be UTC times (datetime64, datetime or ISO strings); got {when!r}: {err}") from None
-    if stamps.isna().any():
-        raise ValueError(f"when must not hold missing times (NaT); got {when!r}")
-    return stamps.tz_convert(None).to_numpy().reshape(arr.shape)
 
 
 def price(
@@ -704,7 +709,13 @@ def price(
     Returns
     -------
     numpy.ndarray
-        USD per call, of the broadcast shape.
+        USD per call, of the broadcast shape (empty inputs give an empty array).
+
+    Raises
+    ------
+    ValueError
+        An unknown model; otherwise the errors of :meth:`TokenPricing.price
+        <costsim.pricing.PricingModel.price>`, which checks the arguments.
 
     Examples
     --------
@@ -717,41 +728,14 @@ def price(
     """
     if isinstance(model, str):
         pricing = _catalog_pricing(model)
-        label = f"model {model!r}"
     elif isinstance(model, TokenPricing):
         pricing = model
-        label = "this TokenPricing"
     else:
         raise ValueError(f"model must be a TokenPricing or a catalog model name; got {model!r}")
-    tier = "standard" if service_tier is None else service_tier
-    if tier not in pricing.tiers:
-        raise ValueError(f"service_tier {tier!r} is not offered by {label}; it offers {list(pricing.tiers)}")
-    if cache_write_ttl not in ("5m", "1h"):
-        raise ValueError(f"cache_write_ttl must be '5m' or '1h'; got {cache_write_ttl!r}")
-    prompt, cached, write, output, reasoning, tools = np.broadcast_arrays(*(
-        token_counts(name, value) for name, value in (
-            ("input_tokens", input_tokens), ("cache_read_tokens", cache_read_tokens),
-            ("cache_write_tokens", cache_write_tokens), ("output_tokens", output_tokens),
-            ("reasoning_tokens", reasoning_tokens), ("tool_calls", tool_calls),
-        )
-    ))
-    times = None if when is None else _utc_times(when)
-    shape = np.broadcast_shapes(prompt.shape, () if times is None else times.shape)
-    prompt, cached, write, output, reasoning, tools = (np.broadcast_to(a, shape) for a in (
-        prompt, cached, write, output, reasoning, tools))
-    over = cached + write > prompt
-    if np.any(over):
-        i = np.flatnonzero(over)[0]
-        raise ValueError(
-            "cache_read_tokens + cache_write_tokens must be <= input_tokens (both are part of the prompt); "
-            f"got {cached.flat[i]} + {write.flat[i]} > {prompt.flat[i]} ({int(over.sum())} of {over.size} calls)"
-        )
-    times = None if times is None else np.broadcast_to(times, shape).ravel()
-    out = pricing.price(prompt.ravel(), output.ravel(), cache_read_tokens=cached.ravel(),
-                        cache_write_tokens=write.ravel(), reasoning_tokens=reasoning.ravel(),
-                        tool_calls=tools.ravel(), service_tier=tier, cache_write_ttl=cache_write_ttl,
-                        when=times)
-    return out.reshape(shape)
+    return pricing.price(input_tokens, output_tokens, cache_read_tokens=cache_read_tokens,
+                         cache_write_tokens=cache_write_tokens, reasoning_tokens=reasoning_tokens,
+                         tool_calls=tool_calls, service_tier="standard" if service_tier is None else service_tier,
+                         cache_write_ttl=cache_write_ttl, when=when)
 
 
 def call_rates(

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..kernels import _engine as K
 from ..kernels import _capacity as KC
-from .base import DeploymentOption, PricingModel
+from .base import DeploymentOption, PricingModel, check_kernel_kind
 from .capacity import CapacityModel
 from .compose import CommittedSpend, Hybrid, PromptRouter, VolumeDiscount
 
@@ -128,9 +128,38 @@ def _describe(path: Path) -> str:
     return f"options[{path[0]!r}]" + "".join(f"[{p!r}]" if i % 2 else f".{p}" for i, p in enumerate(path[1:]))
 
 
+def _check_billable(node: DeploymentOption, path: Path) -> None:
+    """Refuse an option costsim cannot price: a per-request model the kernel has no
+    branch for, a capacity model without a capacity function, another kind."""
+    where = _describe(path)
+    if isinstance(node, PricingModel):
+        check_kernel_kind(node, where)
+    elif isinstance(node, CapacityModel):
+        if type(node)._capacity is CapacityModel._capacity:
+            raise TypeError(f"{where} is a {type(node).__name__}, a CapacityModel without a capacity function "
+                            "(_capacity): use CustomCapacity with a compiled function")
+    elif not isinstance(node, (Hybrid, PromptRouter, VolumeDiscount, CommittedSpend)):
+        raise TypeError(f"{where} is a {type(node).__name__}, which costsim cannot price: use TokenPricing, a "
+                        "capacity model (CustomCapacity for your own), or a composition (Hybrid, PromptRouter, "
+                        "VolumeDiscount, CommittedSpend)")
+
+
 def check_options(options: Mapping[str, DeploymentOption], class_names: Sequence[str]) -> None:
-    """Refuse references to unknown options, reference cycles, and routes that do
-    not match the query classes, naming the option and the value."""
+    """Refuse references to unknown options, reference cycles, routes that do not
+    match the query classes, and options costsim cannot price, naming the option
+    and the value.
+
+    Examples
+    --------
+    >>> import dataclasses, costsim as cs
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class PerQuery(cs.PricingModel):
+    ...     usd: float = 0.01
+    >>> check_options({"mine": PerQuery()}, ["chat"])
+    Traceback (most recent call last):
+    ...
+    TypeError: options['mine'] is a PerQuery, a PricingModel the compiled kernel cannot price ... use CustomCapacity
+    """
 
     def visit(node: Any, path: Path, chain: tuple[str, ...]) -> None:
         if isinstance(node, str):
@@ -151,6 +180,7 @@ def check_options(options: Mapping[str, DeploymentOption], class_names: Sequence
             if missing and node.default is None:
                 raise ValueError(f"{_describe(path)} has no route for query classes {missing} and no default")
         if isinstance(node, DeploymentOption):
+            _check_billable(node, path)
             for sub, child in _children(node):
                 visit(child, path + sub, chain)
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from .. import kernels as K
+from .._limits import MAX_TOKENS_PER_CALL
 from .._model import Model
-from .base import PricingModel
+from .base import PricingModel, at_most, check_price
 
 __all__ = ["LongContextTier", "OffPeak", "OffPeakWindow", "RateCard", "TokenPricing", "STANDARD"]
 
@@ -29,7 +31,7 @@ _RATE_FIELDS = ("input", "output", "cached_input", "cache_write", "cache_write_1
 def _check_rates(model: Model) -> None:
     for name in _RATE_FIELDS:
         if name in ("input", "output") or getattr(model, name) is not None:
-            model._number(name, low=0.0)
+            check_price(model, name)
 
 
 def _effective_rates(rates: Model) -> list[float]:
@@ -48,10 +50,11 @@ class LongContextTier(Model):
     Parameters
     ----------
     threshold : int
-        Prompt tokens; the tier applies when prompt tokens ``> threshold`` (strict,
-        as providers bill and LiteLLM computes).
+        Prompt tokens, at most ``MAX_TOKENS_PER_CALL``; the tier applies when
+        prompt tokens ``> threshold`` (strict, as providers bill and LiteLLM computes).
     input, output : float
-        USD per million prompt and output tokens in this tier.
+        USD per million prompt and output tokens in this tier (every rate is in
+        ``[0, MAX_PRICE]``).
     cached_input, cache_write, cache_write_1h, reasoning : float, optional
         As for :class:`RateCard`, with the same fallbacks.
 
@@ -74,12 +77,13 @@ class LongContextTier(Model):
 
     def _validate(self) -> None:
         self._int("threshold", low=0)
+        at_most(self, "threshold", MAX_TOKENS_PER_CALL, "MAX_TOKENS_PER_CALL")
         _check_rates(self)
 
 
 @dataclasses.dataclass(frozen=True)
 class RateCard(Model):
-    """The rates of one service tier, in USD per million tokens.
+    """The rates of one service tier, in USD per million tokens, each in ``[0, MAX_PRICE]``.
 
     Cached (cache-read) and cache-write tokens are part of the prompt.  A call with
     ``p`` prompt tokens, ``c`` cached, ``w`` written to the cache, ``o`` output and
@@ -263,6 +267,9 @@ class TokenPricing(RateCard, PricingModel):
     minimum_charge : float, default 0
         USD: no query costs less.
 
+    Every rate, fee, minimum and the multiplier is in ``[0, MAX_PRICE]`` (see
+    :mod:`costsim._limits`).
+
     Examples
     --------
     >>> p = TokenPricing(input=3.0, output=15.0, cached_input=0.3,
@@ -279,6 +286,8 @@ class TokenPricing(RateCard, PricingModel):
     ...
     costsim._validation.ParameterError: TokenPricing: input must be >= 0; got -1.0
     """
+
+    _kind: ClassVar[int] = K.TOKEN_PRICING
 
     service_tiers: Mapping[str, RateCard] = dataclasses.field(default_factory=dict)
     off_peak: OffPeak | None = None
@@ -299,10 +308,8 @@ class TokenPricing(RateCard, PricingModel):
                 self._fail(f"service_tiers[{name!r}]", "must be a RateCard", card)
         if self.off_peak is not None and not isinstance(self.off_peak, OffPeak):
             self._fail("off_peak", "must be an OffPeak", self.off_peak)
-        self._number("multiplier", low=0.0)
-        self._number("fee_per_request", low=0.0)
-        self._number("fee_per_tool_call", low=0.0)
-        self._number("minimum_charge", low=0.0)
+        for name in ("multiplier", "fee_per_request", "fee_per_tool_call", "minimum_charge"):
+            check_price(self, name)
 
     @classmethod
     def from_litellm(cls, model: str, price_map=None, **options) -> "TokenPricing":
@@ -330,7 +337,7 @@ class TokenPricing(RateCard, PricingModel):
         row = [self.multiplier, self.fee_per_request, self.fee_per_tool_call, self.minimum_charge]
         for card in self._cards():
             row += card._lower_card()
-        return K.TOKEN_PRICING, row
+        return self._kind, row
 
     def _cards(self) -> list[RateCard]:
         cards = [self, *self.service_tiers.values()]
