@@ -17,6 +17,7 @@ import numpy as np
 from costsim._model import stream_key
 from costsim.kernels import _engine as E
 from costsim.results import CostHistogram
+from costsim.traffic.query_class import DRAW_LIMITS
 
 
 def _round(x: float) -> int:
@@ -88,14 +89,15 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
 
     def draw(rows, slot):
         """Next value of one of the query class's streams (one per CLS_* column)."""
-        return E.sample_dist(low.dist_kind, low.dist_off, low.dist_par, low.dist_data, rows[slot], streams[slot])
+        value = E.sample_dist(low.dist_kind, low.dist_off, low.dist_par[0], low.dist_data, rows[slot], streams[slot])
+        return min(value, DRAW_LIMITS[slot])  # the documented clip at each column's limit
 
     def table(offset, z):
         """A copula quantile table at normal score z, interpolated as the docs say."""
         pos = (min(max(z, -E.NSCORE_MAX), E.NSCORE_MAX) + E.NSCORE_MAX) * ((E.NSCORE_POINTS - 1) / (2.0 * E.NSCORE_MAX))
         i = min(int(pos), E.NSCORE_POINTS - 2)
         t = low.dist_data[int(offset):]
-        return t[i] + (pos - i) * (t[i + 1] - t[i])
+        return min(t[i] + (pos - i) * (t[i + 1] - t[i]), DRAW_LIMITS[E.CLS_INPUT])  # both token columns: one limit
 
     for ti, g in enumerate(trials):
         for b in range(B):
@@ -115,7 +117,7 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
                          for name in names]
                 ttl_1h = qc.cache_write_ttl == "1h"
                 out["requests"][ti, b, c] = n
-                rho, in_table, out_table = low.class_copula[c]
+                rho, in_table, out_table = low.class_copula[0, c]
                 for _ in range(n):
                     if rho != 0.0:  # Gaussian copula: input and outputs from correlated normal scores
                         score = E.next_normal(streams[E.CLS_INPUT])

@@ -1,4 +1,4 @@
-"""simulate on a Dask cluster (costsim._dask): bit-identical to the in-process run
+"""simulate on a Dask cluster (costsim.run.dask): bit-identical to the in-process run
 for the same seed, whatever the partitioning of the trials."""
 
 import json
@@ -14,7 +14,7 @@ distributed = pytest.importorskip(
 )
 
 import costsim as cs  # noqa: E402
-from costsim._dask import simulate_dask  # noqa: E402
+from costsim.run.dask import simulate_dask  # noqa: E402
 
 TRIALS = 7
 SEED = 4242

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import costsim as cs
-from costsim import _estimate
+from costsim.run import sizing as _estimate
 from costsim._model import uncertain_parameters
 from costsim.scenario import load_scenario
 

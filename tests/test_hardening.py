@@ -14,7 +14,7 @@ import pytest
 
 import costsim as cs
 from costsim import _limits
-from costsim.simulate import _lower_trials
+from costsim.run.prepare import check_run, prepare
 
 API = {"api": cs.TokenPricing(input=3.0, output=15.0)}
 
@@ -185,11 +185,7 @@ def test_the_peak_estimate_bounds_the_measured_peak():
 def test_every_trial_lowers_to_the_same_table_layout():
     qc = chat(input_tokens=cs.Mixture((cs.LogNormal(cs.Uniform(5.0, 6.0), 1.0), cs.Constant(10)),
                                       (cs.Uniform(0.0, 1.0), 1.0)))
-    traffic = traffic_of(qc)
-    from costsim._model import draw_uncertain, uncertain_parameters
-
-    ids = np.arange(5)
-    lowered = _lower_trials(traffic, API, draw_uncertain(uncertain_parameters(traffic, "traffic"), 1, ids), ids, 1)
+    lowered = prepare(check_run(traffic_of(qc), API, trials=5), seed=1)
     assert lowered.traffic.dist_par.shape[0] == 5
 
 
@@ -238,12 +234,12 @@ def test_count_sums_beyond_int64_are_an_error_not_a_wrapped_number():
     """The kernel saturates a count cell at the int64 maximum and says so (CLIP_SUMS);
     simulate then refuses the result, naming the class."""
     from costsim import kernels as K
-    from costsim.simulate import _check_clipped
+    from costsim.run.local import check_clipped
 
     clipped = np.zeros((2, 2, K.N_CLIPS), dtype=np.int64)
     clipped[1, 1, K.CLIP_SUMS] = 3
     with pytest.raises(ValueError, match=r"QueryClass 'rag': token or request sums .* exceed the int64 range"):
-        _check_clipped(clipped, ("chat", "rag"), np.arange(2))
+        check_clipped(clipped, ("chat", "rag"), 2)
 
 
 def test_self_hosted_gpu_replicas_beyond_int64_do_not_wrap():

@@ -1,12 +1,14 @@
-"""Progress bars (costsim._progress): chunking the trials for the bar leaves every
+"""Progress bars (costsim.run.progress): chunking the trials for the bar leaves every
 number unchanged; ``progress=None`` decides from the estimated time and the output."""
 
+import numba
 import numpy as np
 import pytest
 import xarray as xr
 
 import costsim as cs
-from costsim import _progress, kernels
+from costsim import kernels
+from costsim.run import progress as _progress
 
 
 @pytest.fixture
@@ -21,7 +23,7 @@ def kernel_calls(monkeypatch):
         return original(*args)
 
     monkeypatch.setattr(kernels, "simulate_kernel", counting)
-    monkeypatch.setattr(_progress.numba, "get_num_threads", lambda: 2)  # chunks and parts as on 2 threads
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)  # chunks and parts as on 2 threads
     return calls, n_parts
 
 

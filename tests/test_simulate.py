@@ -253,7 +253,10 @@ def test_bad_arguments_raise_clear_errors(kwargs, match):
 def test_bad_types_raise_type_errors():
     with pytest.raises(TypeError, match="traffic must be a costsim.Traffic; got dict"):
         cs.simulate({}, _options(), trials=1, seed=1)
-    with pytest.raises(TypeError, match="options must be a non-empty mapping"):
+    with pytest.raises(TypeError, match="options must be a mapping of name -> pricing model; got list"):
+        cs.simulate(_small_traffic(), [], trials=1, seed=1)
+    # an empty mapping breaks a rule, as in a scenario file: a ParameterError (a ValueError)
+    with pytest.raises(cs.ParameterError, match="options must name at least one deployment option; got {}"):
         cs.simulate(_small_traffic(), {}, trials=1, seed=1)
     with pytest.raises(TypeError, match=r"options\['x'\] must be a costsim pricing option; got float"):
         cs.simulate(_small_traffic(), {"x": 3.0}, trials=1, seed=1)

@@ -5,13 +5,7 @@ simulated request under pluggable pricing models, and xarray results show
 percentile cost bands by query class and deployment option.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("costsim")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
-
+from ._version import __version__
 from . import demo, pricing, results, traffic
 from ._validation import ParameterError
 from .pricing import (
@@ -32,12 +26,11 @@ from .pricing import (
     VolumeDiscount,
 )
 from .pricing.litellm import price
-from .results import CostsimAccessor
+from .accessor import CostsimAccessor
 from .scenario import from_dict, to_dict
-from ._estimate import Estimate, estimate
-from .simulate import simulate
+from .run import Estimate, estimate, simulate, sweep
 from . import analysis
-from .analysis import break_even, sweep, to_focus
+from .analysis import break_even, to_focus
 from . import calibrate
 from .calibrate import fit_traffic, pilot_gap, project, to_scenario
 from .traffic import (

@@ -24,7 +24,7 @@ import numpy as np
 
 from ._validation import ParameterError, check_int, check_number
 
-__all__ = ["Model", "request_field", "uncertain_parameters", "resolve", "stream_key"]
+__all__ = ["DistributionBase", "Model", "request_field", "uncertain_parameters", "resolve", "stream_key"]
 
 M = TypeVar("M")
 
@@ -51,12 +51,6 @@ def stream_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
 
 
-def _is_distribution(value: Any) -> bool:
-    from .traffic.distributions import Distribution
-
-    return isinstance(value, Distribution)
-
-
 @dataclasses.dataclass(frozen=True)
 class Model:
     """Base class: a frozen dataclass that validates itself after construction.
@@ -76,45 +70,52 @@ class Model:
     def _label(self) -> str:
         return type(self).__name__
 
-    def _number(self, name: str, **rule: Any) -> None:
-        value = getattr(self, name)
-        if _is_distribution(value):
-            return
+    def _checked(self, name: str, value: Any, *, integer: bool = False, **rule: Any) -> Any:
+        """``value`` as a finite float (an int with ``integer``) obeying ``rule`` (see
+        :func:`~costsim._validation.check_number`), or unchanged if uncertain (a
+        :class:`DistributionBase`: checked once a trial has drawn it).  The one
+        checker of every numeric field: errors name this model as their owner."""
+        if isinstance(value, DistributionBase):
+            return value
         try:
-            checked = check_number(name, value, **rule)
+            checked = check_int(name, value, **rule) if integer else check_number(name, value, **rule)
         except ParameterError as err:
             raise err.within(owner=self._label) from None
         if math.isinf(checked):  # an infinite volume, share or price breaks the arithmetic
             self._fail(name, "must be finite", value)
-        object.__setattr__(self, name, checked)
+        return checked
+
+    def _number(self, name: str, **rule: Any) -> None:
+        """Check the numeric field ``name`` and store it as a float."""
+        object.__setattr__(self, name, self._checked(name, getattr(self, name), **rule))
 
     def _int(self, name: str, **rule: Any) -> None:
-        value = getattr(self, name)
-        if _is_distribution(value):
-            return
-        try:
-            checked = check_int(name, value, **rule)
-        except ParameterError as err:
-            raise err.within(owner=self._label) from None
-        object.__setattr__(self, name, checked)
+        """Check the integer field ``name`` and store it as an int."""
+        object.__setattr__(self, name, self._checked(name, getattr(self, name), integer=True, **rule))
 
     def _numbers(self, name: str, **rule: Any) -> None:
-        """Check a sequence-of-numbers field entry by entry (uncertain entries pass)."""
+        """Check a sequence-of-numbers field entry by entry and store it as a tuple."""
         value = getattr(self, name)
         if not isinstance(value, (list, tuple)):
             self._fail(name, "must be a sequence of numbers", value)
-        checked = []
-        for i, item in enumerate(value):
-            if not _is_distribution(item):
-                try:
-                    item = check_number(f"{name}[{i}]", item, **rule)
-                except ParameterError as err:
-                    raise err.within(owner=self._label) from None
-            checked.append(item)
-        object.__setattr__(self, name, tuple(checked))
+        object.__setattr__(self, name, tuple(self._checked(f"{name}[{i}]", item, **rule) for i, item in enumerate(value)))
 
     def _fail(self, name: str, rule: str, value: Any) -> None:
         raise ParameterError(name, rule, value, self._label)
+
+
+@dataclasses.dataclass(frozen=True)
+class DistributionBase(Model):
+    """What makes a value random: the base of :class:`costsim.traffic.Distribution`.
+
+    In a numeric field of a model it makes that parameter *uncertain* (each trial
+    draws one value, through ``ppf``); in a request-level field
+    (:func:`request_field`) it is drawn per request.  Defined here so that this
+    module finds uncertain parameters without importing the traffic layer.
+    """
+
+    def ppf(self, q: Any) -> np.ndarray:  # pragma: no cover - every distribution overrides
+        raise NotImplementedError
 
 
 def _children(obj: Any):
@@ -149,7 +150,7 @@ def _plain_numbers(value: Any) -> bool:
 def _walk(value: Any, path: str, request: bool, found: dict[str, Any]) -> None:
     if _plain_numbers(value):
         return
-    if _is_distribution(value) and not request:
+    if isinstance(value, DistributionBase) and not request:
         found[path] = value
     elif isinstance(value, Model):
         for name, child, is_request in _children(value):
@@ -179,7 +180,7 @@ def resolve(obj: M, values: Mapping[str, float], path: str = "") -> M:
 def _substitute(value: Any, path: str, request: bool, values: Mapping[str, float]) -> Any:
     if _plain_numbers(value):
         return value
-    if _is_distribution(value) and not request:
+    if isinstance(value, DistributionBase) and not request:
         return values[path]
     if isinstance(value, Model):
         changes = {

@@ -1,19 +1,29 @@
-"""The ``costsim`` command line."""
+"""The ``costsim`` command line.
+
+Every command ends in one of three ways: it prints its result and exits 0; a
+mistake in the input (an argument, a file, a parameter) is one line on stderr and
+exit status 2; Ctrl-C (SIGINT) or SIGTERM is one line and exit status 130 or 143.
+Output files are checked before any work starts and written atomically (see
+:func:`costsim.scenario.write_atomic`): an interrupted write leaves no partial
+file behind.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import importlib.util
-import os
+import math
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import xarray as xr
 
-from .scenario import write_atomic
+from .scenario import check_folder, check_writable, write_atomic
 
 __all__ = ["main", "summary_table"]
 
@@ -79,25 +89,37 @@ def _input_file(name: str, what: str) -> Path:
 
 
 def _output_file(name: str, suffixes: tuple[str, ...], what: str) -> Path:
-    """``--out``: a file name with one of ``suffixes`` in a writable folder, not a folder itself."""
+    """``--out``: a file name with one of ``suffixes`` that can be written (see ``check_writable``)."""
     out = Path(name)
     if out.suffix.lower() not in suffixes:
         raise ValueError(f"--out must be {what} ending in {' or '.join(suffixes)}; got {str(out)!r}")
-    if out.is_dir():
-        raise ValueError(f"cannot write {out}: it is a folder")
-    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
-        raise ValueError(f"cannot write {out}: {out.parent} is not a writable folder")
+    check_writable(out)
     return out
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from . import demo, simulate
+def _output_folder(name: str, files: Sequence[str]) -> Path:
+    """An output folder and the ``files`` to be written in it, checked before the run (not created yet)."""
+    folder = check_folder(name)
+    if folder.is_dir():
+        for file in files:
+            check_writable(folder / file)
+    return folder
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+
+def _time_limit(args: argparse.Namespace) -> dict[str, float]:
+    """``--max-hours`` as simulate's ``max_seconds`` (absent: simulate's default limit)."""
+    return {} if args.max_hours is None else {"max_seconds": args.max_hours * 3600.0}
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from . import demo
+    from .run import simulate
+
+    nc, png = "costsim-demo.nc", "costsim-demo.png"
+    out = _output_folder(args.out, (nc, png))
     traffic = demo.demo_traffic(days=args.days)
     started = time.perf_counter()
-    ds = simulate(traffic, demo.demo_options(), trials=args.trials, seed=args.seed)
+    ds = simulate(traffic, demo.demo_options(), trials=args.trials, seed=args.seed, **_time_limit(args))
     elapsed = time.perf_counter() - started
     n = int(ds["requests"].sum())
     print(f"costsim demo: {len(traffic.classes)} query classes, {ds.sizes['option']} options, "
@@ -105,42 +127,36 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"simulated {n:,} queries in {elapsed:.1f} s (including compilation on first use)\n")
     print(summary_table(ds))
 
-    nc = out / "costsim-demo.nc"
-    png = out / "costsim-demo.png"
-    _write_result(ds, nc)
-    _write_band_plots(ds, png)
-    print(f"\nwrote {png} and {nc}")
+    out.mkdir(parents=True, exist_ok=True)
+    _write_result(ds, out / nc)
+    _write_band_plots(ds, out / png)
+    print(f"\nwrote {out / png} and {out / nc}")
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ._dask import _connect
-    from ._estimate import check_result_fits, estimate
+    from .run.dask import connect
+    from .run.sizing import check_result_fits, estimate
     from .scenario import load_scenario
 
     source = _input_file(args.scenario, "scenario")
     try:
-        scenario = load_scenario(source)
+        scenario = load_scenario(source, allow_imports=args.allow_import)
     except ValueError as err:
         raise ValueError(f"{source}: {err}") from None
     out = _output_file(args.out, (".nc",), "a netCDF file name")
-    plots = Path(args.plots) if args.plots is not None else None
-    if plots is not None and plots.exists() and (not plots.is_dir() or not os.access(plots, os.W_OK)):
-        raise ValueError(f"--plots {plots} is not a writable folder")
+    plots = _output_folder(args.plots, (f"{source.stem}.png",)) if args.plots is not None else None
     overrides = {k: v for k, v in (("trials", args.trials), ("seed", args.seed)) if v is not None}
-    if args.scheduler is not None:
-        if args.connect_timeout <= 0:
-            raise ValueError(f"--connect-timeout must be > 0 seconds; got {args.connect_timeout:g}")
-        if importlib.util.find_spec("distributed") is None:
-            raise ValueError("--scheduler needs Dask: pip install 'costsim[dask]'")
+    if args.scheduler is not None and importlib.util.find_spec("distributed") is None:
+        raise ValueError("--scheduler needs Dask: pip install 'costsim[dask]'")
     settings = {"trials": scenario.trials, "seed": scenario.seed, **overrides}
     size = estimate(scenario.traffic, scenario.options, **settings)
     check_result_fits(size.result_bytes, None)
-    cluster = contextlib.nullcontext() if args.scheduler is None else _connect(args.scheduler, args.connect_timeout)
+    cluster = contextlib.nullcontext() if args.scheduler is None else connect(args.scheduler, args.connect_timeout)
     with cluster as client:
         print(f"costsim run: {size}", file=sys.stderr)
         started = time.perf_counter()
-        ds = scenario.run(**overrides, progress=args.progress, client=client)
+        ds = scenario.run(**overrides, **_time_limit(args), progress=args.progress, client=client)
         elapsed = time.perf_counter() - started
     print(f"costsim run {source}: {len(scenario.traffic.classes)} query classes, {ds.sizes['option']} options, "
           f"{ds.sizes['time']} time bins, {ds.sizes['trial']} trials, seed {ds.attrs['seed']}")
@@ -173,7 +189,7 @@ def _price(args: argparse.Namespace) -> int:
     from .pricing.litellm import _utc_times, call_rates, catalog, from_litellm, price
 
     pricing = from_litellm(args.model, args.price_map, uplift=args.uplift, ignore=args.ignore)
-    tier = args.tier or "standard"
+    tier = "standard" if args.tier is None else args.tier
     if tier not in pricing.tiers:
         raise ValueError(f"{args.model!r} does not offer service tier {tier!r}; it offers {list(pricing.tiers)}")
     total = float(price(pricing, args.input, args.output, cache_read_tokens=args.cached,
@@ -235,15 +251,27 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_float(text: str) -> float:
-    """An argparse type: a number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0; got {text}")
-    return value
+def _positive(finite: bool = True) -> Callable[[str], float]:
+    """An argparse type: a number > 0, finite unless ``finite`` is False (then ``inf`` is allowed; never NaN)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+        if not value > 0 or (finite and math.isinf(value)):
+            raise argparse.ArgumentTypeError(f"must be a {'finite ' if finite else ''}number > 0; got {text!r}")
+        return value
+
+    parse.__name__ = "number > 0"
+    return parse
+
+
+def _package(text: str) -> str:
+    """An argparse type: a top-level package name (ASCII, no dots)."""
+    if not (text.isascii() and text.isidentifier()):
+        raise argparse.ArgumentTypeError(f"must be a top-level package name such as mypkg (no dots); got {text!r}")
+    return text
 
 
 def _int_at_least(low: int):
@@ -281,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=_int_at_least(1), default=30, help="days of hourly traffic (default 30)")
     demo.add_argument("--seed", type=_int_at_least(0), default=2026, help="random seed (default 2026)")
     demo.add_argument("--out", default="costsim-demo", help="output folder (default ./costsim-demo)")
+    _add_max_hours(demo)
     demo.set_defaults(func=_demo)
 
     run = sub.add_parser(
@@ -295,12 +324,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", metavar="SCENARIO", help="scenario file, .toml or .json")
     run.add_argument("--trials", type=_int_at_least(1), default=None, help="override the scenario's trials")
     run.add_argument("--seed", type=_int_at_least(0), default=None, help="override the scenario's seed")
-    run.add_argument("--out", default="results.nc", help="netCDF result file (default ./results.nc)")
-    run.add_argument("--plots", default=None, metavar="DIR", help="also write DIR/<scenario>.png of the cost bands")
+    run.add_argument("--out", default="results.nc",
+                     help="netCDF result file (default ./results.nc); an existing file is replaced atomically and "
+                     "keeps its permissions, a read-only one (no write permission bit, even for root) is refused, "
+                     "and a symbolic link is followed: the file it points to is replaced, the link kept")
+    run.add_argument("--plots", default=None, metavar="DIR",
+                     help="also write DIR/<scenario>.png of the cost bands (DIR is created if needed; "
+                     "the same rules as --out)")
+    run.add_argument("--allow-import", action="append", type=_package, default=[], metavar="PACKAGE",
+                     help="trust this top-level package (repeatable): a CustomCapacity 'package.module:function' "
+                     "in the scenario may import it.  Without it, a scenario file that names code to import is "
+                     "refused before anything is imported: loading a file never runs code")
+    _add_max_hours(run)
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="run on the Dask cluster of this scheduler, e.g. tcp://scheduler:8786 "
                      "(needs pip install 'costsim[dask]' here and on the workers)")
-    run.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS",
+    run.add_argument("--connect-timeout", type=_positive(), default=10.0, metavar="SECONDS",
                      help="seconds to wait for the --scheduler to answer (default 10)")
     run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="show a progress bar on stderr (default: for runs of more than about 5 s, "
@@ -333,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--column", action="append", default=[], metavar="FIELD=NAME",
                      help="the log's column for a field (timestamp, input_tokens, output_tokens, qclass, "
                      "cached_tokens), repeatable; default: common names such as TIMESTAMP, ContextTokens")
-    fit.add_argument("--volume", type=_positive_float, default=None,
+    fit.add_argument("--volume", type=_positive(), default=None,
                      help="production queries per day (default: the log's rate, with its uncertainty)")
     fit.add_argument("--growth", type=float, default=None, help="compound growth per month (default 0)")
     fit.add_argument("--horizon", default=None, help="simulated span, e.g. 30D (default: the log's span)")
@@ -376,14 +415,68 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``costsim`` console script."""
-    args = build_parser().parse_args(argv)
+def _add_max_hours(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-hours", type=_positive(finite=False), default=None, metavar="H",
+                        help="refuse, before it starts, a run estimated to take longer than H hours "
+                        "(default: the simulator's default limit; inf for none)")
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that cleanups (``finally``, atomic writes) run."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Within: SIGTERM raises :class:`_Terminated` (where a handler can be set: the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        return args.func(args)
-    except (ValueError, OSError) as err:
-        print(f"costsim {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# a mistake in the input, from argument checks, loading a file or running a scenario: one line, exit 2
+_INPUT_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, OSError)
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    if isinstance(err, (ValueError, OSError)):
+        return text or type(err).__name__
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``costsim`` console script.
+
+    Returns the exit status: 0 done, 2 an input error (one line on stderr),
+    130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+
+    Examples
+    --------
+    >>> main(["price", "gpt-4o", "--input", "1000", "--tier", "express"])
+    2
+    """
+    args = build_parser().parse_args(argv)
+    with _sigterm_raises():
+        try:
+            return args.func(args)
+        except KeyboardInterrupt:
+            print(f"costsim {args.command}: interrupted", file=sys.stderr)
+            return 130
+        except _Terminated:
+            print(f"costsim {args.command}: terminated", file=sys.stderr)
+            return 143
+        except _INPUT_ERRORS as err:
+            print(f"costsim {args.command}: error: {_one_line(err)}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,4 @@
-"""The result Dataset: its schema, and the ``ds.costsim`` accessor.
+"""The result Dataset: its schema, the per-query cost histogram, and ``build_dataset``.
 
 Dimensions: ``trial``, ``time`` (bin start, UTC), ``option``, ``qclass`` and
 ``cost_bin`` (per-request cost histogram); ``quantile`` for bands.
@@ -44,25 +44,24 @@ option has a per-query cost: capacity is priced per bin, and volume discounts an
 commitments depend on cumulative spend, so their ``cost_hist`` rows are zero.
 
 ``ds.attrs`` holds ``seed``, ``costsim_version`` and ``scenario`` (JSON), so a
-result file alone says how to reproduce it.
+result file alone says how to reproduce it.  Statistics of a result live in
+:mod:`costsim.analysis`, on the Dataset as ``ds.costsim`` (:mod:`costsim.accessor`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from .kernels import _engine as K
+from . import kernels as K
+from ._version import __version__
 from .pricing.base import PricingModel
 
-__all__ = ["CostHistogram", "CostsimAccessor", "build_dataset", "compose_histograms"]
-
-DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+__all__ = ["CostHistogram", "build_dataset", "compose_histograms"]
 
 # name -> (column of the kernel's counts, units, long_name)
 _COUNT_VARS = {
@@ -156,11 +155,10 @@ def build_dataset(
     histogram: CostHistogram,
     draws: dict[str, np.ndarray],
     clipped: np.ndarray,
+    scenario: str,
 ) -> xr.Dataset:
-    """Label the kernel's arrays (see the module docstring for the schema)."""
-    from . import __version__
-    from .scenario import scenario_json
-
+    """Label the kernel's arrays (see the module docstring for the schema);
+    ``scenario`` is the run's scenario as JSON (recorded in the attrs)."""
     tq = ("trial", "time", "qclass")
     data_vars: dict[str, xr.Variable] = {
         name: _var(counts[..., column], tq, units, long_name)
@@ -202,7 +200,7 @@ def build_dataset(
         "seed": int(seed),
         "costsim_version": __version__,
         "bin_width": str(traffic.arrivals.bin_width),
-        "scenario": scenario_json(traffic, options, seed=int(seed), trials=trial_ids.tolist()),
+        "scenario": scenario,
         "hist_bins_per_octave": histogram.per_octave,
     }
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
@@ -217,133 +215,3 @@ def compose_histograms(leaf_hist: np.ndarray, hist_leaf: np.ndarray) -> np.ndarr
     for o, c in zip(*np.nonzero(hist_leaf >= 0)):
         out[:, o, c] = leaf_hist[:, hist_leaf[o, c], c]
     return out
-
-
-def _reduce_dims(da: xr.DataArray, keep: Sequence[Hashable]) -> list[Hashable]:
-    return [d for d in da.dims if d not in keep]
-
-
-@xr.register_dataset_accessor("costsim")
-class CostsimAccessor:
-    """Cost statistics of a costsim result: ``ds.costsim.<method>``.
-
-    Examples
-    --------
-    >>> import costsim as cs
-    >>> ds = cs.simulate(cs.demo.demo_traffic(days=2), cs.demo.demo_options(), trials=8, seed=3)
-    >>> ds.costsim.total().dims
-    ('trial', 'option')
-    >>> ds.costsim.bands(q=(0.05, 0.95)).dims
-    ('quantile', 'time', 'option')
-    >>> ds.costsim.unit_cost().dims
-    ('trial', 'option', 'qclass')
-    """
-
-    def __init__(self, ds: xr.Dataset) -> None:
-        self._ds = ds
-
-    def total(
-        self, var: str = "cost", dim: str | Sequence[str] = ("time", "qclass")
-    ) -> xr.DataArray:
-        """``var`` summed over ``dim`` (by default: per trial and option, whole horizon)."""
-        da = self._ds[var]
-        dims = [dim] if isinstance(dim, str) else list(dim)
-        out = da.sum([d for d in dims if d in da.dims])
-        out.attrs = {**da.attrs, "long_name": f"Total {da.attrs.get('long_name', var).lower()}"}
-        return out
-
-    def bands(
-        self,
-        q: Sequence[float] = DEFAULT_QUANTILES,
-        *,
-        var: str = "cost",
-        dim: str = "trial",
-        over: str | Sequence[str] = ("qclass",),
-        cumulative: bool = False,
-    ) -> xr.DataArray:
-        """Percentile bands of ``var`` across ``dim``, on a ``quantile`` dim.
-
-        ``var`` is first summed over ``over`` (default: all query classes), then
-        accumulated along ``time`` if ``cumulative``.
-        """
-        qs = np.atleast_1d(np.asarray(q, dtype=float))
-        if qs.size == 0 or np.any(~np.isfinite(qs)) or np.any((qs < 0) | (qs > 1)):
-            raise ValueError(f"q must be quantiles in [0, 1]; got {q!r}")
-        da = self.total(var, over)
-        if cumulative:
-            da = da.cumsum("time", keep_attrs=True)
-        out = da.quantile(qs, dim=dim, keep_attrs=True)
-        name = self._ds[var].attrs.get("long_name", var)
-        out.attrs["long_name"] = f"Cumulative {name.lower()}" if cumulative else name
-        return out
-
-    def unit_cost(self, by: str | None = "qclass", per: str = "query") -> xr.DataArray:
-        """Cost per query (``per="query"``) or per 1,000 tokens (``per="1k_tokens"``).
-
-        Totals over the horizon; ``by="qclass"`` keeps the class dim, ``by=None``
-        pools all classes.
-        """
-        keep = {"trial", "option"} | ({by} if by else set())
-        cost = self._ds["cost"].sum(_reduce_dims(self._ds["cost"], keep))
-        if per == "query":
-            denom = self._ds["requests"]
-            units, name = "USD/query", "Cost per query"
-        elif per == "1k_tokens":
-            denom = (self._ds["input_tokens"] + self._ds["output_tokens"]) / 1000.0
-            units, name = "USD/1k tokens", "Cost per 1,000 tokens"
-        else:
-            raise ValueError(f"per must be 'query' or '1k_tokens'; got {per!r}")
-        denom = denom.sum(_reduce_dims(denom, keep))
-        out = cost / denom.where(denom > 0)
-        out.attrs = {"units": units, "long_name": name}
-        return out.transpose(*[d for d in ("trial", "option", "qclass") if d in out.dims])
-
-    # ---- the lessons of costsim.analysis, on the accessor ----------------------------
-
-    def request_cost_quantiles(self, q: Any = (0.5, 0.9, 0.99), **kwargs: Any) -> xr.DataArray:
-        """Per-query cost quantiles: :func:`costsim.analysis.request_cost_quantiles`."""
-        from .analysis import request_cost_quantiles
-
-        return request_cost_quantiles(self._ds, q, **kwargs)
-
-    def cost_share_of_top(self, top: Any = (0.01, 0.1), **kwargs: Any) -> xr.DataArray:
-        """Share of cost of the priciest queries: :func:`costsim.analysis.cost_share_of_top`."""
-        from .analysis import cost_share_of_top
-
-        return cost_share_of_top(self._ds, top, **kwargs)
-
-    def gini(self, **kwargs: Any) -> xr.DataArray:
-        """Gini coefficient of per-query cost: :func:`costsim.analysis.gini`."""
-        from .analysis import gini
-
-        return gini(self._ds, **kwargs)
-
-    def exceedance_probability(self, budget: Any, **kwargs: Any) -> xr.DataArray:
-        """Chance of exceeding a budget: :func:`costsim.analysis.exceedance_probability`."""
-        from .analysis import exceedance_probability
-
-        return exceedance_probability(self._ds, budget, **kwargs)
-
-    def compare(self, baseline: str, **kwargs: Any) -> Any:
-        """Options against a baseline, regret: :func:`costsim.analysis.compare_options`."""
-        from .analysis import compare_options
-
-        return compare_options(self._ds, baseline, **kwargs)
-
-    def unit_cost_table(self, **kwargs: Any) -> Any:
-        """Tidy unit-cost table: :func:`costsim.analysis.unit_cost_table`."""
-        from .analysis import unit_cost_table
-
-        return unit_cost_table(self._ds, **kwargs)
-
-    def sensitivity(self, **kwargs: Any) -> xr.Dataset:
-        """What drives the spread of cost: :func:`costsim.analysis.sensitivity`."""
-        from .analysis import sensitivity
-
-        return sensitivity(self._ds, **kwargs)
-
-    def to_focus(self, **kwargs: Any) -> Any:
-        """A FOCUS-shaped cost table: :func:`costsim.analysis.to_focus`."""
-        from .analysis import to_focus
-
-        return to_focus(self._ds, **kwargs)

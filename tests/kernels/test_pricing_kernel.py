@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from costsim.kernels import _engine as E
+from _kernels import hist_indices
 from costsim.results import CostHistogram
 
 
@@ -16,7 +16,7 @@ def test_histogram_index_matches_searchsorted_on_edges():
     ])
     expected = np.searchsorted(h.lower, costs, side="right") - 1
     got = np.empty(costs.size, dtype=np.int64)
-    E.hist_indices(costs, h.lo_exp, h.octaves, h.log2_per_octave, got)
+    hist_indices(costs, h.lo_exp, h.octaves, h.log2_per_octave, got)
     assert np.array_equal(got, expected)
     assert got.min() == 0 and got.max() == h.n_bins - 1
 

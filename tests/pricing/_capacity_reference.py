@@ -1,7 +1,7 @@
 """Slow, obviously correct per-bin billing in plain Python, from the docstrings.
 
 Each function walks bins and classes one at a time with Python floats; it shares
-no code with costsim.pricing.plan or costsim.kernels._capacity.
+no code with costsim.pricing.billing or costsim.kernels._capacity.
 """
 
 from __future__ import annotations

@@ -154,7 +154,7 @@ BOUNDS = [
      "VolumeDiscount: thresholds[1]", r"must be <= 9,007,199,254,740,992 \(2\*\*53, where sums stop being exact\)",
      "1e+17"),
     (lambda: cs.VolumeDiscount(API, thresholds=(1e9,), multipliers=(float("inf"),)),
-     "VolumeDiscount: multipliers[0]", PRICE_BOUND, "inf"),
+     "VolumeDiscount: multipliers[0]", "must be finite", "inf"),
     (lambda: cs.VolumeDiscount(API, thresholds=(1e9,), multipliers=(BIG,)), "VolumeDiscount: multipliers[0]",
      PRICE_BOUND, "1e+308"),
     (lambda: cs.CommittedSpend(API, monthly_minimum=BIG), "CommittedSpend: monthly_minimum", MONTHLY_BOUND,

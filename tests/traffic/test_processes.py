@@ -10,9 +10,8 @@ import xarray as xr
 from conftest import SHARED_DATA
 
 import costsim as cs
-from costsim._model import draw_uncertain, uncertain_parameters
 from costsim.scenario import from_dict, to_dict
-from costsim.simulate import _lower_trials
+from costsim.run.prepare import check_run, prepare
 from costsim.traffic.processes import modulation_rng
 
 API = {"api": cs.TokenPricing(input=3.0, output=15.0)}
@@ -34,8 +33,7 @@ def test_traffic_without_modulation_gives_the_numbers_it_gave_before_modulation_
     # computed once with the code before arrival modulation was added (same seed, trials)
     traffic = _pinned_traffic()
     trials = np.arange(3)
-    draws = draw_uncertain(uncertain_parameters(traffic, "traffic"), 7, trials)
-    lowered = _lower_trials(traffic, API, draws, trials, 7).traffic
+    lowered = prepare(check_run(traffic, API, trials=3), 7).traffic
     assert lowered.rate.shape == (3, 48, 2)
     assert lowered.rate[0, 0].tolist() == [86.847143152495, 25.741992354426824]
     assert lowered.rate[2, 47].tolist() == [60.089323629573606, 15.210584476867433]
@@ -51,7 +49,7 @@ def test_deterministic_modulation_keeps_one_rate_table_for_all_trials():
     plain = cs.Traffic([CHAT, AGENT], arrivals)
     flash = cs.Traffic([CHAT, AGENT], arrivals, modulation=(cs.FlashEvent("2026-01-05T06:00", "2h", 3.0),))
     assert not flash.random and cs.Traffic([CHAT], arrivals, class_modulation={"chat": (BURSTS,)}).random
-    rate = _lower_trials(flash, API, {}, np.arange(4), 1).traffic.rate
+    rate = prepare(check_run(flash, API, trials=4), 1).traffic.rate
     assert rate.shape == (1, 24, 2)
     np.testing.assert_array_equal(rate[0, 6:8], 3.0 * plain.rates()[6:8])
     np.testing.assert_array_equal(rate[0, 8:], plain.rates()[8:])

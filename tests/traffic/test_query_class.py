@@ -101,7 +101,7 @@ def test_traffic_normalises_shares_and_accepts_a_single_class():
     assert t.classes == (_qc("only", share=3.0),) and t.class_names == ("only",)
     t = cs.Traffic([_qc("a", 3.0), _qc("b", 1.0)], _arrivals())
     assert isinstance(t.classes, tuple)
-    rate = t._lower().rate
+    rate = t.rates()
     np.testing.assert_allclose(rate.sum(axis=0), [750.0, 250.0], rtol=1e-12)
     np.testing.assert_allclose(rate.sum(axis=1), t.arrivals.expected_requests(), rtol=1e-12)
 

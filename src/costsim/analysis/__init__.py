@@ -1,7 +1,7 @@
 """Analysis of costsim results, one module per lesson; plot helpers in
 :mod:`costsim.plot` draw what these functions compute.
 
-* :mod:`~costsim.analysis.sweep` - cost vs usage: volume sweeps, break-even volumes.
+* :mod:`~costsim.analysis.sweep` - cost vs usage: cost curves, break-even volumes (of :func:`costsim.sweep`).
 * :mod:`~costsim.analysis.budget` - cost per period and cumulative, against a budget.
 * :mod:`~costsim.analysis.tails` - per-request cost quantiles, concentration, Lorenz, Gini.
 * :mod:`~costsim.analysis.unit_cost` - unit cost by query class.
@@ -14,7 +14,8 @@ from .budget import exceedance_probability, per_period
 from .compare import compare_options, paired_difference, prob_cheaper, regret
 from .focus import FOCUS_COLUMNS, to_focus
 from .sensitivity import first_order_index, rank_correlation, sensitivity
-from .sweep import break_even, crossovers, sweep, volume_curves
+from .sweep import break_even, crossovers, volume_curves
+from ..run.volumes import sweep  # runs simulations; after .sweep, so that analysis.sweep is this function
 from .tails import (
     class_shares,
     cost_histogram,

@@ -242,7 +242,7 @@ def pilot_gap(
     >>> round(gap.requests, -4), bool(gap.quantiles[0.05] < gap.naive < gap.quantiles[0.95])
     (700000.0, True)
     """
-    from ..simulate import simulate
+    from ..run import simulate
 
     if not isinstance(pricing, TokenPricing):
         raise TypeError(f"pricing must be a costsim.TokenPricing (priced per request); got {type(pricing).__name__}")

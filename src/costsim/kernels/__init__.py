@@ -1,13 +1,57 @@
-"""Compiled kernels: arrays and scalars in, arrays out. Imports only numpy, numba, math.
+"""Compiled kernels: arrays and scalars in, arrays out.  Imports only numpy, numba, math.
 
-Everything lives in :mod:`costsim.kernels._engine` (see its docstring and
-docs/kernel.md); this package re-exports the codes and entry points the Python
-layers use.
+This package is the only door to compiled code: the Python layers import the codes,
+array layouts and entry points from here, never from the modules behind it.
+
+* :mod:`._engine` - the fused simulate-and-price kernel and everything it inlines
+  (randomness, samplers, token pricing, the cost histogram), with the array layout
+  codes it shares with the lowering code: distribution kinds, the ``CLS_*`` columns
+  of a class's distributions, the ``N_*`` columns of the counts, the ``CLIP_*``
+  columns of the clip counts, the ``FLAG_*`` class bits and the TOKEN_PRICING row
+  format (docs/kernel.md).
+* :mod:`._capacity` - per-bin capacity pricing from the kernel's demand (the ``D_*``
+  columns; the built-in capacity functions and their parameter rows).
+
+Numba's on-disk cache checks only the file that defines a kernel: everything a
+kernel inlines lives in its own module, so a change to a helper always recompiles
+the kernels that use it (docs/architecture.md).
 """
 
+from ._capacity import (
+    D_CACHED,
+    D_CALLS,
+    D_INPUT,
+    D_OUTPUT,
+    D_REQUESTS,
+    GPU_DECODE,
+    GPU_FIXED_MONTHLY,
+    GPU_LAG,
+    GPU_MAX,
+    GPU_MIN,
+    GPU_OVERHEAD,
+    GPU_PER_REPLICA,
+    GPU_PREFILL,
+    GPU_PRICE,
+    GPU_STEP,
+    GPU_TARGET,
+    HOURS_PER_MONTH,
+    N_DEMAND,
+    PROV_PRICE,
+    PROV_TPM,
+    PROV_UNITS,
+    PROV_W_CACHED,
+    PROV_W_INPUT,
+    PROV_W_OUTPUT,
+    attribute,
+    provisioned_capacity,
+    self_hosted_gpu,
+)
 from ._engine import (
     BETA,
     CAPPED,
+    CLIP_DRAWS,
+    CLIP_REQUESTS,
+    CLIP_SUMS,
     CLS_CACHE_WRITE,
     CLS_CACHED,
     CLS_INPUT,
@@ -16,9 +60,6 @@ from ._engine import (
     CLS_STEPS,
     CLS_TOOL,
     CLS_TOOL_CALLS,
-    CLIP_DRAWS,
-    CLIP_REQUESTS,
-    CLIP_SUMS,
     CONSTANT,
     EMPIRICAL,
     FLAG_PREFIX_CACHE,
@@ -28,27 +69,54 @@ from ._engine import (
     GEOMETRIC,
     LOGNORMAL,
     MIXTURE,
+    N_CACHE_WRITE,
+    N_CACHED,
+    N_CALLS,
     N_CLASS_DISTS,
     N_CLIPS,
     N_COUNTS,
+    N_INPUT,
+    N_OUTPUT,
+    N_REASONING,
+    N_REQUESTS,
+    N_TOOL_CALLS,
     NORMAL,
     NSCORE_MAX,
     NSCORE_POINTS,
     PARETO,
+    TIER_WIDTH,
     TOKEN_HEADER,
     TOKEN_PRICING,
     UNIFORM,
     WEIBULL,
-    fill_samples,
+    HistogramSpec,
+    Limits,
+    Outputs,
+    PricingArrays,
+    TrafficArrays,
     price_requests,
     simulate_kernel,
     trial_uniforms,
 )
 
 __all__ = [
-    "BETA", "CAPPED", "CLS_CACHE_WRITE", "CLS_CACHED", "CLS_INPUT", "CLS_OUTPUT", "CLS_REASONING",
-    "CLS_STEPS", "CLS_TOOL", "CLS_TOOL_CALLS", "CLIP_DRAWS", "CLIP_REQUESTS", "CLIP_SUMS", "CONSTANT", "EMPIRICAL", "FLAG_PREFIX_CACHE", "FLAG_TTL_1H", "GAMMA", "GENPARETO",
-    "GEOMETRIC", "LOGNORMAL", "MIXTURE", "N_CLASS_DISTS", "N_CLIPS", "N_COUNTS", "NORMAL", "NSCORE_MAX", "NSCORE_POINTS", "PARETO",
-    "TOKEN_HEADER", "TOKEN_PRICING", "UNIFORM", "WEIBULL", "fill_samples", "price_requests",
-    "simulate_kernel", "trial_uniforms",
+    # distribution kinds
+    "BETA", "CAPPED", "CONSTANT", "EMPIRICAL", "GAMMA", "GENPARETO", "GEOMETRIC", "LOGNORMAL", "MIXTURE", "NORMAL",
+    "PARETO", "UNIFORM", "WEIBULL",
+    # a class's distribution columns, flags and copula tables
+    "CLS_CACHE_WRITE", "CLS_CACHED", "CLS_INPUT", "CLS_OUTPUT", "CLS_REASONING", "CLS_STEPS", "CLS_TOOL",
+    "CLS_TOOL_CALLS", "N_CLASS_DISTS", "FLAG_PREFIX_CACHE", "FLAG_TTL_1H", "NSCORE_MAX", "NSCORE_POINTS",
+    # the kernel's outputs
+    "N_CACHE_WRITE", "N_CACHED", "N_CALLS", "N_COUNTS", "N_INPUT", "N_OUTPUT", "N_REASONING", "N_REQUESTS",
+    "N_TOOL_CALLS", "CLIP_DRAWS", "CLIP_REQUESTS", "CLIP_SUMS", "N_CLIPS",
+    # per-request pricing rows
+    "TIER_WIDTH", "TOKEN_HEADER", "TOKEN_PRICING",
+    # capacity pricing
+    "D_CACHED", "D_CALLS", "D_INPUT", "D_OUTPUT", "D_REQUESTS", "N_DEMAND", "HOURS_PER_MONTH",
+    "GPU_DECODE", "GPU_FIXED_MONTHLY", "GPU_LAG", "GPU_MAX", "GPU_MIN", "GPU_OVERHEAD", "GPU_PER_REPLICA",
+    "GPU_PREFILL", "GPU_PRICE", "GPU_STEP", "GPU_TARGET", "PROV_PRICE", "PROV_TPM", "PROV_UNITS", "PROV_W_CACHED",
+    "PROV_W_INPUT", "PROV_W_OUTPUT", "attribute", "provisioned_capacity", "self_hosted_gpu",
+    # the fused kernel and its inputs
+    "HistogramSpec", "Limits", "Outputs", "PricingArrays", "TrafficArrays", "price_requests", "simulate_kernel",
+    "trial_uniforms",
 ]

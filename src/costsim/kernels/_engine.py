@@ -23,6 +23,7 @@ Pricing never draws, so options are priced on identical requests.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -597,22 +598,6 @@ def fill_block(dist_kind, dist_off, par, data, d, state, limit, out, n):
     return clipped
 
 
-@PJIT
-def fill_samples(dist_kind, dist_off, par, data, d, seed, stream, out):
-    """Fill ``out`` with draws of row ``d``; element ``i`` uses counter keys (stream, i).
-
-    Used by the tests (KS against scipy.stats) and by ``Distribution.sample`` checks;
-    each chunk of 4096 draws has its own generator so the result is thread-safe.
-    """
-    n = out.shape[0]
-    n_chunks = (n + 4095) // 4096
-    for ch in numba.prange(n_chunks):
-        state = np.empty(4, dtype=np.uint64)
-        seed_state(state, seed, stream, ch, 0)
-        for i in range(ch * 4096, min(n, (ch + 1) * 4096)):
-            out[i] = sample_dist(dist_kind, dist_off, par, data, d, state)
-
-
 @JIT
 def trial_uniforms(seed, trials, key):
     """One uniform on (0, 1) per trial for the uncertain parameter ``key``."""
@@ -651,32 +636,19 @@ def token_call_cost(par, row, card, ttl_1h, prompt, cached, write, output, reaso
 
 
 @INLINE
-def request_cost(kind, par, row, calls_cost, tool_calls):
-    """USD cost of a query from the summed cost of its calls: multiplier, fees, minimum."""
-    if kind == TOKEN_PRICING:
-        return max(par[row, 3], par[row, 0] * calls_cost + par[row, 1] + tool_calls * par[row, 2])
-    return math.nan
-
-
-@INLINE
-def call_cost(kind, par, row, card, ttl_1h, prompt, cached, write, output, reasoning):
-    """USD cost of one model call under pricing model ``kind`` with parameters ``par[row]``.
-
-    (Rows are indexed inside, not sliced by the caller: a slice in the hot loop
-    would cost a reference-count update per call.)
-    """
-    if kind == TOKEN_PRICING:
-        return token_call_cost(par, row, card, ttl_1h, prompt, cached, write, output, reasoning)
-    return math.nan
+def request_cost(par, row, calls_cost, tool_calls):
+    """USD cost of a query from the summed cost of its calls: multiplier, fees, minimum
+    (the header of the TOKEN_PRICING row ``par[row]``)."""
+    return max(par[row, 3], par[row, 0] * calls_cost + par[row, 1] + tool_calls * par[row, 2])
 
 
 @JIT
-def _request_costs(kind, par, row, card, ttl_1h, extras, calls, out, m):
+def _request_costs(par, row, card, ttl_1h, extras, calls, out, m):
     """``out[i]`` = :func:`request_cost` of single-call queries whose ``calls[j, i]``
     are (prompt, cached, write, output, reasoning, tool calls), bit for bit.
 
-    For TOKEN_PRICING the loops have no branches or calls, so they vectorise: every
-    call is priced at the base rates, then re-priced at each tier it exceeds.
+    The loops have no branches or calls, so they vectorise: every call is priced
+    at the base rates, then re-priced at each tier it exceeds.
     """
     prompt = calls[0]
     cached = calls[1]
@@ -684,11 +656,6 @@ def _request_costs(kind, par, row, card, ttl_1h, extras, calls, out, m):
     output = calls[3]
     reasoning = calls[4]
     tools = calls[5]
-    if kind != TOKEN_PRICING:
-        for i in range(m):
-            c = call_cost(kind, par, row, card, ttl_1h, prompt[i], cached[i], write[i], output[i], reasoning[i])
-            out[i] = request_cost(kind, par, row, c, tools[i])
-        return
     for t in range(np.int64(par[row, card])):
         at = card + 1 + TIER_WIDTH * t
         threshold = par[row, at]
@@ -722,15 +689,15 @@ def _request_costs(kind, par, row, card, ttl_1h, extras, calls, out, m):
 
 
 @PJIT
-def price_requests(kind, par, card, ttl_1h, calls, out):
+def price_requests(par, card, ttl_1h, calls, out):
     """``out[i]`` = USD cost of single-call query ``i`` (columns of ``calls`` as in
-    :func:`_request_costs`) under the card at offset ``card[i]`` of ``par``."""
+    :func:`_request_costs`) under the TOKEN_PRICING card at offset ``card[i]`` of ``par``."""
     par2 = par.reshape(1, par.shape[0])
     n = out.shape[0]
     for i in numba.prange(n):
-        c = call_cost(kind, par2, 0, card[i], ttl_1h, calls[0, i], calls[1, i], calls[2, i], calls[3, i],
-                      calls[4, i])
-        out[i] = request_cost(kind, par2, 0, c, calls[5, i])
+        c = token_call_cost(par2, 0, card[i], ttl_1h, calls[0, i], calls[1, i], calls[2, i], calls[3, i],
+                            calls[4, i])
+        out[i] = request_cost(par2, 0, c, calls[5, i])
 
 
 # --------------------------------------------------------------------------------------
@@ -760,14 +727,6 @@ def hist_index(bits, base, n_inner, log2_per_octave):
 def hist_base(lo_exp, log2_per_octave):
     """``hist_index``'s ``base`` for a lowest edge of ``2**(lo_exp - 1)``."""
     return np.int64(lo_exp - 1 + 1023) << log2_per_octave
-
-
-@JIT
-def hist_indices(costs, lo_exp, octaves, log2_per_octave, out):
-    """``out[i]`` = histogram bin of ``costs[i]`` (for tests and analysis)."""
-    base = hist_base(lo_exp, log2_per_octave)
-    for i in range(costs.shape[0]):
-        out[i] = hist_index(float_bits(costs[i]), base, octaves << log2_per_octave, log2_per_octave)
 
 
 # --------------------------------------------------------------------------------------
@@ -806,7 +765,7 @@ def _move_to_bands(calls, size_edges, bands, sums, m):
 
 
 @JIT
-def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, card, ttl_1h, prefix, req_cost, scratch,
+def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h, prefix, req_cost, scratch,
                  cost, hist, sums, size_edges, bands, base, n_inner, log2_per_octave):
     """Price a block of ``m`` queries of one class from their buffered draws.
 
@@ -830,7 +789,7 @@ def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, car
     the first reads the previous call's prompt and output from the cache instead
     of ``cached_fraction`` of its prompt.
     """
-    n_opt = opt_kind.shape[0]
+    n_opt = card.shape[0]
     if single_call:
         calls = scratch[:6]
         costs = scratch[6]
@@ -878,7 +837,7 @@ def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, car
         if banded:
             _move_to_bands(calls, size_edges, bands, sums, m)
         for o in range(n_opt):
-            _request_costs(opt_kind[o], opt_par, o, card[o], ttl_1h, extras != 0, calls, costs, m)
+            _request_costs(opt_par, o, card[o], ttl_1h, extras != 0, calls, costs, m)
             if banded:
                 for i in range(m):
                     cost[o, bands[i]] += costs[i]
@@ -911,8 +870,8 @@ def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, car
             cached = previous if prefix and k > 0 else math.floor(frac * context + 0.5)
             write = min(math.floor(frac_write * context + 0.5), context - cached)
             for o in range(n_opt):
-                req_cost[o] += call_cost(opt_kind[o], opt_par, o, card[o], ttl_1h, context, cached, write, out,
-                                         reasoning)
+                req_cost[o] += token_call_cost(opt_par, o, card[o], ttl_1h, context, cached, write, out,
+                                               reasoning)
             row[N_INPUT] += context
             row[N_CACHED] += cached
             row[N_CACHE_WRITE] += write
@@ -924,76 +883,78 @@ def _price_block(m, single_call, extras, draws, per_call, opt_kind, opt_par, car
                 j_tool += 1
         row[N_TOOL_CALLS] += tools
         for o in range(n_opt):
-            c = request_cost(opt_kind[o], opt_par, o, req_cost[o], tools)
+            c = request_cost(opt_par, o, req_cost[o], tools)
             cost[o, k_band] += c
             hist[o, hist_index(float_bits(c), base, n_inner, log2_per_octave)] += 1
 
 
+class TrafficArrays(NamedTuple):
+    """The lowered traffic of the trials of one kernel call.  Per-trial fields have a
+    leading axis of length T (one row per trial) or 1 (the same for every trial)."""
+
+    rate: np.ndarray  # float64[T|1, B, C] expected requests per bin and class
+    burst_shape: np.ndarray  # float64[T|1] gamma shape of the per-bin rate multiplier, 0 for none
+    class_key: np.ndarray  # uint64[C] random-stream key of each class
+    class_dists: np.ndarray  # int64[C, N_CLASS_DISTS] distribution rows of each CLS_* column
+    class_flags: np.ndarray  # int64[C] FLAG_* bits: 1-hour cache writes, prefix caching
+    class_copula: np.ndarray  # float64[T|1, C, 3] input/output copula: rho, table offsets in dist_data
+    dist_kind: np.ndarray  # int64[D] distribution code of each row
+    dist_off: np.ndarray  # int64[D] where each row's parameters start in dist_par
+    dist_par: np.ndarray  # float64[T|1, P] parameters
+    dist_data: np.ndarray  # float64[N] data of empirical distributions and copula tables
+
+
+class PricingArrays(NamedTuple):
+    """The per-request (TOKEN_PRICING) models the kernel prices every query under."""
+
+    par: np.ndarray  # float64[T|1, O, R] each model's row: TOKEN_HEADER, then its rate cards
+    card: np.ndarray  # int64[O, C] offset of the rate card each class uses under each model
+    card_off_peak: np.ndarray  # int64[O, C] its off-peak card, -1 for none
+    off_peak: np.ndarray  # bool[O, B] bins where the off-peak card applies
+    size_edges: np.ndarray  # float64[E] sorted prompt sizes splitting queries into E + 1 bands
+
+
+class HistogramSpec(NamedTuple):
+    """The per-query cost histogram: ``octaves`` octaves of ``2**log2_per_octave``
+    bins from ``2**(lo_exp - 1)`` USD (see :func:`hist_index`)."""
+
+    lo_exp: int
+    octaves: int
+    log2_per_octave: int
+
+
+class Limits(NamedTuple):
+    """What the kernel clips (see costsim._limits)."""
+
+    draw: np.ndarray  # float64[N_CLASS_DISTS] the largest draw of each CLS_* column
+    requests: float  # the largest expected requests of a (bin, class), after the burst multiplier
+
+
+class Outputs(NamedTuple):
+    """The kernel's outputs, written (not accumulated) for the trials of the call."""
+
+    counts: np.ndarray  # int64[T, B, C, K, N_COUNTS] queries, calls, token sums per prompt-size band
+    cost: np.ndarray  # float64[T, B, O, C, K] USD under each model
+    hist: np.ndarray  # int64[T, n_parts, O, C, H] per-query cost counts of each part of the bins
+    clipped: np.ndarray  # int64[T, n_parts, C, N_CLIPS] CLIP_* counts of each part of the bins
+
+
 @PJIT
-def simulate_kernel(
-    seed,
-    trials,
-    n_parts,
-    rate,
-    burst_shape,
-    class_key,
-    class_dists,
-    class_flags,
-    class_copula,
-    dist_kind,
-    dist_off,
-    dist_par,
-    dist_data,
-    opt_kind,
-    opt_par,
-    opt_card,
-    opt_card_off_peak,
-    off_peak,
-    hist_lo_exp,
-    hist_octaves,
-    hist_log2_per_octave,
-    size_edges,
-    draw_limit,
-    max_requests,
-    stop,
-    counts,
-    cost,
-    hist,
-    clipped,
-):
-    """Simulate and price every request of every (trial, bin, class); fill the outputs.
+def simulate_kernel(seed, trials, n_parts, traffic, pricing, histogram, limits, stop, out):
+    """Simulate and price every request of every (trial, bin, class); fill ``out``.
 
-    Inputs (T local trials, B bins, C classes, O options; a leading axis of 1 means
-    "same for every trial"): ``trials`` int64[T] global trial ids; ``rate``
-    float[T|1, B, C] expected requests; ``burst_shape`` float[T|1] gamma shape of
-    the per-bin rate multiplier (0: no overdispersion); ``class_key`` uint64[C];
-    ``class_dists`` int64[C, N_CLASS_DISTS] distribution rows; ``class_flags``
-    int64[C] (FLAG_* bits: 1-hour cache writes, prefix caching);
-    ``class_copula`` float[T|1, C, 3] (rho of the input/output Gaussian copula,
-    0 for independent draws, and the offsets of the two quantile tables in
-    ``dist_data``); ``dist_*`` the lowered
-    distribution table with ``dist_par`` float[T|1, P]; ``opt_kind`` int64[O];
-    ``opt_par`` float[T|1, O, R]; ``opt_card`` int64[O, C] offset of the rate card
-    each class uses under each option, ``opt_card_off_peak`` int64[O, C] its
-    off-peak card (-1: none) used in bins where ``off_peak[O, B]``.
-
-    ``size_edges`` float64[E] sorted prompt sizes splitting queries into K = E + 1
-    bands by their first prompt (band k: ``k`` edges strictly exceeded), for
-    options that route by prompt size; empty for none.
-
-    Limits: ``draw_limit`` float64[N_CLASS_DISTS] clips each CLS_* column's draws
-    (tokens per call, model calls and tool calls per query); ``max_requests``
-    clips a bin's expected requests (after the burst multiplier).  ``stop``
-    uint8[1]: when another thread sets it non-zero, work items stop at their next
-    block of queries and the outputs are incomplete (an interrupted run).
-
-    Outputs (written, not accumulated): ``counts`` int64[T, B, C, K, N_COUNTS]
-    (queries, calls and token sums; see the N_* columns); ``cost`` float64[T, B, O, C, K];
-    ``hist`` int64[T, n_parts, O, C, H] per-query cost counts of each part of the
-    bins (summed over parts by the caller; integer sums are exact in any order);
-    ``clipped`` int64[T, n_parts, C, N_CLIPS]: draws clipped at a limit
-    (CLIP_DRAWS), bins whose expected requests were (CLIP_REQUESTS), and count
-    cells saturated at the int64 maximum (CLIP_SUMS; the counts are then wrong).
+    ``seed`` uint64; ``trials`` int64[T] the global ids of the call's trials;
+    ``traffic`` :class:`TrafficArrays`, ``pricing`` :class:`PricingArrays`,
+    ``histogram`` :class:`HistogramSpec`, ``limits`` :class:`Limits`, ``out``
+    :class:`Outputs` (see each for the shapes: T trials, B bins, C classes, O
+    per-request models, K = E + 1 prompt-size bands: band k holds the queries
+    whose first prompt strictly exceeds k of the size edges).  ``stop`` uint8[1]:
+    when another thread sets it non-zero, work items stop at their next block of
+    queries and the outputs are incomplete (an interrupted run).  The caller sums
+    ``out.hist`` and ``out.clipped`` over the parts (integer sums are exact in any
+    order); ``clipped`` counts draws clipped at their limit (CLIP_DRAWS), bins
+    whose expected requests were (CLIP_REQUESTS), and count cells saturated at the
+    int64 maximum (CLIP_SUMS: those counts are wrong, the caller must refuse them).
 
     Streams of (trial g, bin b, class c): the count from keys
     ``(seed, g, stream_id(b, COUNT_SLOT), class_key[c])``, and each CLS_* column
@@ -1001,15 +962,37 @@ def simulate_kernel(
     order: per-query columns once per query, output and reasoning once per call,
     tool tokens once per call but the last.  Queries are processed in blocks of
     BLOCK, each stream filling a buffer for the block; values do not depend on it.
-    Work item (t, p) covers the bins of part p and writes only its own cells, so
-    the result is identical for any thread count.
+    Work item (t, p) covers the bins of part p of ``n_parts`` and writes only its
+    own cells, so the result is identical for any thread count.
     """
+    rate = traffic.rate
+    burst_shape = traffic.burst_shape
+    class_key = traffic.class_key
+    class_dists = traffic.class_dists
+    class_flags = traffic.class_flags
+    class_copula = traffic.class_copula
+    dist_kind = traffic.dist_kind
+    dist_off = traffic.dist_off
+    dist_par = traffic.dist_par
+    dist_data = traffic.dist_data
+    opt_par = pricing.par
+    opt_card = pricing.card
+    opt_card_off_peak = pricing.card_off_peak
+    off_peak = pricing.off_peak
+    size_edges = pricing.size_edges
+    hist_log2_per_octave = histogram.log2_per_octave
+    draw_limit = limits.draw
+    max_requests = limits.requests
+    counts = out.counts
+    cost = out.cost
+    hist = out.hist
+    clipped = out.clipped
     n_trials = trials.shape[0]
     n_bins = rate.shape[1]
     n_classes = class_key.shape[0]
-    n_opt = opt_kind.shape[0]
-    base = hist_base(hist_lo_exp, hist_log2_per_octave)
-    n_inner = hist_octaves << hist_log2_per_octave
+    n_opt = opt_card.shape[0]
+    base = hist_base(histogram.lo_exp, hist_log2_per_octave)
+    n_inner = histogram.octaves << hist_log2_per_octave
     for item in numba.prange(n_trials * n_parts):
         t = item // n_parts
         p = item % n_parts
@@ -1111,7 +1094,7 @@ def simulate_kernel(
                         n_clip += const_clip[CLS_REASONING] * block_calls
                     clip_item[c, CLIP_DRAWS] += n_clip
                     _price_block(
-                        m, block_calls == m, extras, draws, per_call, opt_kind, opar_t, card,
+                        m, block_calls == m, extras, draws, per_call, opar_t, card,
                         (class_flags[c] & FLAG_TTL_1H) != 0, (class_flags[c] & FLAG_PREFIX_CACHE) != 0, req_cost,
                         scratch, cost_bc, hist_item[c], sums, size_edges, bands, base, n_inner,
                         hist_log2_per_octave,

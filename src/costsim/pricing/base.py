@@ -152,15 +152,13 @@ class PricingModel(DeploymentOption):
         ...
         costsim._validation.ParameterError: input_tokens must be <= 1,073,741,824 (MAX_TOKENS_PER_CALL); got 1e+19
         """
-        from ..kernels import price_requests
-
         uncertain = uncertain_parameters(self)
         if uncertain:
             raise ValueError(
                 f"{type(self).__name__}: price() needs concrete parameters; this model has "
                 f"uncertain ones: {sorted(uncertain)}"
             )
-        kind, params = lowered(self, "this model")
+        _, params = lowered(self, "this model")
         if not isinstance(cache_write_ttl, str) or cache_write_ttl not in ("5m", "1h"):
             raise ParameterError("cache_write_ttl", "must be '5m' or '1h'", cache_write_ttl)
         if not isinstance(service_tier, str):
@@ -176,7 +174,7 @@ class PricingModel(DeploymentOption):
             cards = np.full(calls.shape[1], card, dtype=np.int64)
             if times is not None and off_peak_card >= 0:
                 cards[np.broadcast_to(self._off_peak_mask(times), shape).ravel()] = off_peak_card
-            price_requests(kind, np.asarray(params, dtype=np.float64), cards, cache_write_ttl == "1h", calls, out)
+            K.price_requests(np.asarray(params, dtype=np.float64), cards, cache_write_ttl == "1h", calls, out)
         return out.reshape(shape)
 
 

@@ -2,7 +2,7 @@
 
 A capacity model is priced per time bin from the demand the fused kernel
 aggregated (queries and tokens per bin and class), by a compiled function of the
-signature documented in :mod:`costsim.kernels._capacity`.  Demand a bin's
+signature documented in :mod:`costsim.kernels`.  Demand a bin's
 capacity cannot serve spills to the model's ``fallback`` (any other option, or
 the name of one) or, without a fallback, is throttled: counted, not priced.
 Within a bin, capacity serves the same fraction of every class's demand.
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..kernels import _capacity as KC
+from .. import kernels as K
 from .._limits import MAX_MONTHLY, MAX_THROUGHPUT, MAX_UNITS, MIN_THROUGHPUT
 from .base import DeploymentOption, at_most, check_price, option_field
 
@@ -35,7 +35,7 @@ class CapacityModel(DeploymentOption):
 
     A subclass has a ``fallback`` field and implements ``_capacity(bin) ->
     (function, params)``: a compiled capacity function (see
-    :mod:`costsim.kernels._capacity`) and its float64 parameters for bins of
+    :mod:`costsim.kernels`) and its float64 parameters for bins of
     length ``bin`` (a pandas Timedelta).
 
     Examples
@@ -89,7 +89,7 @@ class ProvisionedCapacity(CapacityModel):
     Capacity is compared with each bin's average load: peaks shorter than a bin
     are not resolved, so use bins as short as the bursts that matter.
 
-    Bounds (see :mod:`costsim._limits` and :mod:`costsim.pricing.base`): ``units``
+    Bounds (:mod:`costsim._limits`): ``units``
     at most ``MAX_UNITS``; the price and the weights in ``[0, MAX_PRICE]``;
     ``tokens_per_minute`` in ``[60 x MIN_THROUGHPUT, 60 x MAX_THROUGHPUT]``.
 
@@ -121,13 +121,13 @@ class ProvisionedCapacity(CapacityModel):
 
     def _capacity(self, bin: pd.Timedelta) -> tuple[Callable[..., None], np.ndarray]:
         params = np.empty(6)
-        params[KC.PROV_UNITS] = self.units
-        params[KC.PROV_PRICE] = self.price_per_unit_hour
-        params[KC.PROV_TPM] = self.tokens_per_minute
-        params[KC.PROV_W_INPUT] = self.input_weight
-        params[KC.PROV_W_CACHED] = self.cached_weight
-        params[KC.PROV_W_OUTPUT] = self.output_weight
-        return KC.provisioned_capacity, params
+        params[K.PROV_UNITS] = self.units
+        params[K.PROV_PRICE] = self.price_per_unit_hour
+        params[K.PROV_TPM] = self.tokens_per_minute
+        params[K.PROV_W_INPUT] = self.input_weight
+        params[K.PROV_W_CACHED] = self.cached_weight
+        params[K.PROV_W_OUTPUT] = self.output_weight
+        return K.provisioned_capacity, params
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,7 +171,10 @@ class SelfHostedGPU(CapacityModel):
     fallback : option or str, optional
         Where demand above ``max_replicas`` goes; None throttles it.
 
-    Every USD amount and the overhead are in ``[0, MAX_PRICE]``; GPU and replica
+    Notes
+    -----
+    Bounds (:mod:`costsim._limits`): the GPU-hour price and the overhead in
+    ``[0, MAX_PRICE]``, ``fixed_monthly`` in ``[0, MAX_MONTHLY]``; GPU and replica
     counts and the step at most ``MAX_UNITS``.
 
     Examples
@@ -222,18 +225,18 @@ class SelfHostedGPU(CapacityModel):
 
     def _capacity(self, bin: pd.Timedelta) -> tuple[Callable[..., None], np.ndarray]:
         params = np.empty(11)
-        params[KC.GPU_PRICE] = self.gpu_hour_price
-        params[KC.GPU_OVERHEAD] = self.interruption_overhead
-        params[KC.GPU_PREFILL] = self.prefill_tokens_per_s
-        params[KC.GPU_DECODE] = self.decode_tokens_per_s
-        params[KC.GPU_PER_REPLICA] = self.gpus_per_replica
-        params[KC.GPU_TARGET] = self.target_utilisation
-        params[KC.GPU_MIN] = self.min_replicas
-        params[KC.GPU_MAX] = math.inf if self.max_replicas is None else self.max_replicas
-        params[KC.GPU_STEP] = self.scale_step
-        params[KC.GPU_LAG] = math.ceil(pd.Timedelta(self.scale_lag) / bin)
-        params[KC.GPU_FIXED_MONTHLY] = self.fixed_monthly
-        return KC.self_hosted_gpu, params
+        params[K.GPU_PRICE] = self.gpu_hour_price
+        params[K.GPU_OVERHEAD] = self.interruption_overhead
+        params[K.GPU_PREFILL] = self.prefill_tokens_per_s
+        params[K.GPU_DECODE] = self.decode_tokens_per_s
+        params[K.GPU_PER_REPLICA] = self.gpus_per_replica
+        params[K.GPU_TARGET] = self.target_utilisation
+        params[K.GPU_MIN] = self.min_replicas
+        params[K.GPU_MAX] = math.inf if self.max_replicas is None else self.max_replicas
+        params[K.GPU_STEP] = self.scale_step
+        params[K.GPU_LAG] = math.ceil(pd.Timedelta(self.scale_lag) / bin)
+        params[K.GPU_FIXED_MONTHLY] = self.fixed_monthly
+        return K.self_hosted_gpu, params
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,7 +252,7 @@ class CustomCapacity(CapacityModel):
     reading ``demand[bin, class, column]`` (the class axis holds (class, prompt
     band) pairs when a :class:`PromptRouter` is in play; columns: queries, model calls, prompt
     tokens, cached prompt tokens, output tokens incl. reasoning — the ``D_*``
-    constants of :mod:`costsim.kernels._capacity`) and writing, per bin, the USD
+    constants of :mod:`costsim.kernels`) and writing, per bin, the USD
     ``cost[bin, class]`` attributed to each class, the fraction of demand
     ``served[bin]`` (the rest spills to ``fallback``), the capacity ``units[bin]``
     running and their ``utilisation[bin]``.  It runs once per trial on that

@@ -267,6 +267,8 @@ class TokenPricing(RateCard, PricingModel):
     minimum_charge : float, default 0
         USD: no query costs less.
 
+    Notes
+    -----
     Every rate, fee, minimum and the multiplier is in ``[0, MAX_PRICE]`` (see
     :mod:`costsim._limits`).
 

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import integrate, stats
 
 from .. import kernels as K
-from .._model import Model, request_field, uncertain_parameters
+from .._model import DistributionBase, request_field, uncertain_parameters
 from .._validation import ParameterError, check_number, prefixed
 
 __all__ = [
@@ -108,7 +108,7 @@ _POSITIVE: dict[str, Any] = {"low": 0.0, "low_open": True}
 
 
 @dataclasses.dataclass(frozen=True)
-class Distribution(Model):
+class Distribution(DistributionBase):
     """Base class of all distributions.
 
     A leaf family declares ``_kind`` (its kernel code), ``_rules`` (the range rule
@@ -148,19 +148,7 @@ class Distribution(Model):
     # ---- validation ------------------------------------------------------------
     def _validate(self) -> None:
         for name, rule in self._rules.items():
-            object.__setattr__(self, name, self._real(name, getattr(self, name), **rule))
-
-    def _real(self, name: str, value: Any, **rule: Any) -> Any:
-        """``value`` as a finite float obeying ``rule``, or unchanged if uncertain."""
-        if isinstance(value, Distribution):
-            return value
-        try:
-            x = check_number(name, value, **rule)
-        except ParameterError as err:
-            raise err.within(owner=self._label) from None
-        if math.isinf(x):
-            self._fail(name, "must be finite", value)
-        return x
+            object.__setattr__(self, name, self._checked(name, getattr(self, name), **rule))
 
     def _uncertain(self) -> bool:
         """Whether a parameter here or in a request-level child is still a distribution."""
@@ -719,7 +707,7 @@ class Mixture(Distribution):
         raw = self._sequence("weights")
         if len(raw) != len(comps):
             self._fail("weights", f"must hold one weight per component ({len(comps)})", self.weights)
-        w = tuple(self._real(f"weights[{i}]", x, low=0.0) for i, x in enumerate(raw))
+        w = tuple(self._checked(f"weights[{i}]", x, low=0.0) for i, x in enumerate(raw))
         if all(isinstance(x, float) for x in w):
             total = math.fsum(w)
             if not total > 0.0:
@@ -826,7 +814,7 @@ class Capped(Distribution):
     def _validate(self) -> None:
         if not isinstance(self.dist, Distribution):
             self._fail("dist", "must be a Distribution", self.dist)
-        upper = self._real("upper", self.upper)
+        upper = self._checked("upper", self.upper)
         object.__setattr__(self, "upper", upper)
         if isinstance(upper, float) and not self.dist._uncertain():
             lo = self.dist.support()[0]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from .. import kernels as K
 from .._limits import MAX_REQUESTS_PER_BIN
 from .._model import Model, stream_key, uncertain_parameters
 from .arrivals import Arrivals
@@ -16,22 +16,7 @@ from .distributions import DistTable
 from .processes import MixShift, Modulation, modulation_rng
 from .query_class import QueryClass
 
-__all__ = ["Traffic", "LoweredTraffic"]
-
-
-class LoweredTraffic(NamedTuple):
-    """Arrays the kernel reads for one trial's traffic."""
-
-    rate: np.ndarray  # float64[B, C] expected requests per bin and class (after modulation)
-    burst_shape: float  # gamma shape of the per-bin rate multiplier, 0 for none
-    class_key: np.ndarray  # uint64[C] random-stream key of each class
-    class_dists: np.ndarray  # int64[C, N_CLASS_DISTS] distribution rows
-    class_flags: np.ndarray  # int64[C] FLAG_* bits: 1-hour cache writes, prefix caching
-    class_copula: np.ndarray  # float64[C, 3] input/output copula: rho, table offsets in dist_data
-    dist_kind: np.ndarray
-    dist_off: np.ndarray
-    dist_par: np.ndarray
-    dist_data: np.ndarray
+__all__ = ["Traffic"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,23 +189,25 @@ class Traffic(Model):
                 self.arrivals,
             )
 
-    def _lower(self, seed: int = 0, trial: int = 0) -> LoweredTraffic:
-        """Lower a traffic whose parameters are all concrete (``seed``, ``trial``: see :meth:`rates`)."""
+    def _lower(self, seed: int = 0, trial: int = 0) -> K.TrafficArrays:
+        """Lower a traffic whose parameters are all concrete (``seed``, ``trial``: see
+        :meth:`rates`): the kernel's arrays of this one trial (a leading axis of 1 on
+        the per-trial fields)."""
         table = DistTable()
         class_dists = np.array([qc._lower(table) for qc in self.classes], dtype=np.int64)
         class_copula = np.array([qc._lower_copula(table) for qc in self.classes], dtype=np.float64)
         rate = self.rates(seed=seed, trial=trial)
         cv = self.arrivals.overdispersion
         dist_kind, dist_off, dist_par, dist_data = table.arrays()
-        return LoweredTraffic(
-            rate=rate,
-            burst_shape=1.0 / (cv * cv) if cv > 0 else 0.0,
+        return K.TrafficArrays(
+            rate=rate[None],
+            burst_shape=np.array([1.0 / (cv * cv) if cv > 0 else 0.0]),
             class_key=np.array([stream_key(n) for n in self.class_names], dtype=np.uint64),
             class_dists=class_dists,
             class_flags=np.array([qc._flags() for qc in self.classes], dtype=np.int64),
-            class_copula=class_copula,
+            class_copula=class_copula[None],
             dist_kind=dist_kind,
             dist_off=dist_off,
-            dist_par=dist_par,
+            dist_par=dist_par[None],
             dist_data=dist_data,
         )

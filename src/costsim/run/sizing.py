@@ -19,8 +19,16 @@ from typing import Any
 import numba
 import numpy as np
 
+from .. import kernels as K
+from .._limits import MAX_STEPS
+from .._model import uncertain_parameters
+from ..pricing.base import PricingModel
+from ..pricing.billing import leaf_paths, size_edges
+from ..traffic.distributions import Constant
+from .prepare import RunSpec, check_run, expected_queries, prepare, resolve_seed
+
 __all__ = ["MAX_SECONDS", "QUERIES_PER_THREAD_SECOND", "Estimate", "check_memory", "check_result_fits", "check_seconds",
-           "estimate", "peak_bytes"]
+           "estimate", "peak_bytes", "result_bytes", "run_seconds"]
 
 QUERIES_PER_THREAD_SECOND = 1.0e7
 """Queries one numba thread simulates and prices per second, for time estimates:
@@ -118,7 +126,8 @@ def estimate(
     trials : int or iterable of int, default 100
         Number of trials, or the explicit trial indices.
     seed : int, optional
-        Seed of the uncertain parameters and random modulations; None uses 0.
+        Seed of the uncertain parameters and random modulations; None draws a
+        fresh one (as :func:`costsim.simulate` does).
     hist_range : (float, float), default (1e-7, 1e3)
         As in ``simulate``.
     hist_bins_per_octave : int, default 16
@@ -131,67 +140,43 @@ def estimate(
     Examples
     --------
     >>> import costsim as cs
-    >>> est = cs.estimate(cs.demo.demo_traffic(days=30), cs.demo.demo_options(), trials=1_000)
+    >>> est = cs.estimate(cs.demo.demo_traffic(days=30), cs.demo.demo_options(), trials=1_000, seed=0)
     >>> print(f"{est.queries:.3g} queries, {est.result_bytes / 2**20:.0f} MiB")
     1.59e+09 queries, 292 MiB
     >>> print(est)  # doctest: +ELLIPSIS
     1,587,595,748 queries expected (1,000 trials x 720 time bins x 4 classes, 3 options); result 292 MiB, peak memory ...
     """
-    from ._model import draw_uncertain, uncertain_parameters
-    from ._validation import check_int
-    from .results import CostHistogram
-    from .simulate import MAX_SEED, _check_inputs, _lower_trials, _trial_ids
-
-    traffic, options = _check_inputs(traffic, options)
-    histogram = CostHistogram.from_range(hist_range, hist_bins_per_octave)
-    n_trials = n_trial_ids(trials)
-    seed = 0 if seed is None else check_int("seed", seed, low=0, high=MAX_SEED)
+    spec = check_run(traffic, options, trials=trials, hist_range=hist_range,
+                     hist_bins_per_octave=hist_bins_per_octave)
+    seed = resolve_seed(seed)
     threads = numba.get_num_threads()
-    peak = peak_bytes(traffic, options, n_trials, histogram.n_bins, threads)
     # the sample's lowered traffic must fit before it is built
-    check_memory(peak_bytes(traffic, options, min(n_trials, SAMPLE_TRIALS), histogram.n_bins, threads, kernel=False),
-                 None)
-    trial_ids = _trial_ids(trials)
-    sample = trial_ids[:SAMPLE_TRIALS]
-    uncertain = {**uncertain_parameters(traffic, "traffic"), **uncertain_parameters(options, "options")}
-    rate = _lower_trials(traffic, options, draw_uncertain(uncertain, seed, sample), sample, seed).traffic.rate
-    queries = expected_queries(rate, n_trials)
+    n_sample = min(spec.n_trials, SAMPLE_TRIALS)
+    check_memory(peak_bytes(spec, threads, n_trials=n_sample, kernel=False), None)
+    sample = np.arange(n_sample, dtype=np.int64) if isinstance(spec.trials, int) else \
+        np.asarray(spec.trials[:n_sample], dtype=np.int64)
+    queries = expected_queries(prepare(spec, seed, sample).traffic.rate, spec.n_trials)
     return Estimate(
-        trials=n_trials,
-        bins=traffic.arrivals.n_bins,
-        classes=len(traffic.classes),
-        options=len(options),
+        trials=spec.n_trials,
+        bins=spec.traffic.arrivals.n_bins,
+        classes=len(spec.traffic.classes),
+        options=len(spec.options),
         queries=queries,
-        result_bytes=result_bytes(traffic, options, n_trials, histogram.n_bins),
-        peak_bytes=peak,
-        seconds=queries / (QUERIES_PER_THREAD_SECOND * threads),
+        result_bytes=result_bytes(spec),
+        peak_bytes=peak_bytes(spec, threads),
+        seconds=run_seconds(queries, threads),
         threads=threads,
     )
 
 
-def n_trial_ids(trials: Any) -> int:
-    """How many trials ``trials`` (a count or explicit ids) runs, without building them."""
-    from ._validation import check_int
-
-    if isinstance(trials, (int, np.integer)) and not isinstance(trials, bool):
-        return check_int("trials", trials, low=1)
-    from .simulate import _trial_ids
-
-    return _trial_ids(trials).shape[0]
+def run_seconds(queries: float, threads: int) -> float:
+    """Rough in-process time of ``queries`` queries on ``threads`` numba threads."""
+    return queries / (QUERIES_PER_THREAD_SECOND * threads)
 
 
-def expected_queries(rate: np.ndarray, n_trials: int) -> float:
-    """Expected queries of ``n_trials`` trials from the lowered rates [T|S|1, B, C]
-    (one row per trial, a sample of the trials, or one row for all)."""
-    return float(rate.sum(axis=(1, 2)).mean()) * n_trials
-
-
-def result_bytes(traffic: Any, options: Mapping[str, Any], n_trials: int, n_hist_bins: int) -> int:
-    """Memory of the result Dataset of ``simulate`` (see :func:`costsim.results.build_dataset`)."""
-    from . import kernels as K
-    from ._model import uncertain_parameters
-    from .pricing.base import PricingModel
-
+def result_bytes(spec: RunSpec) -> int:
+    """Memory of the result Dataset of the run ``spec`` (see :func:`costsim.results.build_dataset`)."""
+    traffic, options, n_trials, n_hist_bins = spec.traffic, spec.options, spec.n_trials, spec.histogram.n_bins
     n_bins, n_classes, n_options = traffic.arrivals.n_bins, len(traffic.classes), len(options)
     cells = n_bins * n_classes * (K.N_COUNTS + n_options)  # count variables, cost
     cells += n_options * n_classes * n_hist_bins + n_classes  # cost_hist, clipped_draws
@@ -203,20 +188,15 @@ def result_bytes(traffic: Any, options: Mapping[str, Any], n_trials: int, n_hist
     return 8 * (n_trials * cells + coords)
 
 
-def peak_bytes(
-    traffic: Any, options: Mapping[str, Any], n_trials: int, n_hist_bins: int, threads: int, *, kernel: bool = True
-) -> int:
-    """Peak memory of a :func:`costsim.simulate` run in this process: the result,
-    the kernel's inputs, outputs and per-thread scratch, the lowered traffic (a
-    rate per trial, bin and class where rates differ between trials) and the
-    profile sub-steps.  An upper estimate.  ``kernel=False``: only the lowering."""
-    from . import kernels as K
-    from ._limits import MAX_STEPS
-    from ._model import uncertain_parameters
-    from .pricing.plan import leaf_paths, size_edges
-    from .traffic.distributions import Constant
-
-    n_bins, n_classes, n_options = traffic.arrivals.n_bins, len(traffic.classes), len(options)
+def peak_bytes(spec: RunSpec, threads: int, *, n_trials: int | None = None, kernel: bool = True) -> int:
+    """Peak memory of the run ``spec`` in this process (``n_trials`` of its trials):
+    the result, the kernel's inputs, outputs and per-thread scratch, the lowered
+    traffic (a rate per trial, bin and class where rates differ between trials)
+    and the profile sub-steps.  An upper estimate.  ``kernel=False``: only the
+    lowering."""
+    traffic, options = spec.traffic, spec.options
+    n_trials = spec.n_trials if n_trials is None else n_trials
+    n_bins, n_classes, n_hist_bins = traffic.arrivals.n_bins, len(traffic.classes), spec.histogram.n_bins
     per_trial = traffic.random or bool(uncertain_parameters(traffic, "traffic"))
     rate_rows = n_trials if per_trial else 1
     lowering = 8 * (2 * rate_rows * n_bins * n_classes + 4 * traffic.arrivals.n_sub_steps)
@@ -229,7 +209,8 @@ def peak_bytes(
     per_call = 3 * 256 * (MAX_STEPS if many_steps else 4) * 8
     scratch = threads * (per_call + 8 * n_classes * n_leaves * n_hist_bins)
     working = 8 * (n_trials * cells + hist_rows * n_leaves * n_classes * n_hist_bins)
-    return result_bytes(traffic, options, n_trials, n_hist_bins) + working + scratch + lowering
+    result = dataclasses.replace(spec, n_trials=n_trials)
+    return result_bytes(result) + working + scratch + lowering
 
 
 def check_memory(peak: int, max_memory_bytes: float | None) -> None:

@@ -2,9 +2,10 @@
 
 Trial ``i`` gives the same numbers whichever other trials run with it (every random
 number is a pure function of the seed, the trial and a stream key), so a cluster run
-is: split the trial indices into disjoint chunks, run ``simulate`` on each chunk as
-one task, gather the chunks and concatenate them along ``trial`` in the original
-order.  The result is bit-identical to the in-process run with the same seed,
+is: split the trial indices into disjoint chunks, run each chunk as one task (the
+local runner: :func:`~costsim.run.prepare.prepare` then
+:func:`~costsim.run.local.run_local`, on the worker), gather the chunks and
+concatenate them along ``trial`` in the original order.  The result is bit-identical to the in-process run with the same seed,
 whatever the chunking and the number of workers.
 
 Dask is optional: this module imports ``distributed`` only when called.  Workers
@@ -14,28 +15,33 @@ kernel on first use or loads numba's on-disk cache.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import secrets
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numba
 import numpy as np
 import xarray as xr
 
-from ._validation import check_int
-from .pricing.base import PricingModel
-from .simulate import MAX_SEED, _check_inputs, _trial_ids, simulate
-from .traffic.traffic import Traffic
+from .._validation import check_int
+from .._version import __version__
+from ..pricing.base import DeploymentOption
+from ..scenario import scenario_json
+from ..traffic.traffic import Traffic
+from .sizing import check_memory, peak_bytes
+from .local import run_local
+from .prepare import RunSpec, check_run, prepare, resolve_seed, trial_ids
+from .progress import progress_bar, show_progress
 
-__all__ = ["simulate_dask"]
-
+__all__ = ["connect", "run_on_cluster", "simulate_dask"]
 
 
 def simulate_dask(
     client: Any,
     traffic: Traffic,
-    options: Mapping[str, PricingModel],
+    options: Mapping[str, DeploymentOption],
     *,
     trials: int | Iterable[int] = 100,
     seed: int | None = None,
@@ -102,7 +108,7 @@ def simulate_dask(
     >>> import pytest; distributed = pytest.importorskip("distributed")
     >>> import xarray as xr
     >>> import costsim as cs
-    >>> from costsim._dask import simulate_dask
+    >>> from costsim.run.dask import simulate_dask
     >>> traffic = cs.Traffic(
     ...     [cs.QueryClass("chat", 1.0, cs.LogNormal(6.0, 1.0), cs.LogNormal(5.0, 0.8))],
     ...     cs.Arrivals(volume=1_000, horizon="2D", bin="1h"),
@@ -113,9 +119,24 @@ def simulate_dask(
     ...     ds = simulate_dask(client, traffic, options, trials=5, seed=1, trials_per_task=2)
     >>> xr.testing.assert_identical(ds, cs.simulate(traffic, options, trials=5, seed=1))
     """
-    traffic, options = _check_inputs(traffic, options)
-    trial_ids = _trial_ids(trials)
-    seed = secrets.randbelow(MAX_SEED + 1) if seed is None else check_int("seed", seed, low=0, high=MAX_SEED)
+    spec = check_run(traffic, options, trials=trials, **kwargs)
+    return run_on_cluster(client, spec, resolve_seed(seed), trials_per_task=trials_per_task,
+                          connect_timeout=connect_timeout, progress=progress, lazy=lazy)
+
+
+def run_on_cluster(
+    client: Any,
+    spec: RunSpec,
+    seed: int,
+    *,
+    trials_per_task: int | None = None,
+    connect_timeout: float | None = None,
+    progress: bool | None = None,
+    lazy: bool = False,
+    max_memory_bytes: float | None = None,
+) -> xr.Dataset:
+    """Run the checked ``spec`` with ``seed`` on the cluster of ``client`` (see
+    :func:`simulate_dask`).  ``max_memory_bytes`` is checked by each task on its worker."""
     if trials_per_task is not None:
         trials_per_task = check_int("trials_per_task", trials_per_task, low=1)
     if lazy and progress:
@@ -123,21 +144,24 @@ def simulate_dask(
 
     from distributed import Client
 
+    run = (spec, seed, trials_per_task, progress, lazy, max_memory_bytes)
     if isinstance(client, Client):
-        return _run(client, traffic, options, trial_ids, seed, trials_per_task, progress, lazy, kwargs)
+        return _run(client, *run)
     if isinstance(client, str) and lazy:
         raise TypeError("lazy=True needs a connected distributed.Client (the data stay on its cluster); "
                         f"got the address {client!r}")
     if isinstance(client, str):
-        with _connect(client, connect_timeout) as owned:
-            return _run(owned, traffic, options, trial_ids, seed, trials_per_task, progress, lazy, kwargs)
+        with connect(client, connect_timeout) as owned:
+            return _run(owned, *run)
     raise TypeError(
         f"client must be a distributed.Client or a scheduler address such as 'tcp://scheduler:8786'; "
         f"got {type(client).__name__}"
     )
 
 
-def _connect(address: str, timeout: float | None) -> Any:
+def connect(address: str, timeout: float | None) -> Any:
+    """A client of the scheduler at ``address``; ConnectionError naming it when none answers
+    within ``timeout`` seconds (None: Dask's ``distributed.comm.timeouts.connect``)."""
     import dask.config
     from dask.utils import parse_timedelta
     from distributed import Client
@@ -160,38 +184,36 @@ def _chunks(client: Any, trial_ids: np.ndarray, trials_per_task: int | None) -> 
     return [trial_ids[i : i + trials_per_task] for i in range(0, n, trials_per_task)]
 
 
-def _run_chunk(traffic: Traffic, options: dict, trial_ids: list[int], seed: int, kwargs: dict) -> xr.Dataset:
-    """The task: one chunk of trials, run on a worker."""
-    # serialised by the kernel lock; the client shows the progress
-    # the client chose to run on the cluster: no time limit per task (the memory check stays, on the worker)
-    return simulate(traffic, options, trials=trial_ids, seed=seed, progress=False, max_seconds=math.inf, **kwargs)
+def _run_chunk(spec: RunSpec, trial_ids: list[int], seed: int, max_memory_bytes: float | None) -> xr.Dataset:
+    """The task: one chunk of trials, run on a worker by the local runner (serialised
+    there by the kernel lock; the client shows the progress).  The memory check is
+    the worker's; the client chose to run on the cluster, so no time limit."""
+    chunk = dataclasses.replace(spec, trials=tuple(trial_ids), n_trials=len(trial_ids))
+    check_memory(peak_bytes(chunk, numba.get_num_threads()), max_memory_bytes)
+    return run_local(prepare(chunk, seed))
 
 
 def _run(
     client: Any,
-    traffic: Traffic,
-    options: dict[str, PricingModel],
-    trial_ids: np.ndarray,
+    spec: RunSpec,
     seed: int,
     trials_per_task: int | None,
     progress: bool | None,
     lazy: bool,
-    kwargs: dict[str, Any],
+    max_memory_bytes: float | None,
 ) -> xr.Dataset:
-    chunks = _chunks(client, trial_ids, trials_per_task)
-    # a list scatters element-wise: options stays one dict (a dict alone would scatter its values)
-    traffic_f, options_f = client.scatter([traffic, options], hash=False)
+    traffic, options = spec.traffic, spec.options
+    chunks = _chunks(client, trial_ids(spec.trials), trials_per_task)
+    spec_f = client.scatter(spec, hash=False)
     name = f"costsim-simulate-{uuid.uuid4().hex[:8]}"
     futures = [
-        client.submit(_run_chunk, traffic_f, options_f, chunk.tolist(), seed, kwargs, key=f"{name}-{i}")
+        client.submit(_run_chunk, spec_f, chunk.tolist(), seed, max_memory_bytes, key=f"{name}-{i}")
         for i, chunk in enumerate(chunks)
     ]
     if lazy:
         first = client.submit(_attrs, futures[0]).result()
         return _lazy_dataset(client, futures, chunks, _whole_attrs([first], traffic, options, seed, chunks))
     from distributed import as_completed
-
-    from ._progress import progress_bar, show_progress
 
     show = show_progress(progress, math.inf)  # a cluster run counts as long: a bar when output is interactive
     try:
@@ -200,7 +222,7 @@ def _run(
                 update(1)
         parts = client.gather(futures)
     finally:
-        client.cancel([*futures, traffic_f, options_f])
+        client.cancel([*futures, spec_f])
 
     attrs = _whole_attrs([p.attrs for p in parts], traffic, options, seed, chunks)
     ds = xr.concat(
@@ -223,9 +245,6 @@ def _whole_attrs(
     scenario is the same for any chunk; the scenario names its trials, so the whole
     run's is rebuilt the way results.build_dataset builds it.  Refuses workers
     running another costsim."""
-    from . import __version__
-    from .scenario import scenario_json
-
     versions = {a.get("costsim_version") for a in parts_attrs}
     if versions != {__version__}:
         raise RuntimeError(
@@ -235,7 +254,7 @@ def _whole_attrs(
     first = parts_attrs[0]
     if first["scenario"] != scenario_json(traffic, options, seed=seed, trials=chunks[0].tolist()):
         raise RuntimeError(  # pragma: no cover - guards against results.build_dataset changing alone
-            "costsim._dask no longer rebuilds the 'scenario' attr the way results.build_dataset does"
+            "costsim.run.dask no longer rebuilds the 'scenario' attr the way run.local does"
         )
     trials = np.concatenate(chunks).tolist()
     return {**first, "scenario": scenario_json(traffic, options, seed=seed, trials=trials)}

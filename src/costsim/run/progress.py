@@ -1,12 +1,13 @@
-"""Run the kernel over chunks of trials, with a progress bar (tqdm) on long runs.
+"""Progress and control of kernel runs: bars, chunks of trials, Ctrl-C, one run at a time.
 
 Trial ``i`` gives the same numbers whichever other trials run with it, so the
-kernel called on consecutive chunks of the trials, each writing its slice of the
-outputs, gives a result bit-identical to one call over all trials.  Without a
-progress bar the kernel runs in one call.
+kernel called on consecutive chunks of the trials (:func:`trial_chunks`), each
+writing its slice of the outputs, gives a result bit-identical to one call over
+all trials: a progress bar (tqdm) counts the chunks.  Without a bar the kernel
+runs in one call.
 
 Automatic progress (``progress=None``) is on when the run is estimated to take
-more than :data:`AUTO_SECONDS` (:mod:`costsim._estimate`) and the output is
+more than :data:`AUTO_SECONDS` (:mod:`costsim.run.sizing`) and the output is
 interactive: stderr is a terminal, or the code runs in a Jupyter kernel.
 """
 
@@ -19,13 +20,10 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import numba
 import numpy as np
 
-from . import kernels as K
-from ._estimate import QUERIES_PER_THREAD_SECOND
 
-__all__ = ["interactive", "interruptible", "progress_bar", "run_chunked", "show_progress", "trial_chunks"]
+__all__ = ["KERNEL_LOCK", "interactive", "interruptible", "progress_bar", "show_progress", "trial_chunks"]
 
 AUTO_SECONDS = 5.0
 """``progress=None`` shows a bar for runs estimated to take longer than this."""
@@ -42,7 +40,7 @@ than one call, chunks of 1 s about 1% (2 threads, demo scenario)."""
 # and numba's "workqueue" threading layer aborts the process when two Python threads
 # enter a parallel kernel at once (a planning tool calling simulate from several
 # threads, a Dask worker with threads_per_worker > 1).
-_KERNEL_LOCK = threading.Lock()
+KERNEL_LOCK = threading.Lock()
 
 
 def interactive() -> bool:
@@ -97,50 +95,6 @@ def trial_chunks(n_trials: int, threads: int, seconds: float | None) -> list[sli
     per_chunk = math.ceil(n_trials * CHUNK_SECONDS / max(seconds, 1e-9))
     size = max(math.ceil(n_trials / MAX_UPDATES), 2 * threads, per_chunk)
     return [slice(i, min(i + size, n_trials)) for i in range(0, n_trials, size)]
-
-
-def run_chunked(
-    kernel: Callable[..., None],
-    *,
-    n_trials: int,
-    n_bins: int,
-    n_classes: int,
-    n_bands: int,
-    n_leaves: int,
-    n_hist: int,
-    queries: float,
-    progress: bool | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fill the kernel's outputs for all trials, in chunks of trials when a progress
-    bar shows (``progress``; ``queries`` expected over the run gives the time).
-
-    ``kernel(s, n_parts, stop, counts, cost, hist, clipped)`` runs
-    :func:`costsim.kernels.simulate_kernel` on the trials ``s`` (a slice) into
-    those trials' output arrays.  Returns ``counts`` int64[T, B, C, K, N_COUNTS],
-    ``cost`` float64[T, B, L, C, K], ``hist`` int64[T, L, C, H] and ``clipped``
-    int64[T, C, N_CLIPS] (L per-request models, K prompt-size bands).  Ctrl-C
-    stops the kernel within a block of queries (see :func:`interruptible`).
-    """
-    threads = numba.get_num_threads()
-    seconds = queries / (QUERIES_PER_THREAD_SECOND * threads)
-    show = show_progress(progress, seconds)
-    counts = np.empty((n_trials, n_bins, n_classes, n_bands, K.N_COUNTS), dtype=np.int64)
-    cost = np.empty((n_trials, n_bins, n_leaves, n_classes, n_bands))
-    hist = np.empty((n_trials, n_leaves, n_classes, n_hist), dtype=np.int64)
-    clipped = np.empty((n_trials, n_classes, K.N_CLIPS), dtype=np.int64)
-    stop = np.zeros(1, dtype=np.uint8)
-    with _KERNEL_LOCK, progress_bar(show, n_trials, "trial") as update:
-        for s in trial_chunks(n_trials, threads, seconds if show else None):
-            n = s.stop - s.start
-            # parts of the bins, so that a few trials still give every thread work
-            n_parts = max(1, min(n_bins, math.ceil(2 * threads / n)))
-            parts = np.zeros((n, n_parts, n_leaves, n_classes, n_hist), dtype=np.int64)
-            clip_parts = np.zeros((n, n_parts, n_classes, K.N_CLIPS), dtype=np.int64)
-            interruptible(lambda: kernel(s, n_parts, stop, counts[s], cost[s], parts, clip_parts), stop)
-            parts.sum(axis=1, out=hist[s])  # integer sums: exact in any order
-            clip_parts.sum(axis=1, out=clipped[s])
-            update(n)
-    return counts, cost, hist, clipped
 
 
 def interruptible(call: Callable[[], None], stop: np.ndarray) -> None:

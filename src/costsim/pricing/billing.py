@@ -24,8 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..kernels import _engine as K
-from ..kernels import _capacity as KC
+from .. import kernels as K
 from .base import DeploymentOption, PricingModel, check_kernel_kind
 from .capacity import CapacityModel
 from .compose import CommittedSpend, Hybrid, PromptRouter, VolumeDiscount
@@ -283,12 +282,12 @@ class _Context:
         counts = counts.astype(np.float64)  # [B, columns, N_COUNTS]; token sums are exact in float64
         self.requests = counts[..., K.N_REQUESTS]
         self.billed_tokens = counts[..., K.N_INPUT] + counts[..., K.N_OUTPUT] + counts[..., K.N_REASONING]
-        demand = np.empty(counts.shape[:2] + (KC.N_DEMAND,))
-        demand[..., KC.D_REQUESTS] = counts[..., K.N_REQUESTS]
-        demand[..., KC.D_CALLS] = counts[..., K.N_CALLS]
-        demand[..., KC.D_INPUT] = counts[..., K.N_INPUT]
-        demand[..., KC.D_CACHED] = counts[..., K.N_CACHED]
-        demand[..., KC.D_OUTPUT] = counts[..., K.N_OUTPUT] + counts[..., K.N_REASONING]
+        demand = np.empty(counts.shape[:2] + (K.N_DEMAND,))
+        demand[..., K.D_REQUESTS] = counts[..., K.N_REQUESTS]
+        demand[..., K.D_CALLS] = counts[..., K.N_CALLS]
+        demand[..., K.D_INPUT] = counts[..., K.N_INPUT]
+        demand[..., K.D_CACHED] = counts[..., K.N_CACHED]
+        demand[..., K.D_OUTPUT] = counts[..., K.N_OUTPUT] + counts[..., K.N_REASONING]
         self.demand = demand
 
     def bill(self, node: Any, path: Path, weight: np.ndarray) -> _Bill:
@@ -373,7 +372,7 @@ class _Context:
             shortfall = node.monthly_minimum * covered - spend_by_class.sum()
             if shortfall > 0.0:
                 share = np.empty(spend_by_class.shape[0])
-                KC.attribute(shortfall, spend_by_class, (weight * self.requests)[first:last + 1].sum(axis=0), share)
+                K.attribute(shortfall, spend_by_class, (weight * self.requests)[first:last + 1].sum(axis=0), share)
                 bill.cost[last] += share
         return bill
 

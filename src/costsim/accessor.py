@@ -1,0 +1,133 @@
+"""The ``ds.costsim`` accessor: cost statistics on a result Dataset.
+
+Registered with xarray when costsim is imported.  Every method delegates to a
+pure function of :mod:`costsim.analysis` (or sums and quantiles of the Dataset).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from . import analysis
+
+__all__ = ["DEFAULT_QUANTILES", "CostsimAccessor"]
+
+DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _reduce_dims(da: xr.DataArray, keep: Sequence[Hashable]) -> list[Hashable]:
+    return [d for d in da.dims if d not in keep]
+
+
+@xr.register_dataset_accessor("costsim")
+class CostsimAccessor:
+    """Cost statistics of a costsim result: ``ds.costsim.<method>``.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> ds = cs.simulate(cs.demo.demo_traffic(days=2), cs.demo.demo_options(), trials=8, seed=3)
+    >>> ds.costsim.total().dims
+    ('trial', 'option')
+    >>> ds.costsim.bands(q=(0.05, 0.95)).dims
+    ('quantile', 'time', 'option')
+    >>> ds.costsim.unit_cost().dims
+    ('trial', 'option', 'qclass')
+    """
+
+    def __init__(self, ds: xr.Dataset) -> None:
+        self._ds = ds
+
+    def total(
+        self, var: str = "cost", dim: str | Sequence[str] = ("time", "qclass")
+    ) -> xr.DataArray:
+        """``var`` summed over ``dim`` (by default: per trial and option, whole horizon)."""
+        da = self._ds[var]
+        dims = [dim] if isinstance(dim, str) else list(dim)
+        out = da.sum([d for d in dims if d in da.dims])
+        out.attrs = {**da.attrs, "long_name": f"Total {da.attrs.get('long_name', var).lower()}"}
+        return out
+
+    def bands(
+        self,
+        q: Sequence[float] = DEFAULT_QUANTILES,
+        *,
+        var: str = "cost",
+        dim: str = "trial",
+        over: str | Sequence[str] = ("qclass",),
+        cumulative: bool = False,
+    ) -> xr.DataArray:
+        """Percentile bands of ``var`` across ``dim``, on a ``quantile`` dim.
+
+        ``var`` is first summed over ``over`` (default: all query classes), then
+        accumulated along ``time`` if ``cumulative``.
+        """
+        qs = np.atleast_1d(np.asarray(q, dtype=float))
+        if qs.size == 0 or np.any(~np.isfinite(qs)) or np.any((qs < 0) | (qs > 1)):
+            raise ValueError(f"q must be quantiles in [0, 1]; got {q!r}")
+        da = self.total(var, over)
+        if cumulative:
+            da = da.cumsum("time", keep_attrs=True)
+        out = da.quantile(qs, dim=dim, keep_attrs=True)
+        name = self._ds[var].attrs.get("long_name", var)
+        out.attrs["long_name"] = f"Cumulative {name.lower()}" if cumulative else name
+        return out
+
+    def unit_cost(self, by: str | None = "qclass", per: str = "query") -> xr.DataArray:
+        """Cost per query (``per="query"``) or per 1,000 tokens (``per="1k_tokens"``).
+
+        Totals over the horizon; ``by="qclass"`` keeps the class dim, ``by=None``
+        pools all classes.
+        """
+        keep = {"trial", "option"} | ({by} if by else set())
+        cost = self._ds["cost"].sum(_reduce_dims(self._ds["cost"], keep))
+        if per == "query":
+            denom = self._ds["requests"]
+            units, name = "USD/query", "Cost per query"
+        elif per == "1k_tokens":
+            denom = (self._ds["input_tokens"] + self._ds["output_tokens"]) / 1000.0
+            units, name = "USD/1k tokens", "Cost per 1,000 tokens"
+        else:
+            raise ValueError(f"per must be 'query' or '1k_tokens'; got {per!r}")
+        denom = denom.sum(_reduce_dims(denom, keep))
+        out = cost / denom.where(denom > 0)
+        out.attrs = {"units": units, "long_name": name}
+        return out.transpose(*[d for d in ("trial", "option", "qclass") if d in out.dims])
+
+    # ---- the lessons of costsim.analysis, on the accessor ----------------------------
+
+    def request_cost_quantiles(self, q: Any = (0.5, 0.9, 0.99), **kwargs: Any) -> xr.DataArray:
+        """Per-query cost quantiles: :func:`costsim.analysis.request_cost_quantiles`."""
+        return analysis.request_cost_quantiles(self._ds, q, **kwargs)
+
+    def cost_share_of_top(self, top: Any = (0.01, 0.1), **kwargs: Any) -> xr.DataArray:
+        """Share of cost of the priciest queries: :func:`costsim.analysis.cost_share_of_top`."""
+        return analysis.cost_share_of_top(self._ds, top, **kwargs)
+
+    def gini(self, **kwargs: Any) -> xr.DataArray:
+        """Gini coefficient of per-query cost: :func:`costsim.analysis.gini`."""
+        return analysis.gini(self._ds, **kwargs)
+
+    def exceedance_probability(self, budget: Any, **kwargs: Any) -> xr.DataArray:
+        """Chance of exceeding a budget: :func:`costsim.analysis.exceedance_probability`."""
+        return analysis.exceedance_probability(self._ds, budget, **kwargs)
+
+    def compare(self, baseline: str, **kwargs: Any) -> Any:
+        """Options against a baseline, regret: :func:`costsim.analysis.compare_options`."""
+        return analysis.compare_options(self._ds, baseline, **kwargs)
+
+    def unit_cost_table(self, **kwargs: Any) -> Any:
+        """Tidy unit-cost table: :func:`costsim.analysis.unit_cost_table`."""
+        return analysis.unit_cost_table(self._ds, **kwargs)
+
+    def sensitivity(self, **kwargs: Any) -> xr.Dataset:
+        """What drives the spread of cost: :func:`costsim.analysis.sensitivity`."""
+        return analysis.sensitivity(self._ds, **kwargs)
+
+    def to_focus(self, **kwargs: Any) -> Any:
+        """A FOCUS-shaped cost table: :func:`costsim.analysis.to_focus`."""
+        return analysis.to_focus(self._ds, **kwargs)
