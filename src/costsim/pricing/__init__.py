@@ -4,7 +4,8 @@ models) or to compiled per-bin functions (capacity), and compositions of them.""
 from .base import DeploymentOption, PricingModel
 from .capacity import CapacityModel, CustomCapacity, ProvisionedCapacity, SelfHostedGPU
 from .compose import CommittedSpend, Hybrid, PromptRouter, VolumeDiscount
-from .token import STANDARD, LongContextTier, OffPeak, OffPeakWindow, RateCard, TokenPricing
+from .rates import STANDARD, LongContextTier, OffPeak, OffPeakWindow, RateCard
+from .token import TokenPricing
 
 __all__ = [
     "CapacityModel", "CommittedSpend", "CustomCapacity", "DeploymentOption", "Hybrid", "LongContextTier", "OffPeak",

@@ -216,13 +216,10 @@ def peak_bytes(spec: RunSpec, threads: int, *, n_trials: int | None = None, kern
 def check_memory(peak: int, max_memory_bytes: float | None) -> None:
     """Refuse (ValueError) a run whose peak memory ``peak`` exceeds ``max_memory_bytes``
     (None: :data:`PEAK_MEMORY_SHARE` of the available memory; no check if unknown)."""
-    limit, rule = _limit("max_memory_bytes", max_memory_bytes, PEAK_MEMORY_SHARE)
-    if peak > limit:
-        raise ValueError(
-            f"the run would take {format_bytes(peak)} of memory at its peak, more than {rule}: run fewer "
-            "trials, use coarser time bins or fewer prompt-size thresholds, or run on a machine with more "
-            "memory; simulate(max_memory_bytes=...) overrides this check"
-        )
+    _check_bytes(peak, "max_memory_bytes", max_memory_bytes, PEAK_MEMORY_SHARE,
+                  f"the run would take {format_bytes(peak)} of memory at its peak",
+                  "run fewer trials, use coarser time bins or fewer prompt-size thresholds, or run on a machine "
+                  "with more memory")
 
 
 def check_seconds(seconds: float, threads: int, max_seconds: float | None) -> None:
@@ -273,13 +270,17 @@ def available_memory() -> int | None:
 def check_result_fits(size: int, max_result_bytes: float | None) -> None:
     """Refuse (ValueError) a result of ``size`` bytes above ``max_result_bytes``
     (None: :data:`RESULT_MEMORY_SHARE` of the available memory; no check if unknown)."""
-    limit, rule = _limit("max_result_bytes", max_result_bytes, RESULT_MEMORY_SHARE)
+    _check_bytes(size, "max_result_bytes", max_result_bytes, RESULT_MEMORY_SHARE,
+                 f"the result would take {format_bytes(size)}",
+                 "run fewer trials, use coarser time bins, or run on a machine with more memory (the result of a "
+                 "Dask run is gathered here)")
+
+
+def _check_bytes(size: int, name: str, value: float | None, share: float, what: str, advice: str) -> None:
+    """Refuse ``size`` bytes above the ceiling ``name=value`` (None: ``share`` of the available memory)."""
+    limit, rule = _limit(name, value, share)
     if size > limit:
-        raise ValueError(
-            f"the result would take {format_bytes(size)}, more than {rule}: run fewer trials, use coarser "
-            "time bins, or run on a machine with more memory (the result of a Dask run is gathered here); "
-            "simulate(max_result_bytes=...) overrides this check"
-        )
+        raise ValueError(f"{what}, more than {rule}: {advice}; simulate({name}=...) overrides this check")
 
 
 def format_bytes(n: float) -> str:

@@ -128,7 +128,7 @@ class QueryClass(Model):
     cache_write_ttl: str = "5m"
     reasoning_tokens: Distribution | None = request_field(default=None)
     tool_calls: int | Distribution = request_field(default=0)
-    io_rank_correlation: float = 0.0
+    io_rank_correlation: float | Distribution = 0.0
     prefix_cache: bool = False
 
     @property
