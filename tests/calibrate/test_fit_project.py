@@ -139,7 +139,7 @@ def test_drift_widens_volume_and_tokens(fit):
     assert drifting.arrivals.volume.sigma ** 2 == pytest.approx(base.arrivals.volume.sigma ** 2 + 0.04)
     mu = uncertain_parameters(drifting)["classes[0].input_tokens.mu"]
     assert mu.sigma > uncertain_parameters(base)["classes[0].input_tokens.mu"].sigma
-    with pytest.raises(ValueError, match="drift must be >= 0 and needs uncertainty=True"):
+    with pytest.raises(ValueError, match=r"drift needs uncertainty=True \(it widens the fit's uncertainty\); got 0\.5"):
         cs.project(fit, drift=0.5, uncertainty=False)
 
 

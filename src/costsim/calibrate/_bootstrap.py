@@ -22,6 +22,7 @@ from scipy import stats
 __all__ = ["block_index", "log_ratio_variance"]
 
 N_BOOT = 2000
+_CHUNK = 1 << 22  # block indices drawn at a time
 
 
 def block_index(timestamp: np.ndarray, start: np.datetime64, block: pd.Timedelta) -> np.ndarray:
@@ -50,9 +51,13 @@ def log_ratio_variance(values: np.ndarray, sizes: np.ndarray, *, seed: int = 0) 
     b = values.shape[0]
     if b < 2:
         raise ValueError(f"block bootstrap: needs at least 2 time blocks; got {b} (use a shorter block)")
-    pick = np.random.default_rng(seed).integers(b, size=(N_BOOT, b))
-    den = sizes[pick].sum(axis=1)
-    num = values[pick].sum(axis=1)
+    rng = np.random.default_rng(seed)
+    den, num = np.empty(N_BOOT), np.empty(N_BOOT)
+    step = max(1, _CHUNK // b)  # resamples per chunk: bounded memory, the same draws as all at once
+    for lo in range(0, N_BOOT, step):
+        pick = rng.integers(b, size=(min(step, N_BOOT - lo), b))
+        den[lo:lo + step] = sizes[pick].sum(axis=1)
+        num[lo:lo + step] = values[pick].sum(axis=1)
     ok = (den > 0) & (num > 0)
     ratio = np.log(num[ok] / den[ok])
     if ratio.size < N_BOOT // 2:

@@ -32,13 +32,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._validation import ParameterError, check_int
+from ..traffic.arrivals import _timedelta
 from ..traffic.distributions import LogNormal
 from ..traffic.processes import Modulation, Overdispersion, estimate_on_off
 from ._bootstrap import block_index, log_ratio_variance
+from .logs import _instant
 
-__all__ = ["ArrivalFit", "fit_arrivals"]
+__all__ = ["ArrivalFit", "MAX_BINS", "MAX_BLOCKS", "fit_arrivals"]
 
 _DAY = pd.Timedelta(days=1)
+#: Most bins of counts in a log's span (2**24: 32 years of minutes).
+MAX_BINS = 2**24
+#: Most time blocks of the bootstrap.
+MAX_BLOCKS = 10_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +139,35 @@ def n_blocks_of(span: pd.Timedelta, block: pd.Timedelta) -> int:
     return max(1, -(-span.value // block.value))
 
 
+def check_bins(span: pd.Timedelta, bin: object, block: object) -> tuple[pd.Timedelta, pd.Timedelta]:
+    """``bin`` and ``block`` (default :func:`default_block`) as Timedeltas, checked against the
+    span: a bin is positive and leaves 2 to :data:`MAX_BINS` bins in the span; a
+    block is at least a bin and leaves 2 to :data:`MAX_BLOCKS` blocks.
+
+    Examples
+    --------
+    >>> check_bins(pd.Timedelta("1h"), "1min", None)
+    (Timedelta('0 days 00:01:00'), Timedelta('0 days 00:06:00'))
+    >>> check_bins(pd.Timedelta("1h"), "abc", None)
+    Traceback (most recent call last):
+    ...
+    costsim._validation.ParameterError: bin must be a positive duration such as '30D' or '1h'; got 'abc'
+    """
+    width = _timedelta("", "bin", bin)
+    if width > span / 2:
+        raise ParameterError("bin", f"must be at most half the log's span ({span}): two bins at least", bin)
+    if span // width > MAX_BINS:
+        raise ParameterError("bin", f"must leave at most {MAX_BINS:,} bins in the log's span ({span}); this one "
+                             f"leaves {span // width:,}", bin)
+    if block is None:
+        return width, default_block(span, width)
+    blk = _timedelta("", "block", block)
+    if not width <= blk < span or n_blocks_of(span, blk) > MAX_BLOCKS:
+        raise ParameterError("block", f"must be at least bin ({width}) and shorter than the log's span ({span}), "
+                             f"leaving 2 to {MAX_BLOCKS:,} blocks", block)
+    return width, blk
+
+
 def fit_arrivals(
     timestamp: np.ndarray,
     *,
@@ -171,11 +207,10 @@ def fit_arrivals(
     >>> round(fit.volume / 24 / 3600, 2), fit.modulation, fit.n_blocks
     (1.0, (), 10)
     """
-    width = pd.Timedelta(bin)
-    start = pd.Timestamp(start)
-    span = pd.Timedelta(span)
-    if width <= pd.Timedelta(0) or width > span:
-        raise ValueError(f"bin must be positive and at most the log's span ({span}); got {bin!r}")
+    start = _instant("start", start)
+    span = _timedelta("", "span", span)
+    width, blk = check_bins(span, bin, block)
+    seed = check_int("seed", seed, low=0)
     end = start + span
     daily = _profile(timestamp, start, end, "hour", 24) if span >= _DAY else None
     weekly = _profile(timestamp, start, end, "day_of_week", 7) if span >= 14 * _DAY else None
@@ -197,7 +232,6 @@ def fit_arrivals(
         cv2 = (np.sum((counts - expected) ** 2 - counts)) / np.sum(expected**2)
         modulation = (Overdispersion(math.sqrt(cv2)),) if cv2 > 0 else ()
 
-    blk = default_block(span, width) if block is None else pd.Timedelta(block)
     b_idx = block_index(timestamp, start.to_datetime64(), blk)
     n_blocks = n_blocks_of(span, blk)
     hits = np.bincount(np.minimum(b_idx, n_blocks - 1), minlength=n_blocks).astype(float)

@@ -10,15 +10,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import ParameterError, check_int
 from ..traffic.distributions import Distribution, LogNormal
 from ..traffic.query_class import QueryClass
 from ..traffic.traffic import Traffic
 from ._bootstrap import block_index, log_ratio_variance
-from .arrivals import ArrivalFit, default_block, fit_arrivals
-from .logs import TrafficLog, read_log
+from .arrivals import ArrivalFit, check_bins, fit_arrivals
+from .logs import TrafficLog, _instant, read_log
 from .report import FitReport
 from .segments import find_segments
-from .tokens import TokenFit, fit_tokens
+from .tokens import TokenFit, check_cap, check_families, fit_tokens
 
 __all__ = ["ClassFit", "TrafficFit", "fit_traffic"]
 
@@ -91,31 +92,31 @@ class ClassFit:
                           cached_fraction=self.cached_fraction)
 
 
-def _fit_unit(log: TrafficLog, mask: np.ndarray, name: str, qclass: str, arrivals: ArrivalFit, blocks: np.ndarray,
+def _fit_unit(log: TrafficLog, rows: np.ndarray, name: str, qclass: str, arrivals: ArrivalFit, blocks: np.ndarray,
               rows_per_block: np.ndarray, several: bool, *, families, cap, seed: int) -> ClassFit:
-    """Fit the rows ``mask`` of the log (a class, or a segment of one) as one query class."""
-    sub = log.select(mask)
-    in_blocks = blocks[mask]
-    rows = np.bincount(in_blocks, minlength=rows_per_block.shape[0]).astype(float)
+    """Fit the rows ``rows`` (indices) of the log (a class, or a segment of one) as one query class."""
+    inp, out = log.input_tokens[rows], log.output_tokens[rows]
+    in_blocks = blocks[rows]
+    per_block = np.bincount(in_blocks, minlength=rows_per_block.shape[0]).astype(float)
 
     def log_var(values: np.ndarray) -> float:
-        sums = np.bincount(in_blocks, weights=values.astype(float), minlength=rows.shape[0])
-        return log_ratio_variance(sums, rows, seed=seed) if values.sum() > 0 else 0.0
+        sums = np.bincount(in_blocks, weights=values, minlength=per_block.shape[0])
+        return log_ratio_variance(sums, per_block, seed=seed) if values.sum() > 0 else 0.0
 
     label = f"class {name!r}: " if several else ""
     cached = 0.0
-    if sub.cached_tokens is not None and sub.input_tokens.sum() > 0:
-        cached = float(sub.cached_tokens.sum() / sub.input_tokens.sum())
+    if log.cached_tokens is not None and inp.sum() > 0:
+        cached = float(log.cached_tokens[rows].sum() / inp.sum())
     return ClassFit(
         name=name,
         qclass=qclass,
-        n=len(sub),
-        share=len(sub) / len(log),
-        share_log_var=log_ratio_variance(rows, rows_per_block, seed=seed) if several else 0.0,
-        input_tokens=fit_tokens(sub.input_tokens, families=families, cap=cap, name=f"{label}input_tokens"),
-        output_tokens=fit_tokens(sub.output_tokens, families=families, name=f"{label}output_tokens"),
-        input_log_var=log_var(sub.input_tokens),
-        output_log_var=log_var(sub.output_tokens),
+        n=int(rows.shape[0]),
+        share=rows.shape[0] / len(log),
+        share_log_var=log_ratio_variance(per_block, rows_per_block, seed=seed) if several else 0.0,
+        input_tokens=fit_tokens(inp, families=families, cap=cap, name=f"{label}input_tokens", seed=seed),
+        output_tokens=fit_tokens(out, families=families, name=f"{label}output_tokens", seed=seed),
+        input_log_var=log_var(inp),
+        output_log_var=log_var(out),
         cached_fraction=cached,
         arrivals=arrivals,
     )
@@ -217,6 +218,7 @@ def fit_traffic(
     duplicates: str = "warn",
     segments: int = 4,
     seed: int = 0,
+    unit: str | None = None,
 ) -> TrafficFit:
     """Fit a costsim traffic to a request log.
 
@@ -236,15 +238,18 @@ def fit_traffic(
         Column names per field (``timestamp``, ``input_tokens``,
         ``output_tokens``, ``qclass``, ``cached_tokens``).
     families : sequence of str, optional
-        Token families to consider (default all).
+        Token families to consider (default all; see :func:`~costsim.calibrate.fit_tokens`).
     cap : "auto", int or None, default "auto"
         Cap of the input tokens (see :func:`~costsim.calibrate.fit_tokens`);
         outputs always use ``"auto"``.
     bin : str or timedelta, default "1min"
         Bin of the counts whose burstiness is fitted, and the default bin of the
-        projected traffic.
+        projected traffic: positive, at most half the span, at most
+        :data:`~costsim.calibrate.arrivals.MAX_BINS` bins in it.
     block : str or timedelta, optional
-        Time block of the bootstrap (default a tenth of the span).
+        Time block of the bootstrap (default a tenth of the span): at least
+        ``bin``, and 2 to :data:`~costsim.calibrate.arrivals.MAX_BLOCKS` blocks
+        in the span.
     span : (start, end), optional
         The window the log covers (default first arrival to last plus one mean gap).
     duplicates : {"warn", "drop", "raise"}, default "warn"
@@ -254,11 +259,25 @@ def fit_traffic(
         output on input (see :mod:`costsim.calibrate.segments`); a class split
         in ``k`` segments becomes query classes ``"<class>/1"`` ... ``"<class>/k"``.
     seed : int, default 0
-        Seed of the bootstrap resampling.
+        Seed of the bootstrap resampling and of the subsamples a large log's
+        token and segment fits use.
+    unit : {"s", "ms", "us", "ns"}, optional
+        Unit of numeric timestamps (default inferred; see
+        :func:`~costsim.calibrate.read_log`).
 
     Returns
     -------
     TrafficFit
+
+    Notes
+    -----
+    Work grows linearly with the log's rows: the token likelihoods run on the
+    distinct counts, and a class or segment of more than
+    :data:`~costsim.calibrate.tokens.FIT_ROWS` rows has its token families and
+    latent segments fitted on a random subsample of that many rows (drawn with
+    ``seed``); counts per bin, volume, profile, shares, caps, mean token counts,
+    their bootstrap and the goodness of fit use every row.  10 million rows fit
+    in well under a minute (``benchmarks/bench_fit.py``).
 
     Examples
     --------
@@ -274,32 +293,50 @@ def fit_traffic(
     >>> round(fit.arrivals.volume / 24)  # requests per hour
     1000
     """
-    log = read_log(log, columns=columns, duplicates=duplicates)
-    if span is None:
+    families = check_families(families)
+    cap = check_cap(cap)
+    segments = check_int("segments", segments, low=1)
+    seed = check_int("seed", seed, low=0)
+    window = None if span is None else _window(span)
+    log = read_log(log, columns=columns, duplicates=duplicates, unit=unit)
+    if window is None:
         start, width = log.start, log.span
+        if width <= pd.Timedelta(0):
+            raise ValueError(f"log: all {len(log)} rows arrived at {log.start}; a rate needs arrivals at different "
+                             "times")
     else:
-        start, end = pd.Timestamp(span[0]), pd.Timestamp(span[1])
-        width = end - start
-        outside = int(np.count_nonzero((log.timestamp < start.to_datetime64()) | (log.timestamp >= end.to_datetime64())))
-        if not width > pd.Timedelta(0) or outside:
+        start, width = window[0], window[1] - window[0]
+        outside = int(np.count_nonzero((log.timestamp < start.to_datetime64()) |
+                                       (log.timestamp >= window[1].to_datetime64())))
+        if outside:
             raise ValueError(f"span must be (start, end) with start < end covering every row; {outside} of "
                              f"{len(log)} rows lie outside {span!r}")
-    total = fit_arrivals(log.timestamp, start=start, span=width, bin=bin, block=block, seed=seed)
-    blk = default_block(width, pd.Timedelta(bin)) if block is None else pd.Timedelta(block)
+    width_bin, blk = check_bins(width, bin, block)
+    total = fit_arrivals(log.timestamp, start=start, span=width, bin=width_bin, block=blk, seed=seed)
     blocks = np.minimum(block_index(log.timestamp, start.to_datetime64(), blk), total.n_blocks - 1)
     rows_per_block = np.bincount(blocks, minlength=total.n_blocks).astype(float)
+    codes, class_names = pd.factorize(log.qclass)
     classes = {}
-    many = len(log.class_names) > 1
-    for qclass in log.class_names:
-        in_class = log.qclass == qclass
-        sub = log.select(in_class)
-        class_arrivals = fit_arrivals(sub.timestamp, start=start, span=width, bin=bin, block=block, seed=seed)
-        labels = find_segments(sub.input_tokens, sub.output_tokens, max_segments=segments)
+    many = len(class_names) > 1
+    for code, qclass in enumerate(class_names):
+        in_class = np.flatnonzero(codes == code)
+        class_arrivals = fit_arrivals(log.timestamp[in_class], start=start, span=width, bin=width_bin, block=blk,
+                                      seed=seed)
+        labels = find_segments(log.input_tokens[in_class], log.output_tokens[in_class], max_segments=segments,
+                               seed=seed)
         n_seg = int(labels.max()) + 1
         for j in range(n_seg):
             name = qclass if n_seg == 1 else f"{qclass}/{j + 1}"
-            mask = np.zeros(len(log), dtype=bool)
-            mask[np.flatnonzero(in_class)[labels == j]] = True
-            classes[name] = _fit_unit(log, mask, name, qclass, class_arrivals, blocks, rows_per_block,
-                                      many or n_seg > 1, families=families, cap=cap, seed=seed)
+            classes[name] = _fit_unit(log, in_class[labels == j], name, qclass, class_arrivals, blocks,
+                                      rows_per_block, many or n_seg > 1, families=families, cap=cap, seed=seed)
     return TrafficFit(classes, total, log, start, width, FitReport.build(classes, total))
+
+
+def _window(span: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The ``span`` argument, ``(start, end)``, as two tz-naive UTC Timestamps with ``start < end``."""
+    if not (isinstance(span, Sequence) and not isinstance(span, str) and len(span) == 2):
+        raise ParameterError("span", "must be (start, end), two date-times", span)
+    start, end = _instant("span[0]", span[0]), _instant("span[1]", span[1])
+    if not start < end:
+        raise ParameterError("span", "must be (start, end) with start < end", span)
+    return start, end

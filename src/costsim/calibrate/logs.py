@@ -4,19 +4,31 @@ A log is one row per request: when it arrived, its prompt (input) tokens and its
 output tokens, optionally its query class and its cached prompt tokens.  It can
 come as a pandas DataFrame, a CSV path or a mapping of column name -> array.
 
-Bad input never turns into a silent wrong fit: a missing column, a NaN, a negative
-or non-integer token count, or cached tokens above the prompt raise a
-``ValueError`` naming the column and the number of rows affected.  Two things are
-repaired, with a warning: rows out of time order are sorted (a log merged from
-several servers is rarely in order), and rows whose timestamp repeats are kept
-as separate requests (two requests in the same millisecond are common) unless
-``duplicates="drop"`` (drop rows that repeat timestamp, tokens and class
-exactly: double logging) or ``duplicates="raise"``.
+Bad input never turns into a silent wrong fit: a missing column, a NaN, a
+timestamp that is not a date-time (or lies outside 1677-2262, the range of
+nanosecond date-times), a negative, non-integer or absurd token count (above
+:data:`~costsim._limits.MAX_TOKENS_PER_CALL`), or cached tokens above the prompt
+raise a ``ValueError`` naming the column, the number of rows affected and the
+first of them.  Two things are repaired, with a warning: rows out of time order
+are sorted (a log merged from several servers is rarely in order), and rows
+whose timestamp repeats are kept as separate requests (two requests in the same
+millisecond are common) unless ``duplicates="drop"`` (drop rows that repeat
+timestamp, tokens and class exactly: double logging) or ``duplicates="raise"``.
+
+Numeric timestamps are times since 1970-01-01 UTC (or any origin: only
+differences matter unless the log spans days) in a unit given by ``unit=`` or
+inferred from their magnitude (:data:`EPOCH_UNITS`): below 1e11 seconds (Unix
+seconds reach 1e11 in the year 5138), below 1e14 milliseconds, below 1e17
+microseconds, nanoseconds above.  The unit used is kept in
+:attr:`TrafficLog.timestamp_unit`, and an inferred unit other than seconds is
+announced by a warning.  A column whose rows fall in different ranges (a mix of
+units, or nanoseconds counted from 0) is refused: pass ``unit=``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import warnings
 from collections.abc import Mapping
@@ -25,7 +37,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_COLUMNS", "TrafficLog", "read_log"]
+from .._limits import MAX_TOKENS_PER_CALL
+from .._validation import ParameterError
+
+__all__ = ["DEFAULT_COLUMNS", "EPOCH_UNITS", "MAX_LOG_SPAN", "TrafficLog", "read_log"]
 
 #: Column names tried, in order, for each field when ``columns`` does not name one.
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -36,6 +51,18 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "cached_tokens": ("cached_tokens", "cached_input_tokens", "cache_read_tokens"),
 }
 _REQUIRED = ("timestamp", "input_tokens", "output_tokens")
+
+#: Units of numeric timestamps: nanoseconds per unit, and the magnitude below which
+#: a number is read in that unit when ``unit`` is not given (checked in this order).
+EPOCH_UNITS: dict[str, tuple[int, float]] = {
+    "s": (10**9, 1e11), "ms": (10**6, 1e14), "us": (10**3, 1e17), "ns": (1, math.inf),
+}
+_UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+#: A log's window (first arrival to last plus one mean gap) lies within the range of
+#: nanosecond date-times, with a day to spare for rounding to hours.
+_EARLIEST, _LATEST = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-10")
+#: Longest time from a log's first arrival to its last: more is a wrong unit or a stray row.
+MAX_LOG_SPAN = pd.Timedelta(days=36_525)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -53,6 +80,9 @@ class TrafficLog:
         has no class column.
     cached_tokens : numpy.ndarray or None
         ``int64`` cached prompt tokens (<= input tokens), or None.
+    timestamp_unit : {"s", "ms", "us", "ns"} or None
+        The unit numeric timestamps were read in (given or inferred); None where
+        the column held date-times.
     """
 
     timestamp: np.ndarray
@@ -60,6 +90,7 @@ class TrafficLog:
     output_tokens: np.ndarray
     qclass: np.ndarray
     cached_tokens: np.ndarray | None = None
+    timestamp_unit: str | None = None
 
     def __len__(self) -> int:
         return int(self.timestamp.shape[0])
@@ -78,15 +109,13 @@ class TrafficLog:
     def span(self) -> pd.Timedelta:
         """Time covered: first to last arrival, plus one mean gap (so ``n`` rows span
         ``n`` gaps, and the rate ``len / span`` is unbiased for a Poisson stream)."""
-        n = len(self)
-        first_last = pd.Timedelta(self.timestamp[-1] - self.timestamp[0])
-        return first_last * n / (n - 1) if n > 1 else pd.Timedelta(0)
+        return pd.Timedelta(_span_ns(self.timestamp), unit="ns")
 
     def select(self, mask: np.ndarray) -> TrafficLog:
-        """The rows where ``mask`` is true (a boolean array), still sorted."""
+        """The rows where ``mask`` is true (a boolean array; or increasing row indices), still sorted."""
         cached = None if self.cached_tokens is None else self.cached_tokens[mask]
         return TrafficLog(self.timestamp[mask], self.input_tokens[mask], self.output_tokens[mask],
-                          self.qclass[mask], cached)
+                          self.qclass[mask], cached, self.timestamp_unit)
 
     def between(self, start: Any = None, end: Any = None) -> TrafficLog:
         """The rows with ``start <= timestamp < end`` (None: open end).
@@ -100,10 +129,21 @@ class TrafficLog:
         """
         mask = np.ones(len(self), dtype=bool)
         if start is not None:
-            mask &= self.timestamp >= pd.Timestamp(start).to_datetime64()
+            mask &= self.timestamp >= _instant("start", start).to_datetime64()
         if end is not None:
-            mask &= self.timestamp < pd.Timestamp(end).to_datetime64()
+            mask &= self.timestamp < _instant("end", end).to_datetime64()
         return self.select(mask)
+
+
+def _instant(name: str, value: Any) -> pd.Timestamp:
+    """``value`` as a tz-naive UTC Timestamp (the log's clock), or a ParameterError naming ``name``."""
+    try:
+        when = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        when = pd.NaT
+    if when is pd.NaT:
+        raise ParameterError(name, "must be a date-time such as '2026-01-05T00:00'", value)
+    return when if when.tz is None else when.tz_convert("UTC").tz_localize(None)
 
 
 def read_log(
@@ -111,12 +151,13 @@ def read_log(
     *,
     columns: Mapping[str, str] | None = None,
     duplicates: str = "warn",
+    unit: str | None = None,
 ) -> TrafficLog:
     """Read and validate a request log.
 
-    Timestamps may be date-times (strings or ``datetime64``) or numbers, read as
-    seconds (from 1970-01-01 UTC when they are Unix times; any origin works,
-    only differences matter unless the log spans days).
+    Timestamps may be date-times (strings or ``datetime64``) or numbers: times
+    since 1970-01-01 UTC in ``unit`` (any origin works, only differences matter
+    unless the log spans days).
 
     Parameters
     ----------
@@ -133,6 +174,11 @@ def read_log(
         Rows whose timestamp repeats: keep them as separate requests with a
         warning, drop exact repeats of a row (timestamp, tokens and class) with a
         warning, or raise.
+    unit : {"s", "ms", "us", "ns"}, optional
+        Unit of numeric timestamps (date-times need none: it is ignored for
+        them).  By default inferred from their magnitude (see
+        :data:`EPOCH_UNITS`), with a warning when it is not seconds; the unit
+        used is :attr:`TrafficLog.timestamp_unit`.
 
     Returns
     -------
@@ -141,16 +187,22 @@ def read_log(
     Raises
     ------
     ValueError
-        Naming the column and the number of rows affected: missing column, NaN or
-        unreadable values, negative or non-integer tokens, cached above input
-        tokens, fewer than two rows.
+        Naming the column, the number of rows affected and the first of them:
+        missing column, NaN or unreadable values, timestamps outside 1677-2262
+        or first and last more than :data:`MAX_LOG_SPAN` apart, negative, non-integer or
+        absurd token counts (above ``MAX_TOKENS_PER_CALL``), cached above input
+        tokens, fewer than two rows, an empty file.
 
     Examples
     --------
     >>> log = read_log({"timestamp": [0.0, 1.5, 3.0], "input_tokens": [120, 80, 4096],
     ...                 "output_tokens": [30, 12, 200]})
-    >>> len(log), log.class_names, str(log.span)
-    (3, ('all',), '0 days 00:00:04.500000')
+    >>> len(log), log.class_names, str(log.span), log.timestamp_unit
+    (3, ('all',), '0 days 00:00:04.500000', 's')
+    >>> ms = read_log({"timestamp": [1767225600000, 1767225600250], "input_tokens": [10, 20],
+    ...                "output_tokens": [1, 2]}, unit="ms")
+    >>> str(ms.start), str(ms.span)
+    ('2026-01-01 00:00:00', '0 days 00:00:00.500000')
     >>> read_log({"timestamp": [0.0, 1.0], "input_tokens": [10, -3], "output_tokens": [1, 2]})
     Traceback (most recent call last):
     ...
@@ -159,11 +211,15 @@ def read_log(
     if isinstance(source, TrafficLog):
         return source
     if duplicates not in ("warn", "drop", "raise"):
-        raise ValueError(f"duplicates must be 'warn', 'drop' or 'raise'; got {duplicates!r}")
+        raise ParameterError("duplicates", "must be 'warn', 'drop' or 'raise'", duplicates)
+    if unit is not None and not (isinstance(unit, str) and unit in EPOCH_UNITS):
+        raise ParameterError("unit", "must be 's', 'ms', 'us' or 'ns' (or None: inferred from the magnitude)", unit)
     frame = _frame(source)
     names = _resolve_columns(frame, columns)
     n = len(frame)
-    ts = _timestamps(frame[names["timestamp"]], names["timestamp"])
+    if n < 2:
+        raise ValueError(f"log: needs at least 2 rows to estimate anything; got {n}")
+    ts, unit = _timestamps(frame[names["timestamp"]], names["timestamp"], unit)
     tokens = {f: _tokens(frame[names[f]], names[f]) for f in ("input_tokens", "output_tokens")}
     cached = None
     if "cached_tokens" in names:
@@ -174,48 +230,58 @@ def read_log(
                 f"log column {names['cached_tokens']!r}: cached tokens must be <= input tokens "
                 f"({names['input_tokens']!r}); {over.size} of {n} rows exceed them (first at row {over[0]})"
             )
-    if "qclass" in names:
-        raw = frame[names["qclass"]]
-        missing = int(raw.isna().sum())
-        if missing:
-            raise ValueError(f"log column {names['qclass']!r}: {missing} of {n} rows have no class (NaN/None)")
-        qclass = raw.astype(str).to_numpy(dtype=object)
-    else:
-        qclass = np.full(n, "all", dtype=object)
-    if n < 2:
-        raise ValueError(f"log: needs at least 2 rows to estimate anything; got {n}")
+    qclass = _classes(frame[names["qclass"]], names["qclass"]) if "qclass" in names else \
+        np.full(n, "all", dtype=object)
 
-    order = np.argsort(ts, kind="stable")
-    unsorted = int(np.count_nonzero(np.diff(ts) < np.timedelta64(0)))
+    unsorted = int(np.count_nonzero(ts[1:] < ts[:-1]))
     if unsorted:
         warnings.warn(f"log column {names['timestamp']!r}: {unsorted} of {n} rows are earlier than the row "
                       "before them; sorted the log by time", stacklevel=2)
-    ts, qclass = ts[order], qclass[order]
-    tokens = {f: v[order] for f, v in tokens.items()}
-    cached = None if cached is None else cached[order]
+        order = np.argsort(ts, kind="stable")
+        rows = (int(order[0]), int(order[-1]))
+    else:  # in order already: copies (not views of the caller's arrays), without a sort
+        order, rows = slice(None), (0, n - 1)
+    ts, qclass = ts[order].copy(), qclass[order].copy()
+    tokens = {f: v[order].copy() for f, v in tokens.items()}
+    cached = None if cached is None else cached[order].copy()
+    _check_window(ts, rows, names["timestamp"])
 
     keep = _duplicates(ts, tokens, qclass, cached, duplicates, names["timestamp"])
     if keep is not None:
         ts, qclass = ts[keep], qclass[keep]
         tokens = {f: v[keep] for f, v in tokens.items()}
         cached = None if cached is None else cached[keep]
-    return TrafficLog(ts, tokens["input_tokens"], tokens["output_tokens"], qclass, cached)
+        if ts.shape[0] < 2:
+            raise ValueError(f"log: needs at least 2 rows to estimate anything; got {ts.shape[0]} after "
+                             "dropping duplicates")
+    return TrafficLog(ts, tokens["input_tokens"], tokens["output_tokens"], qclass, cached, unit)
 
 
 def _frame(source: Any) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source
     if isinstance(source, (str, os.PathLike)):
-        return pd.read_csv(source)
+        try:
+            frame = pd.read_csv(source)
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"log file {os.fspath(source)!r} is empty: no header and no rows") from None
+        except pd.errors.ParserError as err:
+            raise ValueError(f"log file {os.fspath(source)!r} is not a readable CSV file: {err}") from None
+        if frame.empty:
+            raise ValueError(f"log file {os.fspath(source)!r} has no rows (columns {list(frame.columns)})")
+        return frame
     if isinstance(source, Mapping):
-        lengths = {k: len(v) for k, v in source.items()}
-        if len(set(lengths.values())) > 1:
-            raise ValueError(f"log: every column must have the same length; got {lengths}")
-        return pd.DataFrame({k: np.asarray(v) for k, v in source.items()})
+        arrays = {k: np.asarray(v) for k, v in source.items()}
+        shapes = {k: v.shape for k, v in arrays.items()}
+        if any(len(s) != 1 for s in shapes.values()) or len({s[0] for s in shapes.values()}) > 1:
+            raise ValueError(f"log: every column must be 1-d and of the same length; got shapes {shapes}")
+        return pd.DataFrame(arrays, copy=False)
     raise TypeError(f"log must be a pandas DataFrame, a CSV path or a mapping of columns; got {type(source).__name__}")
 
 
 def _resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> dict[str, str]:
+    if columns is not None and not isinstance(columns, Mapping):
+        raise TypeError(f"columns must be a mapping of field -> column name; got {type(columns).__name__}")
     columns = dict(columns or {})
     unknown = sorted(set(columns) - set(DEFAULT_COLUMNS))
     if unknown:
@@ -237,25 +303,96 @@ def _resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> 
     return names
 
 
-def _timestamps(col: pd.Series, name: str) -> np.ndarray:
-    n = len(col)
-    missing = int(col.isna().sum())
-    if missing:
-        raise ValueError(f"log column {name!r}: {missing} of {n} rows are missing (NaN/NaT)")
-    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-        values = col.to_numpy(dtype=float)
-        bad = int(np.count_nonzero(~np.isfinite(values)))
-        if bad:
-            raise ValueError(f"log column {name!r}: {bad} of {n} rows are not finite numbers")
-        return (np.round(values * 1e9).astype(np.int64)).astype("datetime64[ns]")
+def _refuse(col: Any, name: str, bad: np.ndarray, rule: str, verdict: str) -> None:
+    """Raise (when ``bad``, the offending rows, is not empty) naming the column, the rule, how
+    many rows break it and the first of them: ``log column 'x': <rule>; 2 of 9 rows <verdict> (first
+    at row 3: -1)`` (no ``<rule>; `` where ``rule`` is empty)."""
+    if bad.size:
+        rule = f"{rule}; " if rule else ""
+        raise ValueError(f"log column {name!r}: {rule}{bad.size} of {len(col)} rows {verdict} (first at row "
+                         f"{bad[0]}: {_show(col[bad[0]] if isinstance(col, np.ndarray) else col.iloc[bad[0]])!r})")
+
+
+def _timestamps(col: pd.Series, name: str, unit: str | None) -> tuple[np.ndarray, str | None]:
+    """``datetime64[ns]`` times of a timestamp column, and the unit numbers were read in."""
+    _refuse(col, name, np.flatnonzero(col.isna().to_numpy()), "", "are missing (NaN/NaT)")
+    if pd.api.types.is_bool_dtype(col):
+        raise ValueError(f"log column {name!r}: timestamps must be date-times or numbers; got booleans")
+    if pd.api.types.is_numeric_dtype(col):
+        return _epoch(col, name, unit)
     parsed = pd.to_datetime(col, errors="coerce", utc=True)
     if parsed.isna().any():  # the format inferred from the first row may not fit all: parse row by row
         parsed = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")
-    bad = int(parsed.isna().sum())
-    if bad:
-        first = col[parsed.isna()].iloc[0]
-        raise ValueError(f"log column {name!r}: {bad} of {n} rows are not date-times (first: {_show(first)!r})")
-    return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    _refuse(col, name, np.flatnonzero(parsed.isna().to_numpy()), "", "are not date-times")
+    parsed = parsed.dt.tz_localize(None)
+    _refuse(col, name, np.flatnonzero(((parsed < _EARLIEST) | (parsed > _LATEST)).to_numpy()),
+            f"date-times must lie between {_EARLIEST.date()} and {_LATEST.date()}", "do not")
+    return parsed.dt.as_unit("ns").to_numpy(dtype="datetime64[ns]"), None
+
+
+def _epoch(col: pd.Series, name: str, unit: str | None) -> tuple[np.ndarray, str]:
+    """Numeric timestamps as ``datetime64[ns]``, in ``unit`` or one inferred from their magnitude."""
+    values = col.to_numpy()
+    if values.dtype.kind not in "iuf":  # nullable or extension numbers (without NA: checked)
+        values = col.to_numpy(dtype=float)
+    if values.dtype.kind == "f":
+        _refuse(values, name, np.flatnonzero(~np.isfinite(values)), "timestamps must be finite", "are not")
+    inferred = unit is None
+    if inferred:
+        unit = _infer_unit(values, name)
+    per_unit = EPOCH_UNITS[unit][0]
+    lo, hi = _EARLIEST.value / per_unit, _LATEST.value / per_unit
+    _refuse(values, name, np.flatnonzero((values < lo) | (values > hi)),
+            f"as {_UNIT_WORDS[unit]} since 1970, timestamps must lie in [{lo:.6g}, {hi:.6g}] ({_EARLIEST.date()} "
+            f"to {_LATEST.date()}; pass unit= if {unit!r} is not the unit meant)", "do not")
+    if values.dtype.kind in "iu":  # exact integer arithmetic (in range, so no overflow)
+        ns = values.astype(np.int64) * np.int64(per_unit)
+    else:
+        ns = np.round(values * float(per_unit)).astype(np.int64)
+    if inferred and unit != "s":
+        warnings.warn(f"log column {name!r}: numeric timestamps read as {_UNIT_WORDS[unit]} since 1970 "
+                      f"(inferred from their magnitude, up to {float(np.abs(values).max()):.4g}); pass "
+                      f"unit={unit!r} to confirm, or another unit", stacklevel=4)
+    return ns.view("datetime64[ns]"), unit
+
+
+def _infer_unit(values: np.ndarray, name: str) -> str:
+    """The unit of :data:`EPOCH_UNITS` whose magnitude range holds every value."""
+    limits = np.array([limit for _, limit in EPOCH_UNITS.values()])
+    units = list(EPOCH_UNITS)
+    magnitude = np.abs(values.astype(float))  # float: abs(INT64_MIN) overflows in integers
+    low_row, high_row = int(np.argmin(magnitude)), int(np.argmax(magnitude))
+    small, large = np.searchsorted(limits, magnitude[[low_row, high_row]], side="right")
+    if small != large:
+        raise ValueError(f"log column {name!r}: numeric timestamps of different magnitudes (row {low_row}: "
+                         f"{_show(values[low_row])!r} reads as {_UNIT_WORDS[units[small]]}, row {high_row}: "
+                         f"{_show(values[high_row])!r} as {_UNIT_WORDS[units[large]]}); pass unit='s', 'ms', "
+                         "'us' or 'ns'")
+    return units[small]
+
+
+def _span_ns(ts: np.ndarray) -> int:
+    """Time covered by sorted ``datetime64[ns]`` arrivals, in ns: first to last times ``n / (n - 1)``
+    (rounded), in Python integers (first to last times ``n`` overflows int64 on real logs)."""
+    n = ts.shape[0]
+    if n < 2:
+        return 0
+    first_last = int(ts[-1].astype(np.int64)) - int(ts[0].astype(np.int64))
+    return (first_last * n + (n - 1) // 2) // (n - 1)
+
+
+def _check_window(ts: np.ndarray, rows: tuple[int, int], name: str) -> None:
+    """Refuse sorted arrivals whose first and last are more than :data:`MAX_LOG_SPAN` apart, or
+    whose window ends past ``_LATEST``; ``rows``: the input rows of the first and last arrival."""
+    first, last = int(ts[0].astype(np.int64)), int(ts[-1].astype(np.int64))
+    where = f"row {rows[0]}: {pd.Timestamp(ts[0])} to row {rows[1]}: {pd.Timestamp(ts[-1])}"
+    if last - first > MAX_LOG_SPAN.value:
+        raise ValueError(f"log column {name!r}: a log may cover at most {MAX_LOG_SPAN.days / 365.25:.0f} years; "
+                         f"this one covers {(last - first) / 365.25 / 86400e9:.4g} years ({where}): a stray row "
+                         "or a wrong unit?")
+    if first + _span_ns(ts) > _LATEST.value:
+        raise ValueError(f"log column {name!r}: the log's window (first arrival plus its span; {where}) must end "
+                         f"by {_LATEST.date()}")
 
 
 def _show(value: Any) -> Any:
@@ -264,21 +401,29 @@ def _show(value: Any) -> Any:
 
 
 def _tokens(col: pd.Series, name: str) -> np.ndarray:
-    n = len(col)
-    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(np.isnan(values))
-    if bad.size:
-        raise ValueError(f"log column {name!r}: {bad.size} of {n} rows are missing or not numbers "
-                         f"(first at row {bad[0]}: {_show(col.iloc[bad[0]])!r})")
-    neg = np.flatnonzero(values < 0)
-    if neg.size:
-        raise ValueError(f"log column {name!r}: token counts must be >= 0; {neg.size} of {n} rows are negative "
-                         f"(first at row {neg[0]}: {_show(col.iloc[neg[0]])!r})")
-    frac = np.flatnonzero(~np.isfinite(values) | (values != np.round(values)))
-    if frac.size:
-        raise ValueError(f"log column {name!r}: token counts must be whole numbers; {frac.size} of {n} rows "
-                         f"are not (first at row {frac[0]}: {_show(col.iloc[frac[0]])!r})")
-    return values.astype(np.int64)
+    """``int64`` token counts of a column: whole numbers in ``[0, MAX_TOKENS_PER_CALL]``."""
+    if pd.api.types.is_bool_dtype(col):
+        raise ValueError(f"log column {name!r}: token counts must be numbers; got booleans")
+    numbers = pd.to_numeric(col, errors="coerce")
+    values = numbers.to_numpy()
+    if values.dtype.kind not in "iuf":
+        values = numbers.to_numpy(dtype=float, na_value=np.nan)
+    if values.dtype.kind == "f":
+        _refuse(col, name, np.flatnonzero(np.isnan(values)), "", "are missing or not numbers")
+    _refuse(col, name, np.flatnonzero(values < 0), "token counts must be >= 0", "are negative")
+    _refuse(col, name, np.flatnonzero(values > MAX_TOKENS_PER_CALL),
+            f"token counts must be <= {MAX_TOKENS_PER_CALL:,} (MAX_TOKENS_PER_CALL)", "exceed it")
+    if values.dtype.kind == "f":
+        _refuse(col, name, np.flatnonzero(values != np.round(values)), "token counts must be whole numbers",
+                "are not")
+    return values.astype(np.int64, copy=False)
+
+
+def _classes(col: pd.Series, name: str) -> np.ndarray:
+    """Query class of each row as an ``object`` array of str (one str object per class)."""
+    codes, uniques = pd.factorize(col)
+    _refuse(col, name, np.flatnonzero(codes < 0), "", "have no class (NaN/None)")
+    return np.array([str(u) for u in uniques], dtype=object)[codes]
 
 
 def _duplicates(ts, tokens, qclass, cached, mode: str, name: str) -> np.ndarray | None:

@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._validation import ParameterError, check_number
 from ..pricing.litellm import price
 from ..pricing.token import TokenPricing
-from ..traffic.arrivals import Arrivals
+from ..traffic.arrivals import Arrivals, _timedelta
 from ..traffic.distributions import Distribution
 from ..traffic.processes import MixShift, Modulation
 from ..traffic.traffic import Traffic
 from .arrivals import duration_str
+from .logs import _instant
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -85,10 +87,10 @@ def project(
         New class shares (replacing the fitted ones; a class left out keeps its
         share), or a :class:`~costsim.MixShift` moving the shares along the horizon.
     horizon : str or timedelta, optional
-        Simulated span (default the log's span).
+        Simulated span (default the log's span); at least a second.
     bin : str or timedelta, optional
-        Bin length (default: whole seconds dividing the horizon, nearest to the
-        fitted bin).  Gamma burstiness is rescaled to it
+        Bin length, positive (default: whole seconds dividing the horizon,
+        nearest to the fitted bin).  Gamma burstiness is rescaled to it
         (:meth:`ArrivalFit.modulation_for`).
     start : str or datetime, optional
         Start of the horizon, rounded down to whole seconds (default the end of
@@ -121,12 +123,19 @@ def project(
     >>> t.arrivals.volume, t.arrivals.growth, t.arrivals.n_bins
     (1000000.0, Uniform(low=0.0, high=0.2), 30)
     """
-    horizon_td = fit.span if horizon is None else pd.Timedelta(horizon)
-    horizon_td, width = _bins(horizon_td, fit.arrivals.bin, bin)
-    start = (fit.start + fit.span).ceil("s") if start is None else pd.Timestamp(start).floor("s")
-    if drift < 0 or (drift > 0 and not uncertainty):
-        raise ValueError(f"drift must be >= 0 and needs uncertainty=True; got drift={drift!r}, "
-                         f"uncertainty={uncertainty!r}")
+    _check_fit(fit)
+    horizon_td = fit.span if horizon is None else _timedelta("", "horizon", horizon)
+    if horizon_td < pd.Timedelta(seconds=1):
+        raise ParameterError("horizon", "must be at least 1 second (bins are whole seconds)", horizon)
+    horizon_td, width = _bins(horizon_td, fit.arrivals.bin, None if bin is None else _timedelta("", "bin", bin))
+    start = (fit.start + fit.span).ceil("s") if start is None else _instant("start", start).floor("s")
+    if not isinstance(uncertainty, (bool, np.bool_)):
+        raise ParameterError("uncertainty", "must be True or False", uncertainty)
+    drift = check_number("drift", drift, low=0.0)
+    if drift > 0 and not uncertainty:
+        raise ParameterError("drift", "needs uncertainty=True (it widens the fit's uncertainty)", drift)
+    if mix is not None and not isinstance(mix, (Mapping, MixShift)):
+        raise TypeError(f"mix must be a mapping of class -> share or a costsim.MixShift; got {type(mix).__name__}")
     drift_var = drift**2
     token_var = (1.0 + fit.span / horizon_td, drift_var) if uncertainty else None
     shares = dict(mix) if isinstance(mix, Mapping) else {}
@@ -152,6 +161,13 @@ def project(
         class_mod = {k: v for k, v in class_mod.items() if v} or None
     return Traffic(classes, arrivals, modulation=modulation, class_modulation=class_mod,
                    mix_shift=mix if isinstance(mix, MixShift) else None)
+
+
+def _check_fit(fit: Any) -> None:
+    from .fit import TrafficFit
+
+    if not isinstance(fit, TrafficFit):
+        raise TypeError(f"fit must be a costsim.calibrate.TrafficFit (from fit_traffic); got {type(fit).__name__}")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -244,6 +260,8 @@ def pilot_gap(
     """
     from ..run import simulate
 
+    _check_fit(fit)
+    quantiles = [check_number(f"quantiles[{i}]", q, low=0.0, high=1.0) for i, q in enumerate(quantiles)]
     if not isinstance(pricing, TokenPricing):
         raise TypeError(f"pricing must be a costsim.TokenPricing (priced per request); got {type(pricing).__name__}")
     log = fit.log

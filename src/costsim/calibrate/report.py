@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._validation import check_int
 from ..traffic.distributions import Distribution, Mixture
 from .tokens import ks_distance
 
@@ -107,6 +108,7 @@ def qq_points(fit: TrafficFit, column: str = "input_tokens", *, qclass: str | No
     >>> pts.shape, bool(pts.attrs["ks"] < 0.05)
     ((52, 3), True)
     """
+    n = check_int("n", n, low=1)
     if column not in ("input_tokens", "output_tokens"):
         raise ValueError(f"column must be 'input_tokens' or 'output_tokens'; got {column!r}")
     parts = [c for c in fit.classes.values() if qclass is None or c.qclass == qclass]
