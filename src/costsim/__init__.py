@@ -5,7 +5,7 @@ simulated request under pluggable pricing models, and xarray results show
 percentile cost bands by query class and deployment option.
 """
 
-from ._version import __version__
+from ._version import __version__ as __version__  # the installed version, recorded in every result
 from . import demo, pricing, results, traffic
 from ._validation import ParameterError
 from .pricing import (
@@ -32,7 +32,7 @@ from .run import Estimate, estimate, simulate, sweep
 from . import analysis
 from .analysis import break_even, to_focus
 from . import calibrate
-from .calibrate import fit_traffic, pilot_gap, project, to_scenario
+from .calibrate import estimate_on_off, fit_traffic, pilot_gap, project, to_scenario
 from .traffic import (
     Arrivals,
     Beta,
@@ -58,7 +58,6 @@ from .traffic import (
     Traffic,
     Uniform,
     Weibull,
-    estimate_on_off,
 )
 
 __all__ = [

@@ -9,7 +9,7 @@ import pytest
 import costsim as cs
 from costsim._model import draw_uncertain, resolve, uncertain_parameters
 from costsim.calibrate import find_segments
-from costsim.calibrate.fit import _uncertain_tokens
+from costsim.calibrate.fitted import _uncertain_tokens
 from costsim.calibrate.segments import dependence_distance
 from costsim.scenario import load_scenario, save_scenario
 

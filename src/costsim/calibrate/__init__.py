@@ -12,8 +12,9 @@
   production cost; :func:`to_scenario` writes the projection as a scenario.
 """
 
-from .arrivals import ArrivalFit, fit_arrivals
-from .fit import ClassFit, TrafficFit, fit_traffic
+from .arrivals import ArrivalFit, estimate_on_off, fit_arrivals
+from .fit import fit_traffic
+from .fitted import ClassFit, TrafficFit
 from .logs import TrafficLog, read_log
 from .project import PilotGap, pilot_gap, project, to_scenario
 from .report import FitReport, qq_points
@@ -22,6 +23,7 @@ from .tokens import TokenFit, find_pile, fit_tokens, ks_distance
 
 __all__ = [
     "ArrivalFit", "ClassFit", "FitReport", "PilotGap", "TokenFit", "TrafficFit", "TrafficLog", "dependence_distance",
+    "estimate_on_off",
     "find_pile", "find_segments", "fit_arrivals", "fit_tokens", "fit_traffic", "ks_distance", "pilot_gap", "project",
     "qq_points", "read_log", "to_scenario",
 ]

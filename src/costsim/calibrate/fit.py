@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,85 +9,15 @@ import numpy as np
 import pandas as pd
 
 from .._validation import ParameterError, check_int
-from ..traffic.distributions import Distribution, LogNormal
-from ..traffic.query_class import QueryClass
-from ..traffic.traffic import Traffic
 from ._bootstrap import block_index, log_ratio_variance
 from .arrivals import ArrivalFit, check_bins, fit_arrivals
 from .logs import TrafficLog, _instant, read_log
+from .fitted import ClassFit, TrafficFit
 from .report import FitReport
 from .segments import find_segments
-from .tokens import TokenFit, check_cap, check_families, fit_tokens
+from .tokens import check_cap, check_families, fit_tokens
 
 __all__ = ["ClassFit", "TrafficFit", "fit_traffic"]
-
-
-@dataclasses.dataclass(frozen=True)
-class ClassFit:
-    """What was fitted for one query class.
-
-    Attributes
-    ----------
-    name : str
-        The query class it becomes: the log's class, or ``"<class>/<k>"`` for
-        the k-th latent segment of a class (see :mod:`costsim.calibrate.segments`).
-    qclass : str
-        The log's class it belongs to.
-    n : int
-        Its rows in the log.
-    share : float
-        Its share of the rows.
-    share_log_var : float
-        Block-bootstrap variance of ``log(share)`` (0 with a single class).
-    input_tokens, output_tokens : TokenFit
-        The token fits.
-    input_log_var, output_log_var : float
-        Block-bootstrap variance of the log of the column's mean (small-sample
-        corrected): how well the log pins down the mean token count.
-    cached_fraction : float
-        Cached share of the prompt tokens (0 without a cached-tokens column).
-    arrivals : ArrivalFit
-        The arrivals of its log class (their burstiness is used; the volume comes
-        from the whole log).
-    """
-
-    name: str
-    qclass: str
-    n: int
-    share: float
-    share_log_var: float
-    input_tokens: TokenFit
-    output_tokens: TokenFit
-    input_log_var: float
-    output_log_var: float
-    cached_fraction: float
-    arrivals: ArrivalFit
-
-    def query_class(self, *, share: float | Distribution | None = None,
-                    token_var: tuple[float, float] | None = None) -> QueryClass:
-        """The class as a :class:`~costsim.QueryClass`.
-
-        Parameters
-        ----------
-        share : float or Distribution, optional
-            Its share (default: the fitted one, uncertain where ``token_var`` is given).
-        token_var : (float, float), optional
-            None: point estimates.  ``(factor, extra)``: the location parameters
-            of the token distributions are drawn per trial so that the variance
-            of the log of each column's mean token count is the bootstrap's
-            times ``factor``, plus ``extra``.
-        """
-        if token_var is None:
-            inp, out = self.input_tokens.distribution, self.output_tokens.distribution
-            default_share: float | Distribution = self.share
-        else:
-            factor, extra = token_var
-            inp = _uncertain_tokens(self.input_tokens, self.input_log_var * factor + extra)
-            out = _uncertain_tokens(self.output_tokens, self.output_log_var * factor + extra)
-            default_share = LogNormal(math.log(self.share), math.sqrt(self.share_log_var)) \
-                if self.share_log_var > 0 else self.share
-        return QueryClass(self.name, default_share if share is None else share, inp, out,
-                          cached_fraction=self.cached_fraction)
 
 
 def _fit_unit(log: TrafficLog, rows: np.ndarray, name: str, qclass: str, arrivals: ArrivalFit, blocks: np.ndarray,
@@ -121,89 +49,6 @@ def _fit_unit(log: TrafficLog, rows: np.ndarray, name: str, qclass: str, arrival
         arrivals=arrivals,
     )
 
-
-def _uncertain_tokens(fit: TokenFit, log_var: float) -> Distribution:
-    """The fit with independent per-trial location draws whose combined effect on the log
-    of the mean has variance ``log_var``: ``sd**2 * sum(g**2) = log_var`` with ``g`` the
-    gradient of the log-mean in the components' log-locations.
-
-    The components' draws are independent (costsim draws every uncertain
-    parameter on its own stream), so the spread is set from the quantity that
-    drives cost, the mean, rather than from each location's own bootstrap spread.
-    """
-    if log_var <= 0:
-        return fit.distribution
-    g = fit.log_mean_gradient()
-    return fit.with_location_sd(math.sqrt(log_var / float(np.sum(g * g))))
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class TrafficFit:
-    """A traffic fitted to a log: per-class fits, arrivals and the goodness-of-fit report.
-
-    Use :attr:`traffic` for the point estimate over the log's own span,
-    :func:`costsim.project` for production traffic with the estimation
-    uncertainty carried to the trial level, and :func:`costsim.pilot_gap` to
-    compare with the naive extrapolation.
-
-    Attributes
-    ----------
-    classes : dict of str to ClassFit
-        Per-class fits, in order of first appearance.
-    arrivals : ArrivalFit
-        Arrivals of the whole log (volume and its uncertainty, profile).
-    log : TrafficLog
-        The log fitted.
-    start : pandas.Timestamp
-        First arrival.
-    span : pandas.Timedelta
-        Time the log covers.
-    report : FitReport
-        Goodness of fit.
-    """
-
-    classes: dict[str, ClassFit]
-    arrivals: ArrivalFit
-    log: TrafficLog
-    start: pd.Timestamp
-    span: pd.Timedelta
-    report: FitReport
-
-    @property
-    def traffic(self) -> Traffic:
-        """Point-estimate traffic over the log's span (in whole bins of the fitted bin)."""
-        from .project import project
-
-        return project(self, uncertainty=False)
-
-    def sample(self, n: int, *, rng: Any = None) -> pd.DataFrame:
-        """Draw ``n`` requests from the point-estimate fit, rounded as the simulation rounds them.
-
-        Returns a DataFrame with columns ``qclass``, ``input_tokens``,
-        ``output_tokens`` (for per-request cost quantiles, QQ plots, checks).
-
-        Examples
-        --------
-        >>> import numpy as np, costsim as cs
-        >>> rng = np.random.default_rng(0)
-        >>> fit = cs.fit_traffic({"timestamp": np.arange(500.0), "input_tokens": rng.integers(100, 200, 500),
-        ...                       "output_tokens": rng.integers(10, 20, 500)}, families=["Gamma"])
-        >>> fit.sample(3, rng=1).columns.tolist()
-        ['qclass', 'input_tokens', 'output_tokens']
-        """
-        rng = np.random.default_rng(rng)
-        fits = list(self.classes.values())
-        counts = rng.multinomial(n, [c.share for c in fits])
-        parts = [pd.DataFrame({
-            "qclass": c.name,
-            "input_tokens": np.round(c.input_tokens.distribution.sample(k, rng=rng)),
-            "output_tokens": np.round(c.output_tokens.distribution.sample(k, rng=rng)),
-        }) for c, k in zip(fits, counts)]
-        return pd.concat(parts, ignore_index=True)
-
-    def __repr__(self) -> str:
-        return (f"TrafficFit({len(self.log)} rows, {len(self.classes)} class(es), span {self.span}, "
-                f"{self.arrivals.volume:,.0f} requests/day)")
 
 
 def fit_traffic(

@@ -9,35 +9,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .._validation import ParameterError, check_number
+from .._validation import check_number
 from ..pricing.litellm import price
 from ..pricing.token import TokenPricing
-from ..traffic.arrivals import Arrivals, _timedelta
 from ..traffic.distributions import Distribution
 from ..traffic.processes import MixShift, Modulation
 from ..traffic.traffic import Traffic
-from .arrivals import duration_str
-from .logs import _instant
+from .fitted import TrafficFit, projected_traffic
 
 if TYPE_CHECKING:
     import xarray as xr
 
     from ..scenario import Scenario
-    from .fit import TrafficFit
 
 __all__ = ["PilotGap", "pilot_gap", "project", "to_scenario"]
-
-
-def _bins(horizon: pd.Timedelta, fitted_bin: pd.Timedelta, bin: Any) -> tuple[pd.Timedelta, pd.Timedelta]:
-    """Horizon and bin: ``bin`` as given, or whole seconds nearest to the fitted bin
-    that divide the horizon (the horizon rounded to whole seconds, then trimmed by
-    less than a bin)."""
-    if bin is not None:
-        return horizon, pd.Timedelta(bin)
-    seconds = max(1, round(horizon / pd.Timedelta(seconds=1)))
-    n = max(1, round(seconds / max(fitted_bin / pd.Timedelta(seconds=1), 1.0)))
-    width = seconds // n
-    return pd.Timedelta(seconds=width * n), pd.Timedelta(seconds=width)
 
 
 def project(
@@ -124,48 +109,11 @@ def project(
     (1000000.0, Uniform(low=0.0, high=0.2), 30)
     """
     _check_fit(fit)
-    horizon_td = fit.span if horizon is None else _timedelta("", "horizon", horizon)
-    if horizon_td < pd.Timedelta(seconds=1):
-        raise ParameterError("horizon", "must be at least 1 second (bins are whole seconds)", horizon)
-    horizon_td, width = _bins(horizon_td, fit.arrivals.bin, None if bin is None else _timedelta("", "bin", bin))
-    start = (fit.start + fit.span).ceil("s") if start is None else _instant("start", start).floor("s")
-    if not isinstance(uncertainty, (bool, np.bool_)):
-        raise ParameterError("uncertainty", "must be True or False", uncertainty)
-    drift = check_number("drift", drift, low=0.0)
-    if drift > 0 and not uncertainty:
-        raise ParameterError("drift", "needs uncertainty=True (it widens the fit's uncertainty)", drift)
-    if mix is not None and not isinstance(mix, (Mapping, MixShift)):
-        raise TypeError(f"mix must be a mapping of class -> share or a costsim.MixShift; got {type(mix).__name__}")
-    drift_var = drift**2
-    token_var = (1.0 + fit.span / horizon_td, drift_var) if uncertainty else None
-    shares = dict(mix) if isinstance(mix, Mapping) else {}
-    unknown = sorted(set(shares) - set(fit.classes))
-    if unknown:
-        raise ValueError(f"mix: unknown class(es) {unknown}; the fit has {list(fit.classes)}")
-    classes = [c.query_class(share=shares.get(name), token_var=token_var) for name, c in fit.classes.items()]
-    if volume is None:
-        volume = fit.arrivals.uncertain_volume(extra_log_var=drift_var) if uncertainty else fit.arrivals.volume
-    modulation: tuple[Modulation, ...] = ()
-    if isinstance(growth, Modulation):
-        modulation, growth = (growth,), 0.0
-    elif isinstance(growth, (list, tuple)):
-        modulation, growth = tuple(growth), 0.0
-    arrivals = Arrivals(volume=volume, horizon=duration_str(horizon_td), bin=duration_str(width), start=pd.Timestamp(start).isoformat(),
-                        daily_profile=fit.arrivals.daily_profile, weekly_profile=fit.arrivals.weekly_profile,
-                        growth=growth)
-    if len({c.qclass for c in fit.classes.values()}) == 1:  # one log class: its segments burst together
-        modulation = (*fit.arrivals.modulation_for(width), *modulation)
-        class_mod = None
-    else:
-        class_mod = {name: c.arrivals.modulation_for(width) for name, c in fit.classes.items()}
-        class_mod = {k: v for k, v in class_mod.items() if v} or None
-    return Traffic(classes, arrivals, modulation=modulation, class_modulation=class_mod,
-                   mix_shift=mix if isinstance(mix, MixShift) else None)
+    return projected_traffic(fit, volume=volume, growth=growth, mix=mix, horizon=horizon, bin=bin, start=start,
+                             uncertainty=uncertainty, drift=drift)
 
 
 def _check_fit(fit: Any) -> None:
-    from .fit import TrafficFit
-
     if not isinstance(fit, TrafficFit):
         raise TypeError(f"fit must be a costsim.calibrate.TrafficFit (from fit_traffic); got {type(fit).__name__}")
 

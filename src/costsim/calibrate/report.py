@@ -1,10 +1,8 @@
-"""Goodness of fit: how well a fitted traffic matches its log."""
+"""Goodness of fit: how well a fitted traffic matches its log (the numbers are in
+:class:`~costsim.calibrate.FitReport`; QQ points here)."""
 
 from __future__ import annotations
 
-import dataclasses
-import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,64 +11,9 @@ from .._validation import check_int
 from ..traffic.distributions import Distribution, Mixture
 from .tokens import ks_distance
 
-if TYPE_CHECKING:
-    from .arrivals import ArrivalFit
-    from .fit import ClassFit, TrafficFit
+from .fitted import FitReport, TrafficFit
 
-__all__ = ["FitReport", "qq_points"]
-
-
-@dataclasses.dataclass(frozen=True)
-class FitReport:
-    """Goodness of fit of a :class:`~costsim.calibrate.TrafficFit`.
-
-    Attributes
-    ----------
-    tokens : pandas.DataFrame
-        One row per (class, column): rows fitted, the chosen family, the cap and
-        its mass, the KS distance between the rounded fit and the log, the AIC
-        of the chosen family and its margin over the runner-up, and the
-        relative standard error of the column's mean (block bootstrap).
-    arrivals : pandas.DataFrame
-        One row per class and one for ``"(all)"``: requests per day, the 90 %
-        band of the volume, the index of dispersion and the share of empty bins
-        of the per-bin counts, and the burstiness model.
-    """
-
-    tokens: pd.DataFrame
-    arrivals: pd.DataFrame
-
-    @classmethod
-    def build(cls, classes: dict[str, ClassFit], total: ArrivalFit) -> FitReport:
-        rows = []
-        for c in classes.values():
-            for column, fit, var in (("input_tokens", c.input_tokens, c.input_log_var),
-                                     ("output_tokens", c.output_tokens, c.output_log_var)):
-                ranked = sorted(fit.aic.values())
-                rows.append({
-                    "qclass": c.name, "column": column, "rows": fit.n, "family": fit.family,
-                    "cap": fit.pile.cap if fit.pile else None, "cap_mass": fit.pile.mass if fit.pile else 0.0,
-                    "ks": fit.ks, "aic": ranked[0], "aic_margin": ranked[1] - ranked[0] if len(ranked) > 1 else math.nan,
-                    "mean_rel_se": math.sqrt(var),
-                })
-        arr = []
-        for name, a in [("(all)", total), *((c.name, c.arrivals) for c in classes.values())]:
-            band = (a.volume * math.exp(-1.645 * a.volume_log_sd), a.volume * math.exp(1.645 * a.volume_log_sd))
-            arr.append({
-                "qclass": name, "per_day": a.volume, "per_day_p5": band[0], "per_day_p95": band[1],
-                "dispersion_index": a.dispersion_index, "empty_fraction": a.empty_fraction,
-                "burstiness": " x ".join(type(m).__name__ for m in a.modulation) or "Poisson",
-                "daily_profile": a.daily_profile is not None,
-            })
-        return cls(pd.DataFrame(rows).set_index(["qclass", "column"]), pd.DataFrame(arr).set_index("qclass"))
-
-    def worst_ks(self) -> float:
-        """Largest KS distance over all token columns."""
-        return float(self.tokens["ks"].max())
-
-    def __str__(self) -> str:
-        with pd.option_context("display.width", 120, "display.max_columns", 20, "display.precision", 4):
-            return f"Token distributions\n{self.tokens}\n\nArrivals\n{self.arrivals}"
+__all__ = ["FitReport", "qq_points"]  # FitReport (defined in .fitted) is importable from here too
 
 
 def qq_points(fit: TrafficFit, column: str = "input_tokens", *, qclass: str | None = None,

@@ -25,7 +25,6 @@ from .processes import (
     OnOff,
     Overdispersion,
     Profile,
-    estimate_on_off,
 )
 from .query_class import QueryClass
 from .traffic import Traffic
@@ -34,5 +33,4 @@ __all__ = [
     "Arrivals", "Beta", "Capped", "Constant", "Distribution", "Empirical", "FlashEvent", "Gamma",
     "GeneralizedPareto", "Geometric", "LogNormal", "LogisticGrowth", "MixShift", "Mixture", "Modulation",
     "Normal", "OnOff", "Overdispersion", "Pareto", "Profile", "QueryClass", "Traffic", "Uniform", "Weibull",
-    "estimate_on_off",
 ]
