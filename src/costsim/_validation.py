@@ -14,8 +14,9 @@ import numbers
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["ParameterError", "check_number", "check_int", "prefixed"]
+__all__ = ["ParameterError", "check_duration", "check_int", "check_number", "prefixed"]
 
 
 class ParameterError(ValueError):
@@ -142,6 +143,27 @@ def check_int(name: str, value: Any, *, low: int | None = None, high: int | None
     if (low is not None and n < low) or (high is not None and n > high):
         raise ParameterError(name, _range_rule(low, high, False, False), value)
     return n
+
+
+def check_duration(name: str, value: Any, owner: str = "") -> pd.Timedelta:
+    """Return ``value`` as a positive :class:`pandas.Timedelta` (``"30D"``, ``"1h"``, a timedelta).
+
+    Examples
+    --------
+    >>> check_duration("bin", "15min")
+    Timedelta('0 days 00:15:00')
+    >>> check_duration("bin", "abc")
+    Traceback (most recent call last):
+    ...
+    costsim._validation.ParameterError: bin must be a positive duration such as '30D' or '1h'; got 'abc'
+    """
+    try:
+        td = pd.Timedelta(value)
+    except (TypeError, ValueError, OverflowError):
+        td = pd.NaT
+    if td is pd.NaT or not td > pd.Timedelta(0):
+        raise ParameterError(name, "must be a positive duration such as '30D' or '1h'", value, owner)
+    return td
 
 
 def _short(value: Any) -> Any:

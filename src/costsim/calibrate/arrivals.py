@@ -33,8 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import ParameterError, check_int
-from ..traffic.arrivals import _timedelta
+from .._validation import ParameterError, check_duration, check_int
 from ..traffic.distributions import LogNormal
 from ..traffic.processes import Modulation, OnOff, Overdispersion
 from ._bootstrap import block_index, log_ratio_variance
@@ -154,7 +153,7 @@ def check_bins(span: pd.Timedelta, bin: object, block: object) -> tuple[pd.Timed
     ...
     costsim._validation.ParameterError: bin must be a positive duration such as '30D' or '1h'; got 'abc'
     """
-    width = _timedelta("", "bin", bin)
+    width = check_duration("bin", bin)
     if width > span / 2:
         raise ParameterError("bin", f"must be at most half the log's span ({span}): two bins at least", bin)
     if span // width > MAX_BINS:
@@ -162,7 +161,7 @@ def check_bins(span: pd.Timedelta, bin: object, block: object) -> tuple[pd.Timed
                              f"leaves {span // width:,}", bin)
     if block is None:
         return width, default_block(span, width)
-    blk = _timedelta("", "block", block)
+    blk = check_duration("block", block)
     if not width <= blk < span or n_blocks_of(span, blk) > MAX_BLOCKS:
         raise ParameterError("block", f"must be at least bin ({width}) and shorter than the log's span ({span}), "
                              f"leaving 2 to {MAX_BLOCKS:,} blocks", block)
@@ -209,7 +208,7 @@ def fit_arrivals(
     (1.0, (), 10)
     """
     start = _instant("start", start)
-    span = _timedelta("", "span", span)
+    span = check_duration("span", span)
     width, blk = check_bins(span, bin, block)
     seed = check_int("seed", seed, low=0)
     end = start + span

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import ParameterError, check_number
-from ..traffic.arrivals import Arrivals, _timedelta
+from .._validation import ParameterError, check_duration, check_number
+from ..traffic.arrivals import Arrivals
 from ..traffic.distributions import Distribution, LogNormal
 from ..traffic.processes import MixShift, Modulation
 from ..traffic.query_class import QueryClass
@@ -260,10 +260,10 @@ def projected_traffic(
     drift: float = 0.0,
 ) -> Traffic:
     """:func:`costsim.project` of a fit known to be a :class:`TrafficFit` (see there)."""
-    horizon_td = fit.span if horizon is None else _timedelta("", "horizon", horizon)
+    horizon_td = fit.span if horizon is None else check_duration("horizon", horizon)
     if horizon_td < pd.Timedelta(seconds=1):
         raise ParameterError("horizon", "must be at least 1 second (bins are whole seconds)", horizon)
-    horizon_td, width = _bins(horizon_td, fit.arrivals.bin, None if bin is None else _timedelta("", "bin", bin))
+    horizon_td, width = _bins(horizon_td, fit.arrivals.bin, None if bin is None else check_duration("bin", bin))
     start = (fit.start + fit.span).ceil("s") if start is None else _instant("start", start).floor("s")
     if not isinstance(uncertainty, (bool, np.bool_)):
         raise ParameterError("uncertainty", "must be True or False", uncertainty)

@@ -12,23 +12,13 @@ import pandas as pd
 
 from .._limits import MAX_VOLUME
 from .._model import Model
-from .._validation import ParameterError
+from .._validation import check_duration
 from .distributions import Distribution
 
 __all__ = ["Arrivals"]
 
 _DAYS_PER_MONTH = 365.25 / 12.0
 _HOUR = pd.Timedelta(hours=1)
-
-
-def _timedelta(owner: str, name: str, value: object) -> pd.Timedelta:
-    try:
-        td = pd.Timedelta(value)
-    except (TypeError, ValueError):
-        td = pd.NaT
-    if td is pd.NaT or not td > pd.Timedelta(0):
-        raise ParameterError(name, "must be a positive duration such as '30D' or '1h'", value, owner)
-    return td
 
 
 def _check_profile(model: Model, name: str, length: int) -> None:
@@ -124,8 +114,8 @@ class Arrivals(Model):
         self._number("volume", low=0.0, high=MAX_VOLUME)
         self._number("growth", low=-1.0, low_open=True)
         self._number("overdispersion", low=0.0)
-        horizon = _timedelta(self._label, "horizon", self.horizon)
-        width = _timedelta(self._label, "bin", self.bin)
+        horizon = check_duration("horizon", self.horizon, self._label)
+        width = check_duration("bin", self.bin, self._label)
         if width > horizon:
             self._fail("bin", f"must be <= horizon ({horizon})", self.bin)
         if horizon % width != pd.Timedelta(0):

@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from .._model import Model, request_field, uncertain_parameters
-from .arrivals import Arrivals, _check_profile, _profile_factor, _timedelta
+from .._validation import check_duration
+from .arrivals import Arrivals, _check_profile, _profile_factor
 from .distributions import Distribution
 
 __all__ = [
@@ -177,7 +178,7 @@ class OnOff(Modulation):
     random: ClassVar[bool] = True
 
     def _validate(self) -> None:
-        _timedelta(self._label, "unit", self.unit)
+        check_duration("unit", self.unit, self._label)
         self._number("off_level", low=0.0, high=1.0)
         for name in ("on", "off"):
             value = getattr(self, name)
@@ -363,7 +364,7 @@ class FlashEvent(Modulation):
             pd.Timestamp(self.start)
         except (TypeError, ValueError):
             self._fail("start", "must be a date-time such as '2026-01-07T12:00'", self.start)
-        _timedelta(self._label, "duration", self.duration)
+        check_duration("duration", self.duration, self._label)
         self._number("multiplier", low=0.0)
 
     def factors(self, arrivals: Arrivals, rng: np.random.Generator | None = None) -> np.ndarray:
