@@ -46,3 +46,24 @@ def test_fit_bad_input_is_one_line_and_writes_nothing(tmp_path):
     assert done.stderr.startswith("costsim fit: error:") and len(done.stderr.strip().splitlines()) == 1
     assert "no column for input_tokens" in done.stderr and "the log has ['ts', 'prompt', 'completion']" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
+def test_fit_unit_sets_the_epoch_unit_of_numeric_timestamps(tmp_path):
+    """Epoch seconds read as milliseconds (--unit ms) span 1,000 times less time: the fitted
+    volume per day is 1,000 times larger; without --unit the magnitude says seconds."""
+    from costsim.cli import main
+
+    rng = np.random.default_rng(2)
+    n = 2_000
+    pd.DataFrame({"timestamp": 1.77e9 + np.sort(rng.uniform(0, 4 * 86_400, n)),
+                  "input_tokens": np.round(rng.lognormal(6.0, 0.5, n)).astype(int),
+                  "output_tokens": np.round(rng.lognormal(4.0, 0.5, n)).astype(int)}).to_csv(tmp_path / "log.csv",
+                                                                                             index=False)
+    volumes = {}
+    for unit in (None, "s", "ms"):
+        out = tmp_path / f"{unit}.toml"
+        args = ["fit", str(tmp_path / "log.csv"), "--model", "gpt-4o", "--out", str(out), "--seed", "1"]
+        assert main([*args, *(["--unit", unit] if unit else [])]) == 0
+        volumes[unit] = load_scenario(out).traffic.arrivals.volume
+    assert volumes[None] == volumes["s"]  # uncertain volumes: LogNormal(mu, sigma) of requests per day
+    assert abs(volumes["ms"].mu - volumes["s"].mu - np.log(1_000.0)) < 1e-3

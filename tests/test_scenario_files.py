@@ -110,6 +110,10 @@ def test_wrong_type_and_unknown_type_name(tmp_path):
         del d["traffic"]["arrivals"]["volume"]
     assert _bad(tmp_path, missing) == "traffic.arrivals: missing key 'volume'"
 
+    def null(d):
+        d["traffic"]["arrivals"]["volume"] = None
+    assert _bad(tmp_path, null) == "traffic.arrivals.volume must be a number or a distribution table; got None"
+
 
 def test_bad_syntax_and_suffix(tmp_path):
     (tmp_path / "x.toml").write_text("trials = [")

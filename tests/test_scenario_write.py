@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import costsim as cs
-from costsim.scenario import Scenario, check_folder, check_writable, load_scenario, save_scenario, write_atomic
+from costsim.files import check_folder, check_writable, write_atomic
+from costsim.scenario import Scenario, load_scenario, save_scenario
 
 
 def _text(content):

@@ -4,7 +4,7 @@ Every command ends in one of three ways: it prints its result and exits 0; a
 mistake in the input (an argument, a file, a parameter) is one line on stderr and
 exit status 2; Ctrl-C (SIGINT) or SIGTERM is one line and exit status 130 or 143.
 Output files are checked before any work starts and written atomically (see
-:func:`costsim.scenario.write_atomic`): an interrupted write leaves no partial
+:func:`costsim.files.write_atomic`): an interrupted write leaves no partial
 file behind.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from .scenario import check_folder, check_writable, write_atomic
+from .files import check_folder, check_writable, write_atomic
 
 __all__ = ["main", "summary_table"]
 
@@ -186,17 +186,19 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _price(args: argparse.Namespace) -> int:
-    from .pricing.litellm import _utc_times, call_rates, catalog, from_litellm, price
+    from .pricing.base import utc_times
+    from .pricing.litellm import call_rates, catalog, from_litellm, price
+    from .pricing.rates import STANDARD
 
     pricing = from_litellm(args.model, args.price_map, uplift=args.uplift, ignore=args.ignore)
-    tier = "standard" if args.tier is None else args.tier
+    tier = STANDARD if args.tier is None else args.tier
     if tier not in pricing.tiers:
         raise ValueError(f"{args.model!r} does not offer service tier {tier!r}; it offers {list(pricing.tiers)}")
     total = float(price(pricing, args.input, args.output, cache_read_tokens=args.cached,
                         cache_write_tokens=args.cache_write, cache_write_ttl=args.cache_ttl,
                         reasoning_tokens=args.reasoning, service_tier=tier, when=args.when))
     off_peak = (args.when is not None and pricing.off_peak is not None and tier == "standard"
-                and bool(pricing.off_peak.contains(_utc_times(args.when))))
+                and bool(pricing.off_peak.contains(utc_times(args.when))))
     rates = call_rates(pricing, args.input, service_tier=tier, cache_write_ttl=args.cache_ttl, off_peak=off_peak)
     source = (f"price map {args.price_map}" if args.price_map is not None
               else f"costsim price catalog of {catalog()['date']}")
@@ -238,7 +240,7 @@ def _fit(args: argparse.Namespace) -> int:
             raise ValueError(f"--column must be FIELD=NAME, e.g. input_tokens=ContextTokens; got {item!r}")
         columns[field] = name
     options = {model: from_litellm(model, ignore=args.ignore) for model in args.model}
-    fit = fit_traffic(source, columns=columns or None)
+    fit = fit_traffic(source, columns=columns or None, unit=args.unit)
     assumptions = {k: v for k, v in (("volume", args.volume), ("growth", args.growth), ("horizon", args.horizon),
                                       ("bin", args.bin)) if v is not None}
     scenario = to_scenario(fit, options, trials=args.trials, seed=args.seed, **assumptions)
@@ -372,6 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--column", action="append", default=[], metavar="FIELD=NAME",
                      help="the log's column for a field (timestamp, input_tokens, output_tokens, qclass, "
                      "cached_tokens), repeatable; default: common names such as TIMESTAMP, ContextTokens")
+    fit.add_argument("--unit", choices=("s", "ms", "us", "ns"), default=None,
+                     help="unit of numeric (epoch) timestamps; default: inferred from their magnitude, and said")
     fit.add_argument("--volume", type=_positive(), default=None,
                      help="production queries per day (default: the log's rate, with its uncertainty)")
     fit.add_argument("--growth", type=float, default=None, help="compound growth per month (default 0)")

@@ -28,7 +28,7 @@ import xarray as xr
 from .._validation import check_int
 from .._version import __version__
 from ..pricing.base import DeploymentOption
-from ..scenario import scenario_json
+from ..codec import scenario_json
 from ..traffic.traffic import Traffic
 from .sizing import check_memory, peak_bytes
 from .local import run_local

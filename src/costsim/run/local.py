@@ -13,7 +13,7 @@ from .. import kernels as K
 from .._limits import MAX_REQUESTS_PER_BIN, MAX_STEPS, MAX_TOKENS_PER_CALL, MAX_TOOL_CALLS
 from ..pricing.billing import bill_options
 from ..results import build_dataset, compose_histograms
-from ..scenario import scenario_json
+from ..codec import scenario_json
 from .prepare import LIMITS, Prepared
 from .progress import KERNEL_LOCK, interruptible, progress_bar, trial_chunks
 
