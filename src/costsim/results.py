@@ -27,7 +27,7 @@ per-request model such as TokenPricing), the Dataset also holds:
 
 ====================  ===========================  =====================================
 spill_cost            trial, time, option, qclass  USD of ``cost`` paid to fallbacks
-throttled_requests    trial, time, option, qclass  queries no capacity served (unpriced)
+throttled_requests    trial, time, option, qclass  queries no capacity served (unpriced; fractional)
 capacity_cost         trial, time, option          USD of capacity: units, GPUs, overheads
 unused_capacity_cost  trial, time, option          USD of capacity left unused
 capacity_units        trial, time, option          units / replicas running (NaN: none)
@@ -38,6 +38,9 @@ utilisation           trial, time, option          fraction of running capacity 
 at a limit of :mod:`costsim._limits` (tokens per call, model calls and tool calls
 per query; a bin's expected requests after its burst multiplier): a heavy tail
 beyond the physical range.  It is 0 almost always; ``simulate`` warns otherwise.
+
+``throttled_requests`` is a float: capacity serves the same share of every class
+in a bin, so the queries it throttles are that share of the bin's queries.
 
 The boolean coordinate ``per_request_cost`` (on ``option``) says whether an
 option has a per-query cost: capacity is priced per bin, and volume discounts and

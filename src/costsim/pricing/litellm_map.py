@@ -96,6 +96,10 @@ def _price_map(price_map: str | Path | Mapping | None) -> Mapping[str, Any]:
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as err:
             raise ValueError(f"price_map {str(path)!r} is not valid JSON: {err}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"price_map {str(path)!r} is not a text (UTF-8) JSON file") from None
+        except OSError as err:  # no such file, a folder, no permission
+            raise ValueError(f"price_map {str(path)!r} cannot be read: {err.strerror or err}") from None
         if not isinstance(data, Mapping):
             raise ValueError(f"price_map {str(path)!r} must hold a JSON object of model entries")
         return data

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import math
 import numbers
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,8 @@ def _check_profile(model: Model, name: str, length: int) -> None:
     values = getattr(model, name)
     if values is None:
         return
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+        model._fail(name, f"must be a sequence of {length} numbers >= 0", values)
     values = tuple(values)
     if len(values) != length:
         model._fail(name, f"must have {length} values", values)
@@ -129,7 +132,7 @@ class Arrivals(Model):
             self._fail("start", "must be a whole second", self.start)
         if start.tz is not None:
             start = start.tz_convert("UTC").tz_localize(None)
-        if not pd.Timestamp.min <= start <= pd.Timestamp.max or pd.Timestamp.max - start < horizon:
+        if not pd.Timestamp.min <= start <= pd.Timestamp.max - horizon:
             self._fail("start", f"must leave the horizon ({horizon}) within the datetime64[ns] range "
                        f"[{pd.Timestamp.min}, {pd.Timestamp.max}]", self.start)
         if width % pd.Timedelta(seconds=1) != pd.Timedelta(0):
@@ -193,4 +196,6 @@ class Arrivals(Model):
         months = ((when - origin) / np.timedelta64(1, "D")) / _DAYS_PER_MONTH
         width = (step / pd.Timedelta(days=1)) / _DAYS_PER_MONTH
         rate = math.log1p(self.growth)
-        return np.exp(rate * months) * np.expm1(rate * width) / (rate * width)
+        x = rate * width  # the sub-step's mean of exp(rate * t): expm1(x) / x, 1 where x underflows to 0
+        with np.errstate(over="ignore"):  # a rate beyond the float range: inf, refused by Traffic's rate check
+            return np.exp(rate * months) * (math.expm1(x) / x if x != 0.0 else 1.0)

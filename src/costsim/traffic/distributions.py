@@ -24,7 +24,7 @@ import dataclasses
 import functools
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -32,7 +32,7 @@ from scipy import integrate, stats
 
 from .. import kernels as K
 from .._model import DistributionBase, request_field, uncertain_parameters
-from .._validation import ParameterError, check_number, prefixed
+from .._validation import ParameterError, check_int, check_number, prefixed
 
 __all__ = [
     "Beta",
@@ -92,7 +92,43 @@ class DistTable:
 
 
 def _generator(rng: Any) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    """``rng`` as a Generator: a Generator, a seed (an int >= 0 or a SeedSequence) or None."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError):
+        raise ParameterError("rng", "must be a numpy Generator, a seed (an int >= 0) or None", rng) from None
+
+
+def _ordered(x: np.ndarray) -> np.ndarray:
+    """Float64s as int64s in the same order (the bit pattern, negatives mirrored); NaN is not ordered."""
+    bits = np.asarray(x, dtype=np.float64).view(np.int64)
+    return np.where(bits < 0, -(bits & np.int64(0x7FFFFFFFFFFFFFFF)), bits)
+
+
+def _unordered(i: np.ndarray) -> np.ndarray:
+    """The float64s of :func:`_ordered`'s int64s."""
+    i = np.asarray(i, dtype=np.int64)
+    return np.where(i < 0, (-i) | np.int64(-0x8000000000000000), i).view(np.float64)
+
+
+def _positive_value(name: str, value: Any) -> float:
+    """A finite number > 0 of a LogNormal constructor (an argument, not a field)."""
+    with prefixed(owner="LogNormal"):
+        x = check_number(name, value, low=0.0, low_open=True)
+    if math.isinf(x):
+        raise ParameterError(name, "must be finite", value, "LogNormal")
+    return x
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    """``shape`` of :meth:`Distribution.sample` as a tuple of ints >= 0."""
+    items = shape if isinstance(shape, tuple) else (shape,)
+    try:
+        return tuple(check_int("shape", n, low=0, high=2**40) for n in items)
+    except ParameterError:
+        raise ParameterError("shape", "must be an int >= 0 or a tuple of them", shape) from None
 
 
 def _in_unit(q: np.ndarray, values: Any) -> np.ndarray:
@@ -104,6 +140,7 @@ MAX_NESTING = 32
 """Levels of distributions inside one another (mixtures of capped mixtures, ...)."""
 
 _REAL: dict[str, Any] = {}
+_LOG_SCALE: dict[str, Any] = {"low": -700.0, "high": 700.0}  # exp() of it stays finite
 _POSITIVE: dict[str, Any] = {"low": 0.0, "low_open": True}
 
 
@@ -176,7 +213,10 @@ class Distribution(DistributionBase):
     # ---- the scipy-like API ------------------------------------------------------
     def sample(self, shape: int | tuple[int, ...] = (), *, rng: Any = None) -> np.ndarray:
         """Draw values with NumPy (``rng``: seed, ``numpy.random.Generator`` or None)."""
-        return np.asarray(self._frozen().rvs(size=shape, random_state=_generator(rng)), dtype=float)
+        return self._draw(_shape(shape), _generator(rng))
+
+    def _draw(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        return np.asarray(self._frozen().rvs(size=shape, random_state=rng), dtype=float)
 
     def mean(self) -> float:
         """Expected value (``inf`` where it does not exist: heavy tails are all to the right)."""
@@ -272,7 +312,7 @@ class Constant(Distribution):
         self._check_resolved()
         return self.value
 
-    def sample(self, shape: int | tuple[int, ...] = (), *, rng: Any = None) -> np.ndarray:
+    def _draw(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         return np.full(shape, self._v())
 
     def mean(self) -> float:
@@ -318,36 +358,49 @@ class LogNormal(Distribution):
     mu: float
     sigma: float
     _kind = K.LOGNORMAL
-    _rules = {"mu": _REAL, "sigma": _POSITIVE}
+    _rules = {"mu": _LOG_SCALE, "sigma": _POSITIVE}
 
     @classmethod
     def from_median_p90(cls, median: float, p90: float) -> "LogNormal":
         """The lognormal with the given median and 90th percentile (``p90 > median > 0``)."""
-        with prefixed(owner="LogNormal"):
-            median, p90 = (check_number(name, x, low=0.0, low_open=True) for name, x in (("median", median), ("p90", p90)))
+        median, p90 = _positive_value("median", median), _positive_value("p90", p90)
         if not p90 > median:
             raise ParameterError("p90", f"must be > median ({median:g})", p90, "LogNormal")
-        return cls.from_quantiles((0.5, median), (0.9, p90))
+        return cls._through((0.5, median), (0.9, p90))
 
     @classmethod
     def from_interval(cls, low: float, high: float, coverage: float = 0.9) -> "LogNormal":
         """The lognormal whose central ``coverage`` interval is ``[low, high]``."""
+        low, high = _positive_value("low", low), _positive_value("high", high)
+        with prefixed(owner="LogNormal"):
+            coverage = check_number("coverage", coverage, low=0.0, high=1.0, low_open=True, high_open=True)
+        if not high > low:
+            raise ParameterError("high", f"must be > low ({low:g})", high, "LogNormal")
         tail = (1.0 - coverage) / 2.0
-        return cls.from_quantiles((tail, low), (1.0 - tail, high))
+        return cls._through((tail, low), (1.0 - tail, high))
 
     @classmethod
     def from_quantiles(cls, a: tuple[float, float], b: tuple[float, float]) -> "LogNormal":
-        """The lognormal through two ``(probability, value)`` points."""
+        """The lognormal through two ``(probability, value)`` points, ``a`` below ``b``."""
+        points = []
+        for name, point in (("a", a), ("b", b)):
+            if isinstance(point, (str, bytes)) or not isinstance(point, Sequence) or len(point) != 2:
+                raise ParameterError(name, "must be a (probability, value) pair", point, "LogNormal")
+            with prefixed(owner="LogNormal"):
+                q = check_number(f"{name}[0]", point[0], low=0.0, high=1.0, low_open=True, high_open=True)
+            points.append((q, _positive_value(f"{name}[1]", point[1])))
+        (qa, xa), (qb, xb) = points
+        if not qb > qa:
+            raise ParameterError("b[0]", f"must be > a[0] ({qa:g})", qb, "LogNormal")
+        if not xb > xa:
+            raise ParameterError("b[1]", f"must be > a[1] ({xa:g})", xb, "LogNormal")
+        return cls._through((qa, xa), (qb, xb))
+
+    @classmethod
+    def _through(cls, a: tuple[float, float], b: tuple[float, float]) -> "LogNormal":
+        """The lognormal through two checked points (``0 < qa < qb < 1``, ``0 < xa < xb``)."""
         (qa, xa), (qb, xb) = a, b
-        with prefixed(owner="LogNormal"):
-            qa, qb = (check_number(name, q, low=0.0, high=1.0, low_open=True, high_open=True)
-                      for name, q in (("a[0]", qa), ("b[0]", qb)))
-            xa, xb = (check_number(name, x, low=0.0, low_open=True) for name, x in (("a[1]", xa), ("b[1]", xb)))
         za, zb = stats.norm.ppf(qa), stats.norm.ppf(qb)
-        if not qa < qb or not xb > xa:
-            raise ValueError(
-                f"LogNormal: quantiles must satisfy 0 < q1 < q2 < 1 and x1 < x2; got {a!r}, {b!r}"
-            )
         sigma = (math.log(xb) - math.log(xa)) / (zb - za)
         return cls(mu=math.log(xa) - sigma * za, sigma=sigma)
 
@@ -539,8 +592,12 @@ class Uniform(Distribution):
 
     def _validate(self) -> None:
         super()._validate()
-        if isinstance(self.low, float) and isinstance(self.high, float) and not self.low < self.high:
-            self._fail("high", f"must be > low ({self.low:g})", self.high)
+        if isinstance(self.low, float) and isinstance(self.high, float):
+            if not self.low < self.high:
+                self._fail("high", f"must be > low ({self.low:g})", self.high)
+            if math.isinf(self.high - self.low):
+                self._fail("high", f"must be within the float range of low ({self.low:g}): high - low overflows",
+                           self.high)
 
     def _scipy(self):
         return stats.uniform(loc=self.low, scale=self.high - self.low)
@@ -626,6 +683,10 @@ class Empirical(Distribution):
     def _validate(self) -> None:
         try:
             x = np.asarray(self.values, dtype=float)
+        except OverflowError:  # an int beyond the float range: name it
+            for i, item in enumerate(self.values):
+                self._checked(f"values[{i}]", item)
+            raise
         except (TypeError, ValueError):
             self._fail("values", "must be a sequence of real numbers", self.values)
         if x.ndim != 1 or x.size == 0:
@@ -644,9 +705,9 @@ class Empirical(Distribution):
         x.flags.writeable = False
         return x
 
-    def sample(self, shape: int | tuple[int, ...] = (), *, rng: Any = None) -> np.ndarray:
+    def _draw(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         x = self._sorted
-        return x[_generator(rng).integers(x.size, size=shape)]
+        return x[rng.integers(x.size, size=shape)]
 
     def mean(self) -> float:
         return float(self._sorted.mean())
@@ -712,7 +773,8 @@ class Mixture(Distribution):
             total = math.fsum(w)
             if not total > 0.0:
                 self._fail("weights", "must have a positive sum", w)
-            w = tuple(x / total for x in w)
+            if abs(total - 1.0) > 4.0 * len(w) * np.finfo(float).eps:  # normalised already: kept bit for bit
+                w = tuple(x / total for x in w)
         object.__setattr__(self, "components", comps)
         object.__setattr__(self, "weights", w)
 
@@ -727,16 +789,15 @@ class Mixture(Distribution):
         self._check_resolved()
         return [(w, c) for w, c in zip(self.weights, self.components) if w > 0.0]
 
-    def sample(self, shape: int | tuple[int, ...] = (), *, rng: Any = None) -> np.ndarray:
+    def _draw(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         self._check_resolved()
-        rng = _generator(rng)
         u = rng.random(shape)
         # the kernel's rule: the first j with u < cumw[j], the last otherwise
         pick = np.minimum(np.searchsorted(np.cumsum(self.weights), u, side="right"), len(self.weights) - 1)
         out = np.empty(np.shape(u))
         for j, c in enumerate(self.components):
             mask = pick == j
-            out[mask] = c.sample(int(np.count_nonzero(mask)), rng=rng)
+            out[mask] = c._draw((int(np.count_nonzero(mask)),), rng)
         return out
 
     def mean(self) -> float:
@@ -754,22 +815,24 @@ class Mixture(Distribution):
         """Quantile by bisection, bracketed by the components' quantiles.
 
         The answer lies between the smallest and the largest component quantile;
-        bisection keeps ``cdf(lo) < q <= cdf(hi)`` until no float lies between,
-        so it is exact at atoms and to the last bit elsewhere.
+        bisection keeps ``cdf(lo) < q <= cdf(hi)`` until no float lies between.
+        It halves the floats between the brackets (in the order of their bit
+        patterns), not the interval: 64 steps at most, exact at atoms and to the
+        last bit elsewhere, whatever the magnitudes (an infinite bracket included).
         """
         q = np.asarray(q, dtype=float)
         bounds = np.array([np.broadcast_to(c.ppf(q), q.shape) for _, c in self._live()], dtype=float)
-        lo, hi = bounds.min(axis=0), bounds.max(axis=0)
-        hi = np.where(self.cdf(lo) >= q, lo, hi)  # below every component quantile F < q
-        for _ in range(400):
-            mid = 0.5 * lo + 0.5 * hi
+        lo, hi = _ordered(bounds.min(axis=0)), _ordered(bounds.max(axis=0))
+        hi = np.where(self.cdf(_unordered(lo)) >= q, lo, hi)  # below every component quantile F < q
+        for _ in range(65):
+            mid = (lo >> 1) + (hi >> 1) + (lo & hi & 1)  # the midpoint, without overflowing int64
             open_ = (mid > lo) & (mid < hi)
             if not open_.any():
                 break
-            up = self.cdf(mid) >= q
+            up = self.cdf(_unordered(mid)) >= q
             hi = np.where(open_ & up, mid, hi)
             lo = np.where(open_ & ~up, mid, lo)
-        return _in_unit(q, hi)
+        return _in_unit(q, _unordered(hi))
 
     def support(self) -> tuple[float, float]:
         ends = np.array([c.support() for _, c in self._live()])
@@ -825,8 +888,8 @@ class Capped(Distribution):
         self._check_resolved()
         return self.upper
 
-    def sample(self, shape: int | tuple[int, ...] = (), *, rng: Any = None) -> np.ndarray:
-        return np.minimum(self.dist.sample(shape, rng=rng), self._cap())
+    def _draw(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        return np.minimum(self.dist._draw(shape, rng), self._cap())
 
     def mean(self) -> float:
         return self._partial(lambda x: x, math.inf)

@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 _MONTH = pd.Timedelta(days=365.25 / 12.0)
+_MAX_SWITCHES = 1e7
+"""On/off switches an OnOff path may have over a horizon (and its warm-up)."""
 
 
 def modulation_rng(seed: int, trial: int, scope: str, position: int, kind: str) -> np.random.Generator:
@@ -231,11 +233,19 @@ class OnOff(Modulation):
         """Switch times (from ``-warm_up``), on-time before each switch and the state after it,
         for on-fraction ``p`` and mean cycle length ``cycle``."""
         warm_up = max(horizon, 10.0 * cycle)
+        switches_expected = (warm_up + horizon) / cycle
+        if not switches_expected <= _MAX_SWITCHES:
+            self._fail("on", f"and off must last longer: a mean cycle of {cycle:.3g} x {self.unit} switches about "
+                       f"{switches_expected:.3g} times over the horizon and its warm-up, more than "
+                       f"{_MAX_SWITCHES:.0e}", self.on)
         first_on = rng.random() < p
-        batch = int(min(1e6, (warm_up + horizon) / cycle * 1.2)) + 16
+        batch = int(min(1e6, switches_expected * 1.2)) + 16
         durations: list[np.ndarray] = []
         covered = 0.0
         while covered < warm_up + horizon:
+            if len(durations) * batch > 4 * _MAX_SWITCHES:  # a heavy tail of tiny draws
+                self._fail("on", f"and off must last longer: their draws cover the horizon only after more than "
+                           f"{4 * _MAX_SWITCHES:.0e} switches", self.on)
             pair = np.empty(2 * batch)
             on, off = self.on.sample(batch, rng=rng), self.off.sample(batch, rng=rng)
             pair[0::2], pair[1::2] = (on, off) if first_on else (off, on)

@@ -12,7 +12,7 @@ from scipy import special
 from .. import kernels as K
 from .._limits import MAX_STEPS, MAX_TAIL_SHARE, MAX_TOKENS_PER_CALL, MAX_TOOL_CALLS
 from .._model import Model, request_field, uncertain_parameters
-from .._validation import prefixed
+from .._validation import ParameterError, prefixed
 from .distributions import Constant, Distribution, DistTable
 
 __all__ = ["DRAW_LIMITS", "QueryClass"]
@@ -23,6 +23,10 @@ _LIMITS = {
     "steps": (MAX_STEPS, "model calls per query"),
     "tool_calls": (MAX_TOOL_CALLS, "tool calls per query"),
 }
+
+
+_SESSION_NAMES = {"input_tokens": "first_prompt", "tool_tokens": "user_tokens", "steps": "turns"}
+"""The QueryClass fields that QueryClass.session fills from its arguments."""
 
 
 def _draw_limits() -> np.ndarray:
@@ -218,8 +222,13 @@ class QueryClass(Model):
         >>> chat.steps, chat.prefix_cache
         (3, True)
         """
-        return cls(name, share, input_tokens=first_prompt, output_tokens=output_tokens, steps=turns,
-                   tool_tokens=user_tokens, prefix_cache=True, **fields)
+        try:
+            return cls(name, share, input_tokens=first_prompt, output_tokens=output_tokens, steps=turns,
+                       tool_tokens=user_tokens, prefix_cache=True, **fields)
+        except ParameterError as err:  # name the arguments of session, not the fields they fill
+            head, dot, rest = err.path.partition(".")
+            renamed = _SESSION_NAMES.get(head, head)
+            raise ParameterError(renamed + dot + rest, err.rule, err.value, err.owner) from None
 
     def _lower_copula(self, table: DistTable) -> list[float]:
         """``[rho, input table offset, output table offset]`` of the class's Gaussian

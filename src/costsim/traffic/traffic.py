@@ -201,7 +201,7 @@ class Traffic(Model):
         dist_kind, dist_off, dist_par, dist_data = table.arrays()
         return K.TrafficArrays(
             rate=rate[None],
-            burst_shape=np.array([1.0 / (cv * cv) if cv > 0 else 0.0]),
+            burst_shape=np.array([1.0 / (cv * cv) if cv * cv > 0.0 else 0.0]),  # cv**2 may underflow: Poisson
             class_key=np.array([stream_key(n) for n in self.class_names], dtype=np.uint64),
             class_dists=class_dists,
             class_flags=np.array([qc._flags() for qc in self.classes], dtype=np.int64),
