@@ -33,6 +33,8 @@ from . import analysis
 from .analysis import break_even, to_focus
 from . import calibrate
 from .calibrate import estimate_on_off, fit_traffic, pilot_gap, project, to_scenario
+from . import decide
+from .decide import OptimizeResult, optimize
 from .traffic import (
     Arrivals,
     Beta,
@@ -72,5 +74,6 @@ __all__ = [
     "to_dict", "traffic",
     "analysis", "break_even", "sweep", "to_focus",
     "calibrate", "fit_traffic", "pilot_gap", "project", "to_scenario",
+    "decide", "OptimizeResult", "optimize",
     "Estimate", "estimate",
 ]

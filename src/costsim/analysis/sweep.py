@@ -43,7 +43,7 @@ def volume_curves(
     >>> import costsim as cs
     >>> traffic = cs.Traffic([cs.QueryClass("chat", 1.0, cs.LogNormal(6.0, 1.0), cs.LogNormal(5.0, 0.8))],
     ...                      cs.Arrivals(volume=1.0, horizon="1D", bin="6h"))
-    >>> sw = sweep(traffic, {"api": cs.TokenPricing(input=3.0, output=15.0)}, [100, 1_000], trials=4, seed=1)
+    >>> sw = cs.sweep(traffic, {"api": cs.TokenPricing(input=3.0, output=15.0)}, [100, 1_000], trials=4, seed=1)
     >>> volume_curves(sw)["unit_cost"].dims
     ('quantile', 'volume', 'option')
     """

@@ -8,6 +8,7 @@ from ._common import usd_formatter, usd_log_formatter
 from .bands import plot_budget, plot_cost_bands
 from .compare import plot_comparison
 from .fit import plot_pilot_gap, plot_qq
+from .optimize import plot_frontier, plot_search
 from .sensitivity import plot_tornado
 from .sweep import plot_volume_sweep
 from .tails import plot_class_shares, plot_lorenz, plot_request_cost_ccdf
@@ -18,10 +19,12 @@ __all__ = [
     "plot_class_shares",
     "plot_comparison",
     "plot_cost_bands",
+    "plot_frontier",
     "plot_lorenz",
     "plot_pilot_gap",
     "plot_qq",
     "plot_request_cost_ccdf",
+    "plot_search",
     "plot_tornado",
     "plot_unit_cost",
     "plot_volume_sweep",

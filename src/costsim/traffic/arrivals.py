@@ -22,6 +22,15 @@ _DAYS_PER_MONTH = 365.25 / 12.0
 _HOUR = pd.Timedelta(hours=1)
 
 
+def _duration_text(td: pd.Timedelta) -> str:
+    """A duration in its largest whole unit, as pandas reads it back: ``'30D'``, ``'15min'``, ``'7ns'``."""
+    for unit, size in (("D", 86_400 * 10**9), ("h", 3_600 * 10**9), ("min", 60 * 10**9), ("s", 10**9)):
+        n, rest = divmod(td.value, size)
+        if rest == 0:
+            return f"{n}{unit}"
+    return f"{td.value}ns"
+
+
 def _check_profile(model: Model, name: str, length: int) -> None:
     """Check the profile field ``name`` of ``model`` (None, or ``length`` numbers >= 0 with a
     positive sum, any of which may be uncertain) and store it as a tuple of floats."""
@@ -130,6 +139,14 @@ class Arrivals(Model):
         # whole seconds keep the sub-steps that align bins with UTC hours (where profiles change) few
         if start != start.floor("1s"):
             self._fail("start", "must be a whole second", self.start)
+        # a timedelta or datetime given in Python is stored as the text a scenario file holds,
+        # so that an Arrivals equals itself read back from its file
+        if not isinstance(self.horizon, str):
+            object.__setattr__(self, "horizon", _duration_text(horizon))
+        if not isinstance(self.bin, str):
+            object.__setattr__(self, "bin", _duration_text(width))
+        if not isinstance(self.start, str):
+            object.__setattr__(self, "start", start.isoformat())
         if start.tz is not None:
             start = start.tz_convert("UTC").tz_localize(None)
         if not pd.Timestamp.min <= start <= pd.Timestamp.max - horizon:
