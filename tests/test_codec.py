@@ -147,13 +147,15 @@ def test_encode_refuses_what_plain_data_cannot_hold():
 def test_dates_and_durations_encode_as_strings_that_run_the_same():
     given = cs.Arrivals(volume=2_400, horizon=dt.timedelta(days=1), bin=dt.timedelta(hours=1),
                         start=dt.datetime(2026, 1, 5, 6))
+    assert (given.horizon, given.bin, given.start) == ("1D", "1h", "2026-01-05T06:00:00")  # stored as file text
     data = encode(given)
-    assert (data["horizon"], data["bin"], data["start"]) == ("P1DT0H0M0S", "P0DT1H0M0S", "2026-01-05T06:00:00")
+    assert (data["horizon"], data["bin"], data["start"]) == ("1D", "1h", "2026-01-05T06:00:00")
     back = decode(json.loads(json.dumps(data)))
+    assert back == given
     np.testing.assert_array_equal(back.bin_starts(), given.bin_starts())
     traffic = cs.Traffic((cs.QueryClass("chat", 1.0, cs.Constant(100.0), cs.Constant(10.0)),), given)
     ds = cs.simulate(traffic, {"api": cs.TokenPricing(1.0, 2.0)}, trials=1, seed=1)  # its attrs are JSON
-    assert json.loads(ds.attrs["scenario"])["traffic"]["arrivals"]["horizon"] == "P1DT0H0M0S"
+    assert json.loads(ds.attrs["scenario"])["traffic"]["arrivals"]["horizon"] == "1D"
 
 
 # ---- strict decoding: errors name the place ----------------------------------------------------------
