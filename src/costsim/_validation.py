@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ParameterError", "check_duration", "check_int", "check_number", "prefixed"]
+__all__ = ["ParameterError", "check_duration", "check_int", "check_number", "prefixed", "shorten"]
 
 
 class ParameterError(ValueError):
@@ -50,7 +50,7 @@ class ParameterError(ValueError):
         self.value = value
         self.owner = owner
         head = f"{owner}: " if owner else ""
-        super().__init__(f"{head}{path} {rule}; got {_short(value)!r}")
+        super().__init__(f"{head}{path} {rule}; got {shorten(value)!r}")
 
     def within(self, path: str = "", owner: str | None = None) -> "ParameterError":
         """The same error seen from a container: ``path`` is prefixed, ``owner`` replaced."""
@@ -166,7 +166,7 @@ def check_duration(name: str, value: Any, owner: str = "") -> pd.Timedelta:
     return td
 
 
-def _short(value: Any) -> Any:
+def shorten(value: Any) -> Any:
     """``value`` for a message: an int of more than 30 digits as ``'<int of ~401 digits>'``
     (``str`` of a huge int is slow, and refused beyond 4,300 digits)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:

@@ -59,6 +59,13 @@ def test_mixture_weights_round_trip_bit_for_bit():
                                    output_tokens=cs.Constant(0), turns=0), r"QueryClass 'chat': turns must be in"),
     (lambda: cs.QueryClass.session("chat", 1.0, first_prompt=None, user_tokens=cs.Constant(0),
                                    output_tokens=cs.Constant(0), turns=2), r"first_prompt must be a costsim Distribution"),
+    (lambda: cs.Gamma.from_mean_cv(1.0, 1e308), r"Gamma: cv must be in \(0, 1e\+100\]"),
+    (lambda: cs.estimate_on_off([0, 1, 0, 0], sigma=None), r"sigma must be a real number"),
+    (lambda: cs.estimate_on_off([0, 1, 0, 0], sigma=1e300), r"sigma must be in \(0, 10\]"),
+    (lambda: cs.estimate_on_off([0, 1, 0, 0], unit="x"), r"unit must be a positive duration"),
+    (lambda: cs.calibrate.read_log({"timestamp": [0.0, 1.0, 2.0], "input_tokens": [1, 2, 3],
+                                    "output_tokens": [1, 2, 3], "cached_tokens": [0, 0, 10**400]}),
+     r"log column 'cached_tokens': token counts must be <= 1,073,741,824 .*first at row 2: '<int of ~401 digits>'"),
     (lambda: cs.TokenPricing.from_litellm("gpt-4o", price_map="/nonexistent/prices.json"),
      r"price_map '/nonexistent/prices.json' cannot be read"),
 ])

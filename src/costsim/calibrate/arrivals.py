@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import ParameterError, check_duration, check_int
+from .._validation import ParameterError, check_duration, check_int, check_number
 from ..traffic.distributions import LogNormal
 from ..traffic.processes import Modulation, OnOff, Overdispersion
 from ._bootstrap import block_index, log_ratio_variance
@@ -316,6 +316,8 @@ def estimate_on_off(counts: Sequence[float], *, unit: str = "1min", sigma: float
     >>> round(on_off.on.mean(), 3), round(on_off.off.mean(), 3), round(noise.cv, 3)
     (2.5, 3.5, 0.695)
     """
+    check_duration("unit", unit)
+    sigma = check_number("sigma", sigma, low=0.0, high=10.0, low_open=True)  # log-scale of the durations
     x = np.asarray(counts, dtype=float)
     if x.ndim != 1 or not np.all(np.isfinite(x)) or np.any(x < 0):
         raise ValueError(f"counts must be a 1-D sequence of finite numbers >= 0; got {counts!r}")

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .._limits import MAX_TOKENS_PER_CALL
-from .._validation import ParameterError
+from .._validation import ParameterError, shorten
 
 __all__ = ["DEFAULT_COLUMNS", "EPOCH_UNITS", "MAX_LOG_SPAN", "TrafficLog", "read_log"]
 
@@ -397,14 +397,20 @@ def _check_window(ts: np.ndarray, rows: tuple[int, int], name: str) -> None:
 
 def _show(value: Any) -> Any:
     """A cell as a plain Python value, for messages."""
-    return value.item() if isinstance(value, np.generic) else value
+    return shorten(value.item() if isinstance(value, np.generic) else value)
 
 
 def _tokens(col: pd.Series, name: str) -> np.ndarray:
     """``int64`` token counts of a column: whole numbers in ``[0, MAX_TOKENS_PER_CALL]``."""
     if pd.api.types.is_bool_dtype(col):
         raise ValueError(f"log column {name!r}: token counts must be numbers; got booleans")
-    numbers = pd.to_numeric(col, errors="coerce")
+    try:
+        numbers = pd.to_numeric(col, errors="coerce")
+    except OverflowError:  # an int beyond the float range (object column): beyond any limit
+        big = [i for i, v in enumerate(col.to_numpy()) if isinstance(v, int) and abs(v) > MAX_TOKENS_PER_CALL]
+        _refuse(col, name, np.asarray(big[:1]), f"token counts must be <= {MAX_TOKENS_PER_CALL:,} "
+                "(MAX_TOKENS_PER_CALL)", "exceed it")
+        raise
     values = numbers.to_numpy()
     if values.dtype.kind not in "iuf":
         values = numbers.to_numpy(dtype=float, na_value=np.nan)

@@ -503,7 +503,7 @@ class Gamma(Distribution):
         """The gamma with the given mean (> 0) and coefficient of variation (> 0)."""
         try:
             m = check_number("mean", mean, **_POSITIVE)
-            v = check_number("cv", cv, **_POSITIVE)
+            v = check_number("cv", cv, low=0.0, high=1e100, low_open=True)  # shape 1 / cv**2 stays a float
         except ParameterError as err:
             raise err.within(owner=cls.__name__) from None
         return cls(shape=1.0 / v**2, scale=m * v**2)
