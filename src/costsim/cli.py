@@ -173,6 +173,51 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _optimize(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .decide import optimize
+    from .scenario import load_scenario
+
+    source = _input_file(args.scenario, "scenario")
+    try:
+        scenario = load_scenario(source, allow_imports=args.allow_import)
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
+    if scenario.optimize is None:
+        raise ValueError(f"{source}: declares no search: add an [optimize] table with a search, e.g. "
+                         "[optimize.search] \"ptu.units\" = [1, 2, 4, 8] (see the example right_size.toml)")
+    out = _output_file(args.out, (".nc",), "a netCDF file name") if args.out is not None else None
+    settings = {"trials": scenario.trials if args.trials is None else args.trials,
+                "seed": scenario.seed if args.seed is None else args.seed}
+    started = time.perf_counter()
+    try:
+        result = optimize(scenario.traffic, scenario.options, **scenario.optimize.keywords(), **settings,
+                          progress=args.progress, **_time_limit(args))
+    except ValueError as err:  # ParameterError included: it names the search key, the objective, ...
+        raise ValueError(f"{source}: optimize: {err}") from None
+    elapsed = time.perf_counter() - started
+    ds = result.dataset
+    print(f"costsim optimize {source}: {ds.sizes['candidate']} candidates over {ds.sizes['trial']} trials, "
+          f"seed {ds.attrs['seed']}, in {elapsed:.1f} s\n")
+    print(result.summary())
+    frontier = result.frontier()
+    print(f"\nEfficient frontier (mean vs {ds.attrs['tail']}, USD): {len(frontier)} of {ds.sizes['candidate']} "
+          "candidates")
+    with pd.option_context("display.width", 200, "display.max_columns", None, "display.max_rows", 200,
+                           "display.float_format", _number):
+        print(frontier.to_string())
+    if out is not None:
+        _write_result(ds, out)
+        print(f"\nwrote {out}")
+    return 0
+
+
+def _number(value: float) -> str:
+    """A number in a printed table: USD amounts to the dollar, shares to 4 significant digits."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
+
+
 def _report(args: argparse.Namespace) -> int:
     path = _input_file(args.result, "result")
     try:
@@ -347,6 +392,28 @@ def build_parser() -> argparse.ArgumentParser:
                      help="show a progress bar on stderr (default: for runs of more than about 5 s, "
                      "when stderr is a terminal)")
     run.set_defaults(func=_run)
+
+    opt = sub.add_parser(
+        "optimize",
+        help="choose capacity and commitments for a scenario file's [optimize] search",
+        description="Price every candidate plan of the search a scenario file declares (its [optimize] table: "
+        "search, objective, constraints) on the same simulated requests, print the chosen plan, its risk and "
+        "the mean-tail efficient frontier, and optionally write every candidate's numbers as netCDF.",
+        epilog="Example: costsim optimize right_size.toml --trials 100 --out plans.nc  (the example file: "
+        "python -c 'import costsim.scenario as s; print(s.examples())')",
+    )
+    opt.add_argument("scenario", metavar="SCENARIO", help="scenario file, .toml or .json, with an [optimize] table")
+    opt.add_argument("--trials", type=_int_at_least(1), default=None, help="override the scenario's trials")
+    opt.add_argument("--seed", type=_int_at_least(0), default=None, help="override the scenario's seed")
+    opt.add_argument("--out", default=None,
+                     help="also write every candidate over the trials as a netCDF file (the same rules as "
+                     "'costsim run --out')")
+    opt.add_argument("--allow-import", action="append", type=_package, default=[], metavar="PACKAGE",
+                     help="trust this top-level package (repeatable), as for 'costsim run'")
+    _add_max_hours(opt)
+    opt.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="show a progress bar on stderr (default: for long runs, when stderr is a terminal)")
+    opt.set_defaults(func=_optimize)
 
     report = sub.add_parser(
         "report",

@@ -9,6 +9,12 @@ optional values, None, are written by omitting the key); :func:`json_schema` is 
 JSON Schema of these files.  :func:`from_result` gives the scenario a result was
 simulated from, and the keywords that reproduce it bit for bit.
 
+A scenario may also declare a decision to take (:class:`Optimization`, the
+``[optimize]`` table): the parameters to search, the objective and the
+constraints of :func:`costsim.optimize` (``costsim optimize SCENARIO``).  It is
+plain data here, checked for its shape, its ranges and the options it names;
+:func:`costsim.optimize` checks the parameters and values against the options.
+
 Every conversion goes through one codec, :mod:`costsim.codec`: :func:`to_dict` and
 :func:`from_dict` are its :func:`~costsim.codec.encode` and
 :func:`~costsim.codec.decode`, so whatever :func:`to_dict` writes, every loader reads.
@@ -26,15 +32,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
-from ._validation import ParameterError, check_int
+from ._validation import ParameterError, check_int, check_number
 from .codec import MAX_DEPTH, decode, encode, schema
 from .files import write_atomic
 from .pricing import DeploymentOption
@@ -43,7 +50,16 @@ from .run.prepare import MAX_SEED, check_run
 from .traffic import Traffic
 
 __all__ = [
-    "MAX_DEPTH", "Scenario", "examples", "from_dict", "from_result", "json_schema", "load_scenario", "save_scenario",
+    "MAX_DEPTH",
+    "Optimization",
+    "OptimizeConstraints",
+    "Scenario",
+    "examples",
+    "from_dict",
+    "from_result",
+    "json_schema",
+    "load_scenario",
+    "save_scenario",
     "to_dict",
 ]
 
@@ -97,6 +113,199 @@ def from_dict(data: Any, *, allow_imports: Iterable[str] = ()) -> Any:
     return decode(data, allow_imports=allow_imports)
 
 
+# ---- the decision a scenario may declare: plain data for costsim.optimize ----------------------------------------
+# A searched value: a number (integers stay integers), a string, a boolean, or an array of them (thresholds); a
+# linked key's value is an array with one such entry per linked parameter.
+_Scalar = float | str | bool
+_Entry = _Scalar | tuple[_Scalar, ...]
+SearchValue = _Scalar | tuple[_Entry, ...]
+
+_OBJECTIVE_ARGS = {"mean": 0, "quantile": 1, "cvar": 1, "mean+cvar": 2}
+_OBJECTIVE_RULE = "must be 'mean', ['quantile', q], ['cvar', level] or ['mean+cvar', lambda, level]"
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizeConstraints:
+    """The constraints of an :class:`Optimization` (the ``constraints`` table); each optional.
+
+    Parameters
+    ----------
+    throttled_share : float, optional
+        At most this share of all requests throttled, in ``[0, 1]``.
+    budget : (float, float), optional
+        ``[usd, p]``: the total cost exceeds ``usd`` in at most a share ``p`` of trials.
+    utilisation : float, optional
+        At least this share of the capacity paid for is used, in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> OptimizeConstraints(throttled_share=0.01).spec
+    {'throttled_share': 0.01}
+    >>> OptimizeConstraints(budget=(50_000.0, 2.0))
+    Traceback (most recent call last):
+    ...
+    costsim._validation.ParameterError: budget[1] (probability) must be in [0, 1]; got 2.0
+    """
+
+    throttled_share: float | None = None
+    budget: tuple[float, float] | None = None
+    utilisation: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("throttled_share", "utilisation"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, check_number(name, getattr(self, name), low=0.0, high=1.0))
+        if self.budget is not None:
+            budget = self.budget
+            if isinstance(budget, (str, bytes)) or not isinstance(budget, (list, tuple)) or len(budget) != 2:
+                raise ParameterError("budget", "must be [USD, probability]: the total cost exceeds USD in at most "
+                                     "that share of trials", budget)
+            usd = check_number("budget[0] (USD)", budget[0], low=0.0)
+            if math.isinf(usd):
+                raise ParameterError("budget[0] (USD)", "must be finite", budget[0])
+            object.__setattr__(self, "budget",
+                               (usd, check_number("budget[1] (probability)", budget[1], low=0.0, high=1.0)))
+
+    @property
+    def spec(self) -> dict[str, object]:
+        """The ``constraints`` mapping of :func:`costsim.optimize`."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if getattr(self, f.name) is not None}
+
+
+@dataclasses.dataclass(frozen=True)
+class Optimization:
+    """The decision a scenario declares (its ``[optimize]`` table): what :func:`costsim.optimize` searches.
+
+    Plain data, checked for its shape and ranges here; :class:`Scenario` checks
+    that it names its options, and :func:`costsim.optimize` that the parameters
+    exist and the options accept the values.
+
+    Parameters
+    ----------
+    search : mapping of str to array
+        ``"option.parameter"`` -> the values to try (``"ptu.units" = [1, 2, 4, 8]``);
+        a key naming several parameters separated by commas links them, each of
+        its values an array with one entry per name
+        (``"disc.thresholds,commit.monthly_minimum" = [[[8e3], 8e3], [[9e3], 9e3]]``).
+    objective : str or array, default "mean"
+        ``"mean"``, ``["quantile", q]``, ``["cvar", level]`` or
+        ``["mean+cvar", lambda, level]`` (see :mod:`costsim.decide.objectives`).
+    constraints : OptimizeConstraints, optional
+        ``{throttled_share = x, budget = [usd, p], utilisation = u}``, each optional.
+    option : str, optional
+        The option whose cost is optimised (default: the one that uses every
+        searched option and that no other refers to).
+
+    Examples
+    --------
+    >>> o = Optimization({"ptu.units": [1, 2, 4]}, objective=["cvar", 0.95])
+    >>> o.search, o.objective
+    ({'ptu.units': (1, 2, 4)}, ('cvar', 0.95))
+    >>> Optimization({"ptu.units": []})
+    Traceback (most recent call last):
+    ...
+    costsim._validation.ParameterError: search['ptu.units'] must hold at least one value to try; got ()
+    """
+
+    search: dict[str, tuple[SearchValue, ...]]
+    objective: str | tuple[str | float, ...] = "mean"
+    constraints: OptimizeConstraints | None = None
+    option: str | None = None
+
+    def __post_init__(self) -> None:
+        search = self.search
+        if not isinstance(search, Mapping) or not search:
+            raise ParameterError("search", "must map 'option.parameter' to the values to try (at least one key)",
+                                 search)
+        checked = {}
+        for key, values in search.items():
+            label = f"search[{key!r}]"
+            names = [part.strip() for part in key.split(",")] if isinstance(key, str) else [key]
+            if not all(isinstance(n, str) and "." in n and all(n.split(".")) for n in names):
+                raise ParameterError(label, "must name 'option.parameter' (or several, separated by commas, for "
+                                     "parameters that move together)", key)
+            if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+                raise ParameterError(label, "must be an array of the values to try", values)
+            values = tuple(_plain(f"{label}[{i}]", v) for i, v in enumerate(values))
+            if not values:
+                raise ParameterError(label, "must hold at least one value to try", values)
+            if len(names) > 1:
+                for i, value in enumerate(values):
+                    if not isinstance(value, tuple) or len(value) != len(names):
+                        raise ParameterError(f"{label}[{i}]", f"must be an array of {len(names)} values, one for "
+                                             f"each of {names}", value)
+            checked[key] = values
+        object.__setattr__(self, "search", checked)
+        object.__setattr__(self, "objective", _objective(self.objective))
+        if isinstance(self.constraints, Mapping):
+            try:
+                object.__setattr__(self, "constraints", OptimizeConstraints(**self.constraints))
+            except TypeError:
+                raise ParameterError("constraints", "must have keys among 'throttled_share', 'budget', "
+                                     "'utilisation'", dict(self.constraints)) from None
+            except ParameterError as err:
+                raise err.within("constraints") from None
+        elif self.constraints is not None and not isinstance(self.constraints, OptimizeConstraints):
+            raise ParameterError("constraints", "must be a table of throttled_share, budget, utilisation",
+                                 self.constraints)
+        if self.option is not None and not isinstance(self.option, str):
+            raise ParameterError("option", "must be the name of an option", self.option)
+
+    @property
+    def options(self) -> list[str]:
+        """The options the search names, in order of first appearance."""
+        return list(dict.fromkeys(n.strip().split(".")[0] for key in self.search for n in key.split(",")))
+
+    def keywords(self) -> dict[str, object]:
+        """The keywords of :func:`costsim.optimize`: ``search`` (a linked key as the tuple
+        of its names, so that the chosen plan holds one value per name), ``objective``,
+        ``constraints``, ``option``.
+
+        Examples
+        --------
+        >>> Optimization({"ptu.units": [1, 2], "a.x, b.y": [[1, 2]]}, constraints={"throttled_share": 0.01}).keywords()
+        {'search': {'ptu.units': (1, 2), ('a.x', 'b.y'): ((1, 2),)}, 'objective': 'mean', \
+'constraints': {'throttled_share': 0.01}, 'option': None}
+        """
+        search = {(tuple(n.strip() for n in key.split(",")) if "," in key else key): values
+                  for key, values in self.search.items()}
+        return {"search": search, "objective": self.objective,
+                "constraints": None if self.constraints is None else self.constraints.spec, "option": self.option}
+
+
+def _plain(label: str, value: object) -> object:
+    """A searched value as plain data: arrays (lists, tuples, ranges) as tuples, NumPy scalars as numbers;
+    a table or an object is refused."""
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "shape", None) == ():
+        value = value.item()  # a NumPy scalar
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple, range)) or (hasattr(value, "tolist") and hasattr(value, "shape")):
+        items = value.tolist() if hasattr(value, "tolist") else value
+        return tuple(_plain(f"{label}[{i}]", v) for i, v in enumerate(items))
+    raise ParameterError(label, "must be a plain value (a number, a string, true or false, or an array of them)",
+                         value)
+
+
+def _objective(spec: object) -> str | tuple[str | float, ...]:
+    """The objective spec, checked (the rules of :func:`costsim.decide.parse_objective`) and made canonical."""
+    parts = (spec,) if isinstance(spec, str) else tuple(spec) if isinstance(spec, (list, tuple)) else None
+    if not parts or not isinstance(parts[0], str) or _OBJECTIVE_ARGS.get(parts[0].strip().lower()) != len(parts) - 1:
+        raise ParameterError("objective", _OBJECTIVE_RULE, spec)
+    kind = parts[0].strip().lower()
+    if kind == "mean":
+        return "mean"
+    what = "the quantile level" if kind == "quantile" else "the CVaR level"
+    level = check_number(f"objective[{len(parts) - 1}] ({what})", parts[-1], low=0.0, high=1.0,
+                         low_open=kind == "quantile", high_open=True)
+    if kind == "mean+cvar":
+        weight = check_number("objective[1] (the weight lambda of the CVaR)", parts[1], low=0.0)
+        if math.isinf(weight):
+            raise ParameterError("objective[1] (the weight lambda of the CVaR)", "must be finite", parts[1])
+        return (kind, weight, level)
+    return (kind, level)
+
+
 @dataclasses.dataclass(frozen=True)
 class Scenario:
     """A whole simulation: traffic, the pricing options to compare, and run settings.
@@ -112,6 +321,10 @@ class Scenario:
         Monte Carlo trials.
     seed : int, optional
         Seed in ``[0, 2**63)``; None draws a fresh one at each run.
+    optimize : Optimization, optional
+        A decision to take (the ``[optimize]`` table): the search, objective and
+        constraints of :func:`costsim.optimize` over these options (``costsim
+        optimize SCENARIO``).  :meth:`run` ignores it.
 
     Examples
     --------
@@ -133,12 +346,39 @@ class Scenario:
     options: dict[str, DeploymentOption]
     trials: int = 100
     seed: int | None = None
+    optimize: Optimization | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "options", check_run(self.traffic, self.options).options)
         object.__setattr__(self, "trials", check_int("trials", self.trials, low=1))
         if self.seed is not None:
             object.__setattr__(self, "seed", check_int("seed", self.seed, low=0, high=MAX_SEED))
+        if self.optimize is not None:
+            self._check_optimize()
+
+    def _check_optimize(self) -> None:
+        decision = self.optimize
+        if isinstance(decision, Mapping):
+            try:
+                decision = Optimization(**decision)
+            except TypeError as err:
+                raise ParameterError("optimize", f"must be a table of search, objective, constraints, option "
+                                     f"({err})", dict(decision)) from None
+            except ParameterError as err:
+                raise err.within("optimize") from None
+            object.__setattr__(self, "optimize", decision)
+        if not isinstance(decision, Optimization):
+            raise ParameterError("optimize", "must be an Optimization (a table of search, objective, constraints, "
+                                 "option)", decision)
+        for key in decision.search:
+            for name in key.split(","):
+                option = name.strip().split(".")[0]
+                if option not in self.options:
+                    raise ParameterError(f"optimize.search[{key!r}]", f"names option {option!r}, which is not "
+                                         f"among the options {sorted(self.options)}", key)
+        if decision.option is not None and decision.option not in self.options:
+            raise ParameterError("optimize.option", f"must name one of the options {sorted(self.options)}",
+                                 decision.option)
 
     def run(self, **overrides: Any):
         """Run :func:`costsim.simulate` on this scenario; keywords override ``trials``,
@@ -155,6 +395,9 @@ class Scenario:
         >>> data = Scenario(cs.demo.demo_traffic(days=1), cs.demo.demo_options(), trials=3).to_dict()
         >>> list(data), data["trials"]
         (['traffic', 'options', 'trials'], 3)
+        >>> Scenario(cs.demo.demo_traffic(days=1), cs.demo.demo_options(), trials=3,
+        ...          optimize=Optimization({"small.multiplier": [1.0]})).to_dict()["optimize"]
+        {'search': {'small.multiplier': [1.0]}, 'objective': 'mean'}
         """
         return encode(self)
 
@@ -323,7 +566,7 @@ def examples() -> list[Path]:
     Examples
     --------
     >>> [p.name for p in examples()]
-    ['assistant.toml', 'deployment_options.toml', 'support_bot.json']
+    ['assistant.toml', 'deployment_options.toml', 'right_size.toml', 'support_bot.json']
     """
     folder = Path(__file__).with_name("examples")
     return sorted(p for p in folder.iterdir() if p.suffix in (".toml", ".json"))
@@ -354,8 +597,9 @@ def generate_json_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "costsim scenario",
-        "description": "A costsim scenario file (TOML or JSON): traffic, pricing options and run settings. "
-        "Any numeric parameter may instead be a distribution table (drawn once per trial).",
+        "description": "A costsim scenario file (TOML or JSON): traffic, pricing options and run settings, and "
+        "optionally a decision to optimise (the optimize table: search, objective, constraints). "
+        "Any numeric parameter of a model may instead be a distribution table (drawn once per trial).",
         **schema(Scenario),
     }
 

@@ -155,9 +155,16 @@ def search_slice(data: Any, parameter: str | None = None) -> np.ndarray:
     best = int(ds.attrs["best"])
     keep = np.ones(ds.sizes["candidate"], dtype=bool)
     for name in names:
-        if name != parameter:
+        if name != parameter and not _linked(ds, parameter, name):
             keep &= ds[name].values == ds[name].values[best]
     return np.nonzero(keep)[0]
+
+
+def _linked(ds: xr.Dataset, a: str, b: str) -> bool:
+    """Whether searched parameter ``b`` moves with ``a`` (a linked key): each value of ``a``
+    comes with one value of ``b`` only."""
+    pairs = {(repr(x), repr(y)) for x, y in zip(ds[a].values.tolist(), ds[b].values.tolist())}
+    return len(pairs) == len({repr(x) for x in ds[a].values.tolist()})
 
 
 def plan_bands(data: Any, q: Sequence[float] = (0.05, 0.5, 0.95), *, cumulative: bool = True) -> xr.DataArray:

@@ -81,7 +81,7 @@ class Grid:
     def assignment(self, point: Sequence[int]) -> dict[SearchKey, Any]:
         """The values of a candidate keyed like the search (a tuple for a linked key)."""
         return {
-            axis.key: (axis.values[i] if isinstance(axis.key, tuple) else axis.values[i][0])
+            axis.key: (axis.values[i] if len(axis.parameters) > 1 else axis.values[i][0])
             for axis, i in zip(self.axes, point)
         }
 
