@@ -6,7 +6,9 @@ Two profiles:
   a small, derandomized budget without shrinking, so CI is reproducible, reports a
   failure at once and the suite takes well under a minute on two cores;
 * ``costsim-fuzz-large``: the budget of the ``@pytest.mark.slow`` variant of every
-  test (``pytest tests/fuzz -m slow``), randomized and shrinking, for a long hunt.
+  test (``pytest tests/fuzz -m slow``; 300 examples each, ~3 min, part of a full
+  ``pytest``), randomized and shrinking; ``COSTSIM_FUZZ_LARGE_EXAMPLES=1000`` or more
+  for a long hunt.
 
 Every test is made twice from one property by ``_fuzz.fuzz_tests``, which applies a
 profile with ``settings(settings.get_profile(...))`` instead of loading it globally, so
@@ -43,7 +45,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "costsim-fuzz-large",
-    max_examples=int(os.environ.get("COSTSIM_FUZZ_LARGE_EXAMPLES", "1000")),
+    max_examples=int(os.environ.get("COSTSIM_FUZZ_LARGE_EXAMPLES", "300")),  # 1000+ for a long hunt
     deadline=None,
     derandomize=False,
     database=None,

@@ -377,6 +377,9 @@ class LogNormal(Distribution):
         if not high > low:
             raise ParameterError("high", f"must be > low ({low:g})", high, "LogNormal")
         tail = (1.0 - coverage) / 2.0
+        if not stats.norm.ppf(1.0 - tail) > stats.norm.ppf(tail):
+            raise ParameterError("coverage", "must be large enough to tell its two quantiles apart", coverage,
+                                 "LogNormal")
         return cls._through((tail, low), (1.0 - tail, high))
 
     @classmethod
@@ -390,8 +393,8 @@ class LogNormal(Distribution):
                 q = check_number(f"{name}[0]", point[0], low=0.0, high=1.0, low_open=True, high_open=True)
             points.append((q, _positive_value(f"{name}[1]", point[1])))
         (qa, xa), (qb, xb) = points
-        if not qb > qa:
-            raise ParameterError("b[0]", f"must be > a[0] ({qa:g})", qb, "LogNormal")
+        if not stats.norm.ppf(qb) > stats.norm.ppf(qa):
+            raise ParameterError("b[0]", f"must be > a[0] ({qa:g}), far enough to tell them apart", qb, "LogNormal")
         if not xb > xa:
             raise ParameterError("b[1]", f"must be > a[1] ({xa:g})", xb, "LogNormal")
         return cls._through((qa, xa), (qb, xb))
@@ -503,9 +506,13 @@ class Gamma(Distribution):
         """The gamma with the given mean (> 0) and coefficient of variation (> 0)."""
         try:
             m = check_number("mean", mean, **_POSITIVE)
-            v = check_number("cv", cv, low=0.0, high=1e100, low_open=True)  # shape 1 / cv**2 stays a float
+            v = check_number("cv", cv, **_POSITIVE)
         except ParameterError as err:
             raise err.within(owner=cls.__name__) from None
+        if v > 1e100:
+            raise ParameterError("cv", "must be <= 1e+100 (the shape 1 / cv**2 must stay a float)", cv, cls.__name__)
+        if math.isinf(m * v**2):
+            raise ParameterError("mean", f"must keep the scale mean * cv**2 finite (cv = {v:g})", mean, cls.__name__)
         return cls(shape=1.0 / v**2, scale=m * v**2)
 
     def _scipy(self):
