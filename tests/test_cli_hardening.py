@@ -10,12 +10,12 @@ import re
 import signal
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
 import costsim as cs
+from _packages import capacity_package
 from costsim.cli import main
 from costsim.scenario import Scenario, examples, write_atomic
 
@@ -324,34 +324,11 @@ def test_errors_from_running_a_scenario_are_one_line(tmp_path, capsys, monkeypat
 # ---- item 5: --allow-import -------------------------------------------------------------------------------
 
 
-CAPACITY_MODULE = '''
-from pathlib import Path
-
-import numba
-
-Path(__file__).with_name("imported.txt").write_text(__name__)
-
-
-@numba.njit
-def capacity(demand, params, bin_hours, cost, served, units, utilisation):
-    for b in range(demand.shape[0]):
-        for c in range(demand.shape[1]):
-            cost[b, c] = params[0] * demand[b, c, 0]
-        served[b] = 1.0
-        units[b] = 1.0
-        utilisation[b] = 1.0
-'''
-
 
 @pytest.fixture
 def package(tmp_path):
     """A uniquely named package in tmp_path/site whose import writes ``imported.txt``: (name, marker path)."""
-    name = f"costsim_cli_trust_{uuid.uuid4().hex[:8]}"
-    folder = tmp_path / "site" / name
-    folder.mkdir(parents=True)
-    (folder / "__init__.py").write_text("")
-    (folder / "cap.py").write_text(CAPACITY_MODULE)
-    return name, folder / "imported.txt"
+    return capacity_package(tmp_path / "site", "costsim_cli_trust")
 
 
 def _custom_scenario(tmp_path, name):

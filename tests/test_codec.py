@@ -5,9 +5,7 @@ tests/data/make_v0_1.py) loading and rerunning bit for bit."""
 import dataclasses
 import datetime as dt
 import json
-import sys
 import tomllib
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -17,37 +15,21 @@ import xarray as xr
 
 import costsim as cs
 from costsim._model import Model
+from _packages import capacity_package, forget
 from costsim.codec import REGISTRY, decode, encode, scenario_json
 from costsim.scenario import Scenario, examples, from_result, load_scenario
 
 DATA = Path(__file__).parent / "data"
 
-CAPACITY_MODULE = '''
-import numba
-
-
-@numba.njit
-def capacity(demand, params, bin_hours, cost, served, units, utilisation):
-    for b in range(demand.shape[0]):
-        for c in range(demand.shape[1]):
-            cost[b, c] = params[0] * demand[b, c, 0]
-        served[b] = 1.0
-        units[b] = 1.0
-        utilisation[b] = 1.0
-'''
 
 
 @pytest.fixture
 def package(tmp_path, monkeypatch):
     """A uniquely named importable package holding a capacity function: its name."""
-    name = f"costsim_codec_{uuid.uuid4().hex[:8]}"
-    (tmp_path / name).mkdir()
-    (tmp_path / name / "__init__.py").write_text("")
-    (tmp_path / name / "cap.py").write_text(CAPACITY_MODULE)
+    name, _ = capacity_package(tmp_path, "costsim_codec")
     monkeypatch.syspath_prepend(str(tmp_path))
     yield name
-    for module in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
-        del sys.modules[module]
+    forget(name)
 
 
 def _every_class(package):

@@ -9,46 +9,24 @@ TypeError or RecursionError.
 
 import json
 import sys
-import uuid
 
 import numpy as np
 import pytest
 import xarray as xr
 
 import costsim as cs
+from _packages import capacity_package, forget
 from costsim.scenario import MAX_DEPTH, Scenario, examples, from_dict, from_result, load_scenario
 
-CAPACITY_MODULE = '''
-from pathlib import Path
-
-import numba
-
-Path(__file__).with_name("imported.txt").write_text(__name__)  # the visible side effect of an import
-
-
-@numba.njit
-def capacity(demand, params, bin_hours, cost, served, units, utilisation):
-    for b in range(demand.shape[0]):
-        for c in range(demand.shape[1]):
-            cost[b, c] = params[0] * demand[b, c, 0]
-        served[b] = 1.0
-        units[b] = 1.0
-        utilisation[b] = 1.0
-'''
 
 
 @pytest.fixture
 def package(tmp_path, monkeypatch):
     """A uniquely named package on sys.path whose import writes ``imported.txt``: (name, marker path)."""
-    name = f"costsim_trust_{uuid.uuid4().hex[:8]}"
-    folder = tmp_path / "site" / name
-    folder.mkdir(parents=True)
-    (folder / "__init__.py").write_text("")
-    (folder / "cap.py").write_text(CAPACITY_MODULE)
+    name, marker = capacity_package(tmp_path / "site", "costsim_trust")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    yield name, folder / "imported.txt"
-    for module in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
-        del sys.modules[module]
+    yield name, marker
+    forget(name)
 
 
 def _scenario_data(function):

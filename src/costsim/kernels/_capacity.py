@@ -20,7 +20,6 @@ This module imports only numpy, numba and math, and nothing from the fused
 kernel's module (numba's cache checks only a function's own file).
 """
 
-import math
 
 import numpy as np
 
