@@ -60,6 +60,7 @@ def test_mixture_weights_round_trip_bit_for_bit():
     (lambda: cs.QueryClass.session("chat", 1.0, first_prompt=None, user_tokens=cs.Constant(0),
                                    output_tokens=cs.Constant(0), turns=2), r"first_prompt must be a costsim Distribution"),
     (lambda: cs.Gamma.from_mean_cv(1.0, 1e308), r"Gamma: cv must be <= 1e\+100"),
+    (lambda: cs.Capped(cs.Gamma(0.5, 1.0), 5e-324), r"Capped: upper must be 0 or at least 2.22507e-308 in size"),
     (lambda: cs.Gamma.from_mean_cv(1e308, 2.0), r"Gamma: mean must keep the scale mean \* cv\*\*2 finite"),
     (lambda: cs.LogNormal.from_interval(1.0, 2.0, coverage=5e-324), r"LogNormal: coverage must be large enough"),
     (lambda: cs.estimate_on_off([0, 1, 0, 0], sigma=None), r"sigma must be a real number"),
@@ -90,6 +91,12 @@ def test_a_tiny_overdispersion_is_poisson():
         return cs.simulate(traffic, API, trials=2, seed=4)["requests"].values
 
     np.testing.assert_array_equal(requests(1e-208), requests(0.0))
+
+
+def test_an_overdispersion_modulation_whose_square_underflows_is_no_noise():
+    arrivals = cs.Arrivals(500.0, horizon="12h", bin="1h")
+    factors = cs.Overdispersion(cv=2.2250738585072014e-308).factors(arrivals, np.random.default_rng(1))
+    np.testing.assert_array_equal(factors, np.ones(arrivals.n_bins))
 
 
 def test_a_growth_that_underflows_is_no_growth():

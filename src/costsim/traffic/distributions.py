@@ -885,6 +885,8 @@ class Capped(Distribution):
         if not isinstance(self.dist, Distribution):
             self._fail("dist", "must be a Distribution", self.dist)
         upper = self._checked("upper", self.upper)
+        if isinstance(upper, float) and 0.0 < abs(upper) < np.finfo(float).tiny:
+            self._fail("upper", f"must be 0 or at least {np.finfo(float).tiny:g} in size (a normal float)", upper)
         object.__setattr__(self, "upper", upper)
         if isinstance(upper, float) and not self.dist._uncertain():
             lo = self.dist.support()[0]

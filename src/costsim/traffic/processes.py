@@ -133,7 +133,7 @@ class Overdispersion(Modulation):
 
     def factors(self, arrivals: Arrivals, rng: np.random.Generator | None = None) -> np.ndarray:
         self._check_resolved()
-        if self.cv == 0.0:
+        if self.cv * self.cv == 0.0:  # 0, or so small that its square underflows: no noise
             return np.ones(arrivals.n_bins)
         shape = 1.0 / (self.cv * self.cv)
         return rng.gamma(shape, 1.0 / shape, size=arrivals.n_bins)
