@@ -11,8 +11,8 @@ import pandas as pd
 from .._validation import ParameterError, check_int
 from ._bootstrap import block_index, log_ratio_variance
 from .arrivals import ArrivalFit, check_bins, fit_arrivals
-from .logs import TrafficLog, _instant, read_log
 from .fitted import ClassFit, TrafficFit
+from .logs import TrafficLog, _instant, read_log
 from .report import FitReport
 from .segments import find_segments
 from .tokens import check_cap, check_families, fit_tokens

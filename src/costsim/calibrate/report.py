@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
 from .._validation import check_int
 from ..traffic.distributions import Distribution, Mixture
-from .tokens import ks_distance
-
 from .fitted import FitReport, TrafficFit
+from .tokens import ks_distance
 
 __all__ = ["FitReport", "qq_points"]  # FitReport (defined in .fitted) is importable from here too
 

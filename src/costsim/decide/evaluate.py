@@ -26,7 +26,14 @@ from .. import kernels as K
 from .._model import resolve, uncertain_parameters
 from .._validation import ParameterError
 from ..pricing.base import DeploymentOption
-from ..pricing.billing import bill_options, check_options, leaf_classes, leaf_models, leaf_paths, size_edges
+from ..pricing.billing import (
+    bill_options,
+    check_options,
+    leaf_classes,
+    leaf_models,
+    leaf_paths,
+    size_edges,
+)
 from ..run.local import check_clipped, run_kernel
 from ..run.prepare import Prepared, check_run, prepare, resolve_seed
 from ..run.progress import progress_bar, show_progress

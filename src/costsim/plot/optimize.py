@@ -8,7 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from ..decide.result import result_dataset, search_bands, search_slice, searched_parameters
+from ..decide.result import (
+    result_dataset,
+    search_bands,
+    search_slice,
+    searched_parameters,
+)
 from ._common import _axes, _band_alpha, _pct, usd_formatter
 
 __all__ = ["plot_frontier", "plot_search"]

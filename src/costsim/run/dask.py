@@ -27,13 +27,13 @@ import xarray as xr
 
 from .._validation import check_int
 from .._version import __version__
-from ..pricing.base import DeploymentOption
 from ..codec import scenario_json
+from ..pricing.base import DeploymentOption
 from ..traffic.traffic import Traffic
-from .sizing import check_memory, peak_bytes
 from .local import run_local
 from .prepare import RunSpec, check_run, prepare, resolve_seed, trial_ids
 from .progress import progress_bar, show_progress
+from .sizing import check_memory, peak_bytes
 
 __all__ = ["connect", "run_on_cluster", "simulate_dask"]
 

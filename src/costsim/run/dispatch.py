@@ -10,10 +10,17 @@ import xarray as xr
 
 from ..pricing.base import DeploymentOption
 from ..traffic.traffic import Traffic
-from .sizing import check_memory, check_result_fits, check_seconds, peak_bytes, result_bytes, run_seconds
 from .local import run_local
 from .prepare import check_run, prepare, resolve_seed
 from .progress import show_progress
+from .sizing import (
+    check_memory,
+    check_result_fits,
+    check_seconds,
+    peak_bytes,
+    result_bytes,
+    run_seconds,
+)
 
 __all__ = ["simulate"]
 

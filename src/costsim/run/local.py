@@ -10,10 +10,15 @@ import numpy as np
 import xarray as xr
 
 from .. import kernels as K
-from .._limits import MAX_REQUESTS_PER_BIN, MAX_STEPS, MAX_TOKENS_PER_CALL, MAX_TOOL_CALLS
+from .._limits import (
+    MAX_REQUESTS_PER_BIN,
+    MAX_STEPS,
+    MAX_TOKENS_PER_CALL,
+    MAX_TOOL_CALLS,
+)
+from ..codec import scenario_json
 from ..pricing.billing import bill_options
 from ..results import build_dataset, compose_histograms
-from ..codec import scenario_json
 from .prepare import LIMITS, Prepared
 from .progress import KERNEL_LOCK, interruptible, progress_bar, trial_chunks
 
