@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
 
@@ -134,16 +135,23 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
-    from .run.dask import connect
-    from .run.sizing import check_result_fits, estimate
+def _scenario(args: argparse.Namespace) -> tuple[Path, Any]:
+    """The scenario file of ``args.scenario``, and the scenario loaded from it (trusting the packages of
+    ``--allow-import``); an error names the file."""
     from .scenario import load_scenario
 
     source = _input_file(args.scenario, "scenario")
     try:
-        scenario = load_scenario(source, allow_imports=args.allow_import)
+        return source, load_scenario(source, allow_imports=args.allow_import)
     except ValueError as err:
         raise ValueError(f"{source}: {err}") from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .run.dask import connect
+    from .run.sizing import check_result_fits, estimate
+
+    source, scenario = _scenario(args)
     out = _output_file(args.out, (".nc",), "a netCDF file name")
     plots = _output_folder(args.plots, (f"{source.stem}.png",)) if args.plots is not None else None
     overrides = {k: v for k, v in (("trials", args.trials), ("seed", args.seed)) if v is not None}
@@ -177,13 +185,8 @@ def _optimize(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .decide import optimize
-    from .scenario import load_scenario
 
-    source = _input_file(args.scenario, "scenario")
-    try:
-        scenario = load_scenario(source, allow_imports=args.allow_import)
-    except ValueError as err:
-        raise ValueError(f"{source}: {err}") from None
+    source, scenario = _scenario(args)
     if scenario.optimize is None:
         raise ValueError(f"{source}: declares no search: add an [optimize] table with a search, e.g. "
                          "[optimize.search] \"ptu.units\" = [1, 2, 4, 8] (see the example right_size.toml)")

@@ -102,21 +102,29 @@ def _accepted_names(traffic, options, hostile_kwargs) -> set[str]:
     return names
 
 
-def _simulate(run) -> None:
-    """simulate refuses by name or returns a sound Dataset (see the module docstring)."""
+def _simulated(run):
+    """``(traffic, options, Dataset)`` of a run, or None where a constructor or simulate refused it
+    by name (``attempt`` fails the property for any other outcome)."""
     traffic_spec, options_spec, kwargs, hostile_kwargs = run
     try:
         traffic = build(traffic_spec)
         options = build(options_spec)
+        with warnings.catch_warnings(record=True):  # clipped draws warn (a UserWarning); numpy may too
+            warnings.simplefilter("always")
+            ds = attempt(cs.simulate, traffic, options, names=_accepted_names(traffic_spec, options_spec,
+                                                                               hostile_kwargs), **kwargs)
     except Refused:
+        return None
+    return traffic, options, ds
+
+
+def _simulate(run) -> None:
+    """simulate refuses by name or returns a sound Dataset (see the module docstring)."""
+    simulated = _simulated(run)
+    if simulated is None:
         return
-    names = _accepted_names(traffic_spec, options_spec, hostile_kwargs)
-    with warnings.catch_warnings(record=True):  # clipped draws warn (a UserWarning); numpy may too
-        warnings.simplefilter("always")
-        try:
-            ds = attempt(cs.simulate, traffic, options, names=names, **kwargs)
-        except Refused:
-            return
+    traffic, options, ds = simulated
+    kwargs = run[2]
     trials = kwargs["trials"]
     n_trials = int(trials) if isinstance(trials, (int, np.integer)) else len(trials)
     check_dataset(ds, n_trials=n_trials, option_names=list(options), class_names=list(traffic.class_names))
@@ -134,16 +142,10 @@ def _count_dtypes(run) -> None:
 
     (A property of its own, so that a count stored as float in every capacity run does
     not end the search of ``test_simulate``.)"""
-    traffic_spec, options_spec, kwargs, hostile_kwargs = run
-    try:
-        traffic = build(traffic_spec)
-        options = build(options_spec)
-        with warnings.catch_warnings(record=True):
-            warnings.simplefilter("always")
-            ds = attempt(cs.simulate, traffic, options, names=_accepted_names(traffic_spec, options_spec,
-                                                                               hostile_kwargs), **kwargs)
-    except Refused:
+    simulated = _simulated(run)
+    if simulated is None:
         return
+    ds = simulated[2]
     floats = sorted(name for name, var in ds.data_vars.items()
                     if var.attrs.get("units") in COUNT_UNITS and var.dtype.kind not in "iu"
                     and name not in SHARES_OF_COUNTS)

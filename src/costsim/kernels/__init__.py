@@ -48,6 +48,7 @@ from ._capacity import (
 )
 from ._engine import (
     BETA,
+    BLOCK,
     CAPPED,
     CLIP_DRAWS,
     CLIP_REQUESTS,
@@ -117,6 +118,6 @@ __all__ = [
     "GPU_PREFILL", "GPU_PRICE", "GPU_STEP", "GPU_TARGET", "PROV_PRICE", "PROV_TPM", "PROV_UNITS", "PROV_W_CACHED",
     "PROV_W_INPUT", "PROV_W_OUTPUT", "attribute", "provisioned_capacity", "self_hosted_gpu",
     # the fused kernel and its inputs
-    "HistogramSpec", "Limits", "Outputs", "PricingArrays", "TrafficArrays", "price_requests", "simulate_kernel",
+    "BLOCK", "HistogramSpec", "Limits", "Outputs", "PricingArrays", "TrafficArrays", "price_requests", "simulate_kernel",
     "trial_uniforms",
 ]

@@ -206,7 +206,7 @@ def peak_bytes(spec: RunSpec, threads: int, *, n_trials: int | None = None, kern
     cells = n_bins * n_classes * n_bands * (K.N_COUNTS + n_leaves)  # counts, cost
     hist_rows = 2 * n_trials + 2 * threads  # the histograms and those of each part of the bins
     many_steps = any(not isinstance(qc.steps, (int, Constant)) for qc in traffic.classes)
-    per_call = 3 * 256 * (MAX_STEPS if many_steps else 4) * 8
+    per_call = 3 * K.BLOCK * (MAX_STEPS if many_steps else 4) * 8  # the kernel's per-call buffers of a block
     scratch = threads * (per_call + 8 * n_classes * n_leaves * n_hist_bins)
     working = 8 * (n_trials * cells + hist_rows * n_leaves * n_classes * n_hist_bins)
     result = dataclasses.replace(spec, n_trials=n_trials)
