@@ -7,8 +7,9 @@ Two profiles:
   failure at once and the suite takes well under a minute on two cores;
 * ``costsim-fuzz-large``: the budget of the ``@pytest.mark.slow`` variant of every
   test (``pytest tests/fuzz -m slow``; 300 examples each, ~3 min, part of a full
-  ``pytest``), randomized and shrinking; ``COSTSIM_FUZZ_LARGE_EXAMPLES=1000`` or more
-  for a long hunt.
+  ``pytest``), shrinking, derandomized so that CI is reproducible;
+  ``COSTSIM_FUZZ_RANDOM=1 COSTSIM_FUZZ_LARGE_EXAMPLES=1000`` for a long hunt with new
+  examples on every run.
 
 Every test is made twice from one property by ``_fuzz.fuzz_tests``, which applies a
 profile with ``settings(settings.get_profile(...))`` instead of loading it globally, so
@@ -47,7 +48,8 @@ settings.register_profile(
     "costsim-fuzz-large",
     max_examples=int(os.environ.get("COSTSIM_FUZZ_LARGE_EXAMPLES", "300")),  # 1000+ for a long hunt
     deadline=None,
-    derandomize=False,
+    # the same examples on every run (CI runs this profile too) unless a hunt asks for new ones
+    derandomize=os.environ.get("COSTSIM_FUZZ_RANDOM", "") != "1",
     database=None,
     suppress_health_check=_QUIET_CHECKS,
     print_blob=True,  # a failure prints @reproduce_failure(...) to replay it

@@ -66,6 +66,7 @@ def test_mixture_weights_round_trip_bit_for_bit():
     (lambda: cs.estimate_on_off([0, 1, 0, 0], sigma=None), r"sigma must be a real number"),
     (lambda: cs.estimate_on_off([0, 1, 0, 0], sigma=1e300), r"sigma must be in \(0, 10\]"),
     (lambda: cs.estimate_on_off([0, 1, 0, 0], unit="x"), r"unit must be a positive duration"),
+    (lambda: cs.estimate_on_off(1 + 2j), r"counts must be a 1-D sequence of finite numbers >= 0"),
     (lambda: cs.calibrate.read_log({"timestamp": [0.0, 1.0, 2.0], "input_tokens": [1, 2, 3],
                                     "output_tokens": [1, 2, 3], "cached_tokens": [0, 0, 10**400]}),
      r"log column 'cached_tokens': token counts must be <= 1,073,741,824 .*first at row 2: '<int of ~401 digits>'"),

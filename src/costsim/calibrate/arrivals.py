@@ -318,7 +318,10 @@ def estimate_on_off(counts: Sequence[float], *, unit: str = "1min", sigma: float
     """
     check_duration("unit", unit)
     sigma = check_number("sigma", sigma, low=0.0, high=10.0, low_open=True)  # log-scale of the durations
-    x = np.asarray(counts, dtype=float)
+    try:
+        x = np.asarray(counts, dtype=float)
+    except (TypeError, ValueError, OverflowError):  # complex, strings, ragged, huge ints
+        raise ParameterError("counts", "must be a 1-D sequence of finite numbers >= 0", counts) from None
     if x.ndim != 1 or not np.all(np.isfinite(x)) or np.any(x < 0):
         raise ValueError(f"counts must be a 1-D sequence of finite numbers >= 0; got {counts!r}")
     empty = x == 0
