@@ -81,7 +81,7 @@ class Model:
             checked = check_int(name, value, **rule) if integer else check_number(name, value, **rule)
         except ParameterError as err:
             raise err.within(owner=self._label) from None
-        if math.isinf(checked):  # an infinite volume, share or price breaks the arithmetic
+        if not integer and math.isinf(checked):  # an infinite volume, share or price breaks the arithmetic
             self._fail(name, "must be finite", value)
         return checked
 

@@ -61,6 +61,8 @@ def test_mixture_weights_round_trip_bit_for_bit():
                                    output_tokens=cs.Constant(0), turns=2), r"first_prompt must be a costsim Distribution"),
     (lambda: cs.Gamma.from_mean_cv(1.0, 1e308), r"Gamma: cv must be <= 1e\+100"),
     (lambda: cs.Capped(cs.Gamma(0.5, 1.0), 5e-324), r"Capped: upper must be 0 or at least 2.22507e-308 in size"),
+    (lambda: cs.LongContextTier(threshold=10**400, input=1.0, output=1.0),
+     r"LongContextTier: threshold must be <= 1,073,741,824 \(MAX_TOKENS_PER_CALL\); got '<int of ~401 digits>'"),
     (lambda: cs.Gamma.from_mean_cv(1e308, 2.0), r"Gamma: mean must keep the scale mean \* cv\*\*2 finite"),
     (lambda: cs.LogNormal.from_interval(1.0, 2.0, coverage=5e-324), r"LogNormal: coverage must be large enough"),
     (lambda: cs.estimate_on_off([0, 1, 0, 0], sigma=None), r"sigma must be a real number"),
