@@ -58,6 +58,7 @@ from .traffic import (
     Profile,
     QueryClass,
     Traffic,
+    Truncated,
     Uniform,
     Weibull,
 )
@@ -70,7 +71,7 @@ __all__ = [
     "MixShift", "Mixture", "Modulation", "Normal", "OnOff", "Overdispersion", "OffPeak", "OffPeakWindow",
     "ParameterError", "Pareto", "PricingModel", "Profile", "QueryClass",
     "RateCard", "TokenPricing", "price",
-    "Traffic", "Uniform", "Weibull", "demo", "estimate_on_off", "from_dict", "pricing", "results", "simulate",
+    "Traffic", "Truncated", "Uniform", "Weibull", "demo", "estimate_on_off", "from_dict", "pricing", "results", "simulate",
     "to_dict", "traffic",
     "analysis", "break_even", "sweep", "to_focus",
     "calibrate", "fit_traffic", "pilot_gap", "project", "to_scenario",

@@ -40,7 +40,7 @@ def test_classes_shares_and_tokens(fit):
     assert abs(chat.share - 0.7) < 4 * 0.0084
     assert chat.input_tokens.family == "LogNormal"
     # mu of 2100 rows with sigma 0.8: sd 0.017
-    assert abs(chat.input_tokens.distribution.mu - 6.0) < 4 * 0.8 / math.sqrt(2100)
+    assert abs(chat.input_tokens.body.mu - 6.0) < 4 * 0.8 / math.sqrt(2100)
     assert fit.report.tokens.loc[("rag", "input_tokens"), "ks"] < 0.05
     assert set(fit.report.arrivals.index) == {"(all)", "chat", "rag"}
     assert "Token distributions" in str(fit.report)
@@ -137,8 +137,9 @@ def test_drift_widens_volume_and_tokens(fit):
     drifting = cs.project(fit, horizon="2D", bin="1h", drift=0.2)
     # the drift's variance adds to the bootstrap's, on the log scale
     assert drifting.arrivals.volume.sigma ** 2 == pytest.approx(base.arrivals.volume.sigma ** 2 + 0.04)
-    mu = uncertain_parameters(drifting)["classes[0].input_tokens.mu"]
-    assert mu.sigma > uncertain_parameters(base)["classes[0].input_tokens.mu"].sigma
+    body_mu = "classes[0].input_tokens.components[0].dist.mu"  # the body's, under the generalized Pareto tail
+    mu = uncertain_parameters(drifting)[body_mu]
+    assert mu.sigma > uncertain_parameters(base)[body_mu].sigma
     with pytest.raises(ValueError, match=r"drift needs uncertainty=True \(it widens the fit's uncertainty\); got 0\.5"):
         cs.project(fit, drift=0.5, uncertainty=False)
 

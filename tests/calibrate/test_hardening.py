@@ -342,8 +342,8 @@ def test_large_column_fitted_on_a_seeded_subsample():
     full = fit_tokens(x, families=["LogNormal"], cap=None, max_rows=None)
     assert (sub.n, sub.fit_rows, full.fit_rows) == (20_000, 4_000, 20_000)
     # mu from 4,000 rows with sigma 1: sd 1 / sqrt(4000) = 0.016 around the full fit (itself 0.007 from the truth)
-    assert abs(sub.distribution.mu - full.distribution.mu) < 4 / math.sqrt(4_000)
-    assert abs(sub.distribution.sigma - full.distribution.sigma) < 4 / math.sqrt(2 * 4_000)
+    assert abs(sub.body.mu - full.body.mu) < 4 / math.sqrt(4_000)
+    assert abs(sub.body.sigma - full.body.sigma) < 4 / math.sqrt(2 * 4_000)
     again = fit_tokens(x, families=["LogNormal"], cap=None, max_rows=4_000, seed=3)
     assert again.distribution == sub.distribution  # the subsample is seeded
     assert sub.ks == ks_distance(sub.distribution, x)  # goodness of fit on every row
@@ -356,7 +356,7 @@ def test_fit_traffic_beyond_fit_rows():
     col = fit.classes["all"].input_tokens
     assert (col.n, col.fit_rows) == (n, FIT_ROWS)
     # mu and sigma from FIT_ROWS rows of LogNormal(6, 1): sd 1 / sqrt(2e5) = 0.0022 and 0.0016
-    assert abs(col.distribution.mu - 6.0) < 4 * 0.0022 and abs(col.distribution.sigma - 1.0) < 4 * 0.0016
+    assert abs(col.body.mu - 6.0) < 4 * 0.0022 and abs(col.body.sigma - 1.0) < 4 * 0.0016
     assert fit.report.tokens.loc[("all", "input_tokens"), "rows"] == n
     assert fit.arrivals.volume == pytest.approx(n / (fit.span / pd.Timedelta(days=1)))  # volume: every row
     same = cs.fit_traffic(log, families=["LogNormal"], segments=1, seed=2).classes["all"].input_tokens

@@ -22,7 +22,7 @@ def _rounded_lognormal(mu, sigma, n, seed):
 def test_lognormal_parameters_recovered():
     n, mu, sigma = 4000, 5.0, 0.8
     fit = fit_tokens(_rounded_lognormal(mu, sigma, n, 0), families=["LogNormal"])
-    d = fit.distribution
+    d = fit.body  # the family, fitted with the rows of the tail censored
     assert abs(d.mu - mu) < 4 * sigma / math.sqrt(n)
     assert abs(d.sigma - sigma) < 4 * sigma / math.sqrt(2 * n)
     assert fit.pile is None
@@ -31,7 +31,7 @@ def test_lognormal_parameters_recovered():
 def test_short_counts_fitted_as_rounded_draws():
     # outputs of ~7 tokens: the likelihood is P(round(X) = k), so the lognormal is recovered
     n, mu, sigma = 3000, 2.0, 0.3
-    d = fit_tokens(_rounded_lognormal(mu, sigma, n, 1), families=["LogNormal"]).distribution
+    d = fit_tokens(_rounded_lognormal(mu, sigma, n, 1), families=["LogNormal"]).body
     assert abs(d.mu - mu) < 4 * sigma / math.sqrt(n)
     assert abs(d.sigma - sigma) < 4 * sigma / math.sqrt(2 * n)
 
@@ -54,7 +54,7 @@ def test_mixture_weights_and_ks():
     x = np.round(np.where(low, rng.lognormal(4.0, 0.4, n), rng.lognormal(6.5, 0.6, n)))
     fit = fit_tokens(x, families=["LogNormal", "Mixture2"])
     assert fit.family == "Mixture2"
-    w = sorted(fit.distribution.weights)
+    w = sorted(fit.body.weights)
     # components 6 sd apart: the weight's error is about that of a proportion
     assert abs(w[1] - 0.75) < 4 * math.sqrt(0.75 * 0.25 / n)
     # DKW: P(sup |F_n - F| > sqrt(log(2 / 0.01) / (2 n))) <= 0.01 for the true F; a fit is closer
@@ -101,7 +101,7 @@ def test_ks_distance_matches_brute_force():
 
 def test_location_gradient_and_uncertain_locations():
     x = np.round(np.r_[_rounded_lognormal(4.0, 0.4, 1500, 8), _rounded_lognormal(6.5, 0.6, 500, 9)])
-    fit = fit_tokens(x, families=["Mixture2"], cap=None)
+    fit = fit_tokens(x, families=["Mixture2"], cap=None, tail=False)  # the family alone
     # scaling every component by e^d scales the mean by e^d: the gradient sums to 1
     assert fit.log_mean_gradient().sum() == pytest.approx(1.0, abs=1e-3)
     uncertain = cs._model.uncertain_parameters(fit.with_location_sd(0.1))

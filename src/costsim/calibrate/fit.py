@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,8 @@ __all__ = ["ClassFit", "TrafficFit", "fit_traffic"]
 
 
 def _fit_unit(log: TrafficLog, rows: np.ndarray, name: str, qclass: str, arrivals: ArrivalFit, blocks: np.ndarray,
-              rows_per_block: np.ndarray, several: bool, *, families, cap, seed: int) -> ClassFit:
+              rows_per_block: np.ndarray, several: bool, *, families, cap, seed: int,
+              limits: tuple[int | None, int | None] = (None, None)) -> ClassFit:
     """Fit the rows ``rows`` (indices) of the log (a class, or a segment of one) as one query class."""
     inp, out = log.input_tokens[rows], log.output_tokens[rows]
     in_blocks = blocks[rows]
@@ -41,8 +42,9 @@ def _fit_unit(log: TrafficLog, rows: np.ndarray, name: str, qclass: str, arrival
         n=int(rows.shape[0]),
         share=rows.shape[0] / len(log),
         share_log_var=log_ratio_variance(per_block, rows_per_block, seed=seed) if several else 0.0,
-        input_tokens=fit_tokens(inp, families=families, cap=cap, name=f"{label}input_tokens", seed=seed),
-        output_tokens=fit_tokens(out, families=families, name=f"{label}output_tokens", seed=seed),
+        input_tokens=fit_tokens(inp, families=families, cap=cap, name=f"{label}input_tokens", seed=seed,
+                                limit=limits[0]),
+        output_tokens=fit_tokens(out, families=families, name=f"{label}output_tokens", seed=seed, limit=limits[1]),
         input_log_var=log_var(inp),
         output_log_var=log_var(out),
         cached_fraction=cached,
@@ -64,6 +66,9 @@ def fit_traffic(
     segments: int = 4,
     seed: int = 0,
     unit: str | None = None,
+    max_input: int | Mapping[str, int] | None = None,
+    max_output: int | Mapping[str, int] | None = None,
+    limits_from: Any = None,
 ) -> TrafficFit:
     """Fit a costsim traffic to a request log.
 
@@ -109,6 +114,15 @@ def fit_traffic(
     unit : {"s", "ms", "us", "ns"}, optional
         Unit of numeric timestamps (default inferred; see
         :func:`~costsim.calibrate.read_log`).
+    max_input, max_output : int or mapping of str to int, optional
+        Most prompt (context window) and output (``max_tokens``) tokens of a
+        request, for all classes or per log class (a class left out has no
+        limit): the fitted distributions are capped there (see
+        :mod:`costsim.calibrate.tails`), and a row above its limit is an error.
+    limits_from : object, optional
+        Where a limit is not given: a priced model with ``max_input_tokens`` and
+        ``max_output_tokens`` attributes (int or None; a LiteLLM-priced
+        :class:`~costsim.TokenPricing`), read where present.
 
     Returns
     -------
@@ -133,8 +147,8 @@ def fit_traffic(
     ...        "input_tokens": np.round(rng.lognormal(6.0, 1.0, n)),
     ...        "output_tokens": np.round(rng.lognormal(4.0, 0.7, n))}
     >>> fit = cs.fit_traffic(log, families=["LogNormal"])
-    >>> fit.classes["all"].input_tokens.distribution
-    LogNormal(mu=6.0..., sigma=0.99...)
+    >>> fit.classes["all"].input_tokens.body  # the family; a generalized Pareto tail above the top 2 %
+    LogNormal(mu=5.99..., sigma=1.00...)
     >>> round(fit.arrivals.volume / 24)  # requests per hour
     1000
     """
@@ -144,6 +158,7 @@ def fit_traffic(
     seed = check_int("seed", seed, low=0)
     window = None if span is None else _window(span)
     log = read_log(log, columns=columns, duplicates=duplicates, unit=unit)
+    limit_of = _limits(max_input, max_output, limits_from, log.class_names)
     if window is None:
         start, width = log.start, log.span
         if width <= pd.Timedelta(0):
@@ -173,8 +188,33 @@ def fit_traffic(
         for j in range(n_seg):
             name = qclass if n_seg == 1 else f"{qclass}/{j + 1}"
             classes[name] = _fit_unit(log, in_class[labels == j], name, qclass, class_arrivals, blocks,
-                                      rows_per_block, many or n_seg > 1, families=families, cap=cap, seed=seed)
+                                      rows_per_block, many or n_seg > 1, families=families, cap=cap, seed=seed,
+                                      limits=limit_of(qclass))
     return TrafficFit(classes, total, log, start, width, FitReport.build(classes, total))
+
+
+def _limits(max_input: Any, max_output: Any, source: Any,
+            classes: Sequence[str]) -> Callable[[str], tuple[int | None, int | None]]:
+    """The (input, output) limits of a log class, from the arguments (checked here)."""
+    given = {}
+    for name, value, attribute in (("max_input", max_input, "max_input_tokens"),
+                                   ("max_output", max_output, "max_output_tokens")):
+        if value is None:
+            value = getattr(source, attribute, None)
+            name = f"limits_from.{attribute}"
+        if isinstance(value, Mapping):
+            unknown = sorted(set(map(str, value)) - set(classes))
+            if unknown:
+                raise ParameterError(name, f"must name classes of the log ({list(classes)})", unknown)
+            given[name] = {str(k): check_int(f"{name}[{k!r}]", v, low=1) for k, v in value.items()}
+        else:
+            given[name] = None if value is None else check_int(name, value, low=1)
+    entries = list(given.values())
+
+    def of(qclass: str) -> tuple[int | None, int | None]:
+        return tuple(e.get(qclass) if isinstance(e, dict) else e for e in entries)  # type: ignore[return-value]
+
+    return of
 
 
 def _window(span: Any) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -122,9 +122,11 @@ class FitReport:
     ----------
     tokens : pandas.DataFrame
         One row per (class, column): rows fitted, the chosen family, the cap and
-        its mass, the KS distance between the rounded fit and the log, the AIC
-        of the chosen family and its margin over the runner-up, and the
-        relative standard error of the column's mean (block bootstrap).
+        its mass, the limit, the generalized Pareto tail (its threshold, share
+        of rows, shape and KS distance on the tail's rows; NaN without one), the
+        KS distance between the rounded fit and the log, the AIC of the chosen
+        family and its margin over the runner-up, and the relative standard
+        error of the column's mean (block bootstrap).
     arrivals : pandas.DataFrame
         One row per class and one for ``"(all)"``: requests per day, the 90 %
         band of the volume, the index of dispersion and the share of empty bins
@@ -144,6 +146,7 @@ class FitReport:
                 rows.append({
                     "qclass": c.name, "column": column, "rows": fit.n, "family": fit.family,
                     "cap": fit.pile.cap if fit.pile else None, "cap_mass": fit.pile.mass if fit.pile else 0.0,
+                    "limit": fit.limit, **_tail_columns(fit.tail),
                     "ks": fit.ks, "aic": ranked[0], "aic_margin": ranked[1] - ranked[0] if len(ranked) > 1 else math.nan,
                     "mean_rel_se": math.sqrt(var),
                 })
@@ -165,6 +168,13 @@ class FitReport:
     def __str__(self) -> str:
         with pd.option_context("display.width", 120, "display.max_columns", 20, "display.precision", 4):
             return f"Token distributions\n{self.tokens}\n\nArrivals\n{self.arrivals}"
+
+
+def _tail_columns(tail: Any) -> dict[str, float]:
+    """The report's columns of a :class:`~costsim.calibrate.tails.Tail` (NaN without one)."""
+    if tail is None:
+        return {"tail_from": math.nan, "tail_share": math.nan, "tail_shape": math.nan, "tail_ks": math.nan}
+    return {"tail_from": tail.threshold, "tail_share": tail.share, "tail_shape": tail.shape, "tail_ks": tail.ks}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

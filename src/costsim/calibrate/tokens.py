@@ -22,6 +22,12 @@ becomes a point mass of the right size.  Rows above the pile (rare prompts past
 a soft limit) are folded into the point mass.  All candidates are fitted to the
 same censored data, so their AICs compare.
 
+Tails and limits.  Without a pile, the rows above a high threshold are
+censored in the same way and the tail above it is a generalized Pareto fitted
+to them by maximum likelihood (see :mod:`costsim.calibrate.tails`): the family
+describes the body, extreme-value theory the extrapolation.  A known limit
+(``limit=``: a context window, ``max_tokens``) caps the distribution there.
+
 Large columns.  The likelihood is evaluated on the distinct counts (with their
 multiplicities), so its cost grows with the number of distinct values, not of
 rows.  A column of more than :data:`FIT_ROWS` rows is fitted on a random
@@ -45,6 +51,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from .._validation import ParameterError, check_int
+from .tails import Tail, choose_tail, splice, with_limit
 from ..traffic.distributions import (
     Capped,
     Distribution,
@@ -274,6 +281,11 @@ class TokenFit:
     fit_rows : int
         Rows the likelihood was maximised on (``n``, or the subsample's size
         where ``n`` exceeds ``max_rows``); the AICs are on these rows.
+    tail : Tail or None
+        The generalized Pareto tail above a threshold (None: the family's own
+        tail, where a pile ends the column or it is too short for a tail fit).
+    limit : int or None
+        The cap of the column's values (a context window, ``max_tokens``).
     """
 
     distribution: Distribution
@@ -284,6 +296,14 @@ class TokenFit:
     pile: Pile | None
     ks: float
     fit_rows: int = 0
+    tail: Tail | None = None
+    limit: int | None = None
+
+    @property
+    def body(self) -> Distribution:
+        """The fitted family alone (without the tail, the cap and the limit)."""
+        fam = FAMILIES[self.family]
+        return fam.build(self.theta, [None] * len(fam.log_loc))
 
     def with_location_sd(self, sd: float) -> Distribution:
         """The fitted distribution whose location parameters are uncertain: each
@@ -291,18 +311,23 @@ class TokenFit:
         Normal around ``mu``, a LogNormal around a scale)."""
         fam = FAMILIES[self.family]
         shifts = [Normal(0.0, sd) if sd > 0 else None] * len(fam.log_loc)
-        return _wrap(fam.build(self.theta, shifts), self.pile)
+        return self.complete(fam.build(self.theta, shifts))
+
+    def complete(self, body: Distribution) -> Distribution:
+        """The column's distribution around a body of the fitted family: the tail
+        spliced on, then the pile's cap and the limit."""
+        return _complete(body, self.pile, self.tail, self.limit)
 
     def log_mean_gradient(self) -> np.ndarray:
         """``d log E[X] / d shift`` for the log-location of each component (finite differences)."""
         fam = FAMILIES[self.family]
         h = 1e-4
-        base = _wrap(fam.build(self.theta, [None] * len(fam.log_loc)), self.pile).mean()
+        base = self.complete(fam.build(self.theta, [None] * len(fam.log_loc))).mean()
         grads = []
         for i in fam.log_loc:
             t = self.theta.copy()
             t[i] += h
-            grads.append((math.log(_wrap(fam.build(t, [None] * len(fam.log_loc)), self.pile).mean())
+            grads.append((math.log(self.complete(fam.build(t, [None] * len(fam.log_loc))).mean())
                           - math.log(base)) / h)
         g = np.asarray(grads)
         if not np.all(np.isfinite(g)):  # an infinite mean (a very heavy tail): spread evenly
@@ -310,8 +335,9 @@ class TokenFit:
         return g
 
 
-def _wrap(dist: Distribution, pile: Pile | None) -> Distribution:
-    return dist if pile is None else Capped(dist, float(pile.cap))
+def _complete(body: Distribution, pile: Pile | None, tail: Tail | None, limit: int | None) -> Distribution:
+    dist = body if tail is None else splice(body, tail)
+    return with_limit(dist if pile is None else Capped(dist, float(pile.cap)), limit)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -406,6 +432,8 @@ def fit_tokens(
     name: str = "tokens",
     max_rows: int | None = FIT_ROWS,
     seed: int = 0,
+    limit: int | None = None,
+    tail: bool = True,
 ) -> TokenFit:
     """Fit integer token counts; choose the family by AIC.
 
@@ -428,6 +456,12 @@ def fit_tokens(
         random subsample of this many rows (None: all rows).
     seed : int, default 0
         Seed of that subsample.
+    limit : int, optional
+        Most tokens a value can have (a context window, an output's
+        ``max_tokens``): the distribution is capped there; a row above it is an error.
+    tail : bool, default True
+        Without a pile, fit a generalized Pareto tail above a high threshold
+        (see :mod:`costsim.calibrate.tails`); False: the family's own tail.
 
     Returns
     -------
@@ -451,6 +485,14 @@ def fit_tokens(
     if max_rows is not None:
         max_rows = check_int("max_rows", max_rows, low=1)
     seed = check_int("seed", seed, low=0)
+    if limit is not None:
+        limit = check_int("limit", limit, low=1)
+        over = np.flatnonzero(x > limit)
+        if over.size:
+            raise ValueError(f"{name}: {over.size} of {x.size} rows exceed the limit of {limit} tokens (first at row "
+                             f"{over[0]}: {x[over[0]]}); the log cannot come from a model with that limit")
+    if not isinstance(tail, (bool, np.bool_)):
+        raise ParameterError("tail", "must be True or False", tail)
     usable = [f for f in names if x.size >= MIN_ROWS_PER_PARAMETER * FAMILIES[f].n_par]
     if not usable:
         need = min(FAMILIES[f].n_par for f in names)
@@ -463,7 +505,8 @@ def fit_tokens(
     else:
         at = np.count_nonzero(x >= cap)
         pile = Pile(cap, cap, round(at / x.size, 4)) if at else None
-    lo = float(pile.lo) if pile else math.inf
+    gpd = choose_tail(x, limit=limit) if tail and pile is None else None
+    lo = float(pile.lo) if pile else float(gpd.threshold) if gpd is not None else math.inf
     rows = x if max_rows is None or x.size <= max_rows else \
         x[np.random.default_rng(seed).choice(x.size, size=max_rows, replace=False, shuffle=False)]
     cells = _Cells.of(rows, lo)
@@ -478,8 +521,9 @@ def fit_tokens(
     aic = {f: 2 * FAMILIES[f].n_par + 2 * nll + (2 if pile else 0) for f, (theta, nll) in fits.items()}
     best = min(aic, key=aic.get)
     fam = FAMILIES[best]
-    dist = _wrap(fam.build(fits[best][0], [None] * len(fam.log_loc)), pile)
-    return TokenFit(dist, best, fits[best][0], aic, int(x.size), pile, ks_distance(dist, x), int(rows.size))
+    dist = _complete(fam.build(fits[best][0], [None] * len(fam.log_loc)), pile, gpd, limit)
+    return TokenFit(dist, best, fits[best][0], aic, int(x.size), pile, ks_distance(dist, x), int(rows.size), gpd,
+                    limit)
 
 
 def ks_distance(dist: Distribution, x: np.ndarray) -> float:

@@ -28,9 +28,11 @@ from .processes import (
 )
 from .query_class import QueryClass
 from .traffic import Traffic
+from .truncated import Truncated
 
 __all__ = [
     "Arrivals", "Beta", "Capped", "Constant", "Distribution", "Empirical", "FlashEvent", "Gamma",
     "GeneralizedPareto", "Geometric", "LogNormal", "LogisticGrowth", "MixShift", "Mixture", "Modulation",
-    "Normal", "OnOff", "Overdispersion", "Pareto", "Profile", "QueryClass", "Traffic", "Uniform", "Weibull",
+    "Normal", "OnOff", "Overdispersion", "Pareto", "Profile", "QueryClass", "Traffic", "Truncated", "Uniform",
+    "Weibull",
 ]

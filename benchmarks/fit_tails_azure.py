@@ -1,0 +1,74 @@
+#!/usr/bin/env python
+"""Whole-trace fits of the Azure 2023 LLM traces: per-request cost quantiles and limits.
+
+For each trace (``AzureLLMInferenceTrace_conv.csv`` and ``_code.csv``, read from
+``--data``), ``costsim.fit_traffic`` fits the whole trace at its defaults plus
+declared limits (``--max-input``, ``--max-output``: a context window and an
+output limit; by default 32,768 and 4,096, a generic deployment of the time, not
+taken from the traces), then:
+
+* per-request cost at $3/M input and $15/M output: p50, p90, p99 and p99.9 of
+  the trace and of ``--draws`` requests drawn from the fit (``TrafficFit.sample``,
+  rounded as the simulation rounds them), and their ratio minus 1;
+* the largest prompt and output drawn, beside the limits and the trace's largest;
+* per class and column: the generalized Pareto tail fitted (threshold, share of
+  rows, shape, KS distance on the tail's rows against its 5 % critical value).
+
+Usage::
+
+    python benchmarks/fit_tails_azure.py
+    python benchmarks/fit_tails_azure.py --draws 4000000 --max-input 16384 --max-output 2048
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import costsim as cs
+from costsim.calibrate import read_log
+
+API = cs.TokenPricing(input=3.0, output=15.0)
+QUANTILES = (0.5, 0.9, 0.99, 0.999)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="/work/shared/data/azure_llm_2023")
+    parser.add_argument("--draws", type=float, default=2e6)
+    parser.add_argument("--max-input", type=int, default=32_768)
+    parser.add_argument("--max-output", type=int, default=4_096)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    for name in ("conv", "code"):
+        path = Path(args.data) / f"AzureLLMInferenceTrace_{name}.csv"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # repeated timestamps: kept as separate requests
+            log = read_log(path)
+            started = time.perf_counter()
+            fit = cs.fit_traffic(log, max_input=args.max_input, max_output=args.max_output)
+            seconds = time.perf_counter() - started
+        drawn = fit.sample(int(args.draws), rng=args.seed)
+        real = np.asarray(cs.price(API, log.input_tokens, log.output_tokens))
+        sim = np.asarray(cs.price(API, drawn["input_tokens"].to_numpy(), drawn["output_tokens"].to_numpy()))
+        q_real, q_sim = np.quantile(real, QUANTILES), np.quantile(sim, QUANTILES)
+        print(f"\n{name}: {len(log):,} rows, fitted in {seconds:.1f} s; {int(args.draws):,} requests drawn")
+        print("  per-request cost (USD)  " + "  ".join(f"{'p' + format(100 * q, 'g'):>9}" for q in QUANTILES))
+        print("  trace                   " + "  ".join(f"{v:9.5f}" for v in q_real))
+        print("  fit                     " + "  ".join(f"{v:9.5f}" for v in q_sim))
+        print("  fit / trace - 1         " + "  ".join(f"{v:+9.1%}" for v in q_sim / q_real - 1))
+        for column, limit in (("input_tokens", args.max_input), ("output_tokens", args.max_output)):
+            print(f"  {column}: trace max {int(getattr(log, column).max()):,}, drawn max "
+                  f"{int(drawn[column].max()):,}, limit {limit:,}, beyond the limit: "
+                  f"{int(np.count_nonzero(drawn[column] > limit))}")
+        tokens = fit.report.tokens
+        shown = tokens[["family", "cap", "limit", "tail_from", "tail_share", "tail_shape", "tail_ks"]]
+        print("  " + shown.to_string().replace("\n", "\n  "))
+
+
+if __name__ == "__main__":
+    main()
