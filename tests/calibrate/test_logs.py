@@ -1,5 +1,7 @@
 """Reading logs: every kind of bad input raises naming the column and the rows affected."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -91,7 +93,9 @@ def test_unsorted_is_sorted_with_warning():
 
 
 def test_duplicates_warn_drop_raise():
-    data = {"timestamp": [0.0, 1.0, 1.0, 1.0, 2.0], "input_tokens": [1, 2, 2, 3, 4], "output_tokens": [1, 1, 1, 1, 1]}
+    # a fine clock (timestamps to the 100 ns): a repeat is suspicious (coarse clocks: test_coarse_clock_ticks)
+    t = 1.0000003
+    data = {"timestamp": [0.0, t, t, t, 2.0], "input_tokens": [1, 2, 2, 3, 4], "output_tokens": [1, 1, 1, 1, 1]}
     with pytest.warns(UserWarning, match="2 of 5 rows repeat a timestamp; kept"):
         assert len(read_log(data)) == 5
     with pytest.warns(UserWarning, match="dropped 1 of 5 rows"):
@@ -100,6 +104,19 @@ def test_duplicates_warn_drop_raise():
         read_log(data, duplicates="raise")
     with pytest.raises(ValueError, match="duplicates must be"):
         read_log(data, duplicates="ignore")
+
+
+def test_coarse_clock_ticks_repeat_without_a_warning():
+    rng = np.random.default_rng(0)
+    seconds = np.sort(rng.integers(0, 60, 500)).astype(float)  # ~8 rows per second on a 1 s clock
+    data = {"timestamp": seconds, "input_tokens": np.arange(500), "output_tokens": np.ones(500, dtype=int)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        log = read_log(data)
+        ms = read_log({**data, "timestamp": np.sort(np.round(rng.uniform(0, 0.2, 500), 3))})  # 500 rows in 200 ms
+    assert (len(log), log.timestamp_tick) == (500, "1s")
+    assert (len(ms), ms.timestamp_tick) == (500, "1ms")
+    assert read_log({**data, "timestamp": np.arange(500.0)}).timestamp_tick is None  # no repeats: no tick
 
 
 def test_between_and_span():

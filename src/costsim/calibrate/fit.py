@@ -11,6 +11,7 @@ import pandas as pd
 from .._validation import ParameterError, check_int
 from ._bootstrap import block_index, log_ratio_variance
 from .arrivals import ArrivalFit, check_bins, fit_arrivals
+from .caching import CacheFit, fit_caching
 from .fitted import ClassFit, TrafficFit
 from .logs import TrafficLog, _instant, read_log
 from .report import FitReport
@@ -22,7 +23,7 @@ __all__ = ["ClassFit", "TrafficFit", "fit_traffic"]
 
 def _fit_unit(log: TrafficLog, rows: np.ndarray, name: str, qclass: str, arrivals: ArrivalFit, blocks: np.ndarray,
               rows_per_block: np.ndarray, several: bool, *, families, cap, seed: int,
-              limits: tuple[int | None, int | None] = (None, None)) -> ClassFit:
+              limits: tuple[int | None, int | None] = (None, None), cache: CacheFit | None = None) -> ClassFit:
     """Fit the rows ``rows`` (indices) of the log (a class, or a segment of one) as one query class."""
     inp, out = log.input_tokens[rows], log.output_tokens[rows]
     in_blocks = blocks[rows]
@@ -33,8 +34,11 @@ def _fit_unit(log: TrafficLog, rows: np.ndarray, name: str, qclass: str, arrival
         return log_ratio_variance(sums, per_block, seed=seed) if values.sum() > 0 else 0.0
 
     label = f"class {name!r}: " if several else ""
-    cached = 0.0
-    if log.cached_tokens is not None and inp.sum() > 0:
+    cached, class_cache = 0.0, None
+    if cache is not None:
+        class_cache = cache.for_rows(rows, blocks, rows_per_block.shape[0], seed=seed)
+        cached = class_cache.steady
+    elif log.cached_tokens is not None and inp.sum() > 0:
         cached = float(log.cached_tokens[rows].sum() / inp.sum())
     return ClassFit(
         name=name,
@@ -49,6 +53,7 @@ def _fit_unit(log: TrafficLog, rows: np.ndarray, name: str, qclass: str, arrival
         output_log_var=log_var(out),
         cached_fraction=cached,
         arrivals=arrivals,
+        cache=class_cache,
     )
 
 
@@ -69,12 +74,16 @@ def fit_traffic(
     max_input: int | Mapping[str, int] | None = None,
     max_output: int | Mapping[str, int] | None = None,
     limits_from: Any = None,
+    block_tokens: int | None = None,
+    cache_ttl: str | pd.Timedelta | None = None,
 ) -> TrafficFit:
     """Fit a costsim traffic to a request log.
 
     Per class (or latent segment of a class): input and output token distributions (family by AIC, caps as
     point masses, see :func:`costsim.calibrate.fit_tokens`), the share of
-    requests and the cached share of prompts; for the whole log and per class:
+    requests and the cached share of prompts (where the log has prefix hashes
+    or session ids, its steady state with its uncertainty, the warm-up and the
+    TTL: see :mod:`costsim.calibrate.caching`); for the whole log and per class:
     volume, daily/weekly profile and burstiness (see
     :mod:`costsim.calibrate.arrivals`).  A block bootstrap over time gives the
     uncertainty of the volume, the shares and the mean token counts, which
@@ -86,7 +95,8 @@ def fit_traffic(
         The log (see :func:`costsim.calibrate.read_log`).
     columns : mapping, optional
         Column names per field (``timestamp``, ``input_tokens``,
-        ``output_tokens``, ``qclass``, ``cached_tokens``).
+        ``output_tokens``, ``qclass``, ``cached_tokens``, ``prefix_hashes``,
+        ``session``; see :func:`~costsim.calibrate.read_log`).
     families : sequence of str, optional
         Token families to consider (default all; see :func:`~costsim.calibrate.fit_tokens`).
     cap : "auto", int or None, default "auto"
@@ -123,6 +133,11 @@ def fit_traffic(
         Where a limit is not given: a priced model with ``max_input_tokens`` and
         ``max_output_tokens`` attributes (int or None; a LiteLLM-priced
         :class:`~costsim.TokenPricing`), read where present.
+    block_tokens : int, optional
+        Tokens per block of a ``prefix_hashes`` column.
+    cache_ttl : str or timedelta, optional
+        The prompt cache's TTL where known (see :func:`~costsim.calibrate.read_log`);
+        otherwise estimated where the log shows it.
 
     Returns
     -------
@@ -157,7 +172,8 @@ def fit_traffic(
     segments = check_int("segments", segments, low=1)
     seed = check_int("seed", seed, low=0)
     window = None if span is None else _window(span)
-    log = read_log(log, columns=columns, duplicates=duplicates, unit=unit)
+    log = read_log(log, columns=columns, duplicates=duplicates, unit=unit, block_tokens=block_tokens,
+                   cache_ttl=cache_ttl)
     limit_of = _limits(max_input, max_output, limits_from, log.class_names)
     if window is None:
         start, width = log.start, log.span
@@ -175,6 +191,10 @@ def fit_traffic(
     total = fit_arrivals(log.timestamp, start=start, span=width, bin=width_bin, block=blk, seed=seed)
     blocks = np.minimum(block_index(log.timestamp, start.to_datetime64(), blk), total.n_blocks - 1)
     rows_per_block = np.bincount(blocks, minlength=total.n_blocks).astype(float)
+    reuse = log.reuse
+    cache = None if reuse is None else fit_caching(
+        log.timestamp, log.input_tokens, log.cached_tokens, reuse, span=width / pd.Timedelta(seconds=1),
+        blocks=blocks, n_blocks=total.n_blocks, ttl=log.cache_ttl, seed=seed)
     codes, class_names = pd.factorize(log.qclass)
     classes = {}
     many = len(class_names) > 1
@@ -189,8 +209,8 @@ def fit_traffic(
             name = qclass if n_seg == 1 else f"{qclass}/{j + 1}"
             classes[name] = _fit_unit(log, in_class[labels == j], name, qclass, class_arrivals, blocks,
                                       rows_per_block, many or n_seg > 1, families=families, cap=cap, seed=seed,
-                                      limits=limit_of(qclass))
-    return TrafficFit(classes, total, log, start, width, FitReport.build(classes, total))
+                                      limits=limit_of(qclass), cache=cache)
+    return TrafficFit(classes, total, log, start, width, FitReport.build(classes, total), cache)
 
 
 def _limits(max_input: Any, max_output: Any, source: Any,

@@ -23,6 +23,7 @@ from ..traffic.processes import MixShift, Modulation
 from ..traffic.query_class import QueryClass
 from ..traffic.traffic import Traffic
 from .arrivals import ArrivalFit, duration_str
+from .caching import CacheFit, ClassCache
 from .logs import TrafficLog, _instant
 from .tokens import TokenFit
 
@@ -52,10 +53,14 @@ class ClassFit:
         Block-bootstrap variance of the log of the column's mean (small-sample
         corrected): how well the log pins down the mean token count.
     cached_fraction : float
-        Cached share of the prompt tokens (0 without a cached-tokens column).
+        Cached share of the prompt tokens (0 without a cached-tokens column):
+        the steady state where the log has prefix hashes or session ids.
     arrivals : ArrivalFit
         The arrivals of its log class (their burstiness is used; the volume comes
         from the whole log).
+    cache : ClassCache or None
+        The class's prompt cache learned from prefix hashes or session ids (its
+        steady state, standard error and warm-up; see :mod:`costsim.calibrate.caching`).
     """
 
     name: str
@@ -69,9 +74,10 @@ class ClassFit:
     output_log_var: float
     cached_fraction: float
     arrivals: ArrivalFit
+    cache: ClassCache | None = None
 
     def query_class(self, *, share: float | Distribution | None = None,
-                    token_var: tuple[float, float] | None = None) -> QueryClass:
+                    token_var: tuple[float, float] | None = None, warmup: float | None = None) -> QueryClass:
         """The class as a :class:`~costsim.QueryClass`.
 
         Parameters
@@ -82,7 +88,11 @@ class ClassFit:
             None: point estimates.  ``(factor, extra)``: the location parameters
             of the token distributions are drawn per trial so that the variance
             of the log of each column's mean token count is the bootstrap's
-            times ``factor``, plus ``extra``.
+            times ``factor``, plus ``extra`` (and a learned cached share is drawn
+            per trial with its standard error).
+        warmup : float, optional
+            Seconds of a new deployment whose mean cached share (a cache warming
+            up from cold) replaces the steady state, where the cache was learned.
         """
         if token_var is None:
             inp, out = self.input_tokens.distribution, self.output_tokens.distribution
@@ -93,8 +103,9 @@ class ClassFit:
             out = _uncertain_tokens(self.output_tokens, self.output_log_var * factor + extra)
             default_share = LogNormal(math.log(self.share), math.sqrt(self.share_log_var)) \
                 if self.share_log_var > 0 else self.share
-        return QueryClass(self.name, default_share if share is None else share, inp, out,
-                          cached_fraction=self.cached_fraction)
+        cached = self.cached_fraction if self.cache is None else \
+            self.cache.fraction(uncertain=token_var is not None, warmup=warmup)
+        return QueryClass(self.name, default_share if share is None else share, inp, out, cached_fraction=cached)
 
 
 
@@ -200,6 +211,8 @@ class TrafficFit:
         Time the log covers.
     report : FitReport
         Goodness of fit.
+    cache : CacheFit or None
+        The prompt cache learned from prefix hashes or session ids.
     """
 
     classes: dict[str, ClassFit]
@@ -208,6 +221,7 @@ class TrafficFit:
     start: pd.Timestamp
     span: pd.Timedelta
     report: FitReport
+    cache: CacheFit | None = None
 
     @property
     def traffic(self) -> Traffic:
@@ -268,8 +282,11 @@ def projected_traffic(
     start: Any = None,
     uncertainty: bool = True,
     drift: float = 0.0,
+    cache: str = "steady",
 ) -> Traffic:
     """:func:`costsim.project` of a fit known to be a :class:`TrafficFit` (see there)."""
+    if cache not in ("steady", "warm-up"):
+        raise ParameterError("cache", "must be 'steady' or 'warm-up'", cache)
     horizon_td = fit.span if horizon is None else check_duration("horizon", horizon)
     if horizon_td < pd.Timedelta(seconds=1):
         raise ParameterError("horizon", "must be at least 1 second (bins are whole seconds)", horizon)
@@ -288,7 +305,9 @@ def projected_traffic(
     unknown = sorted(set(shares) - set(fit.classes))
     if unknown:
         raise ValueError(f"mix: unknown class(es) {unknown}; the fit has {list(fit.classes)}")
-    classes = [c.query_class(share=shares.get(name), token_var=token_var) for name, c in fit.classes.items()]
+    warmup = horizon_td / pd.Timedelta(seconds=1) if cache == "warm-up" else None
+    classes = [c.query_class(share=shares.get(name), token_var=token_var, warmup=warmup)
+               for name, c in fit.classes.items()]
     if volume is None:
         volume = fit.arrivals.uncertain_volume(extra_log_var=drift_var) if uncertainty else fit.arrivals.volume
     modulation: tuple[Modulation, ...] = ()

@@ -1,8 +1,10 @@
 """Request logs: read, validate and hold the columns that calibration fits.
 
 A log is one row per request: when it arrived, its prompt (input) tokens and its
-output tokens, optionally its query class and its cached prompt tokens.  It can
-come as a pandas DataFrame, a CSV path or a mapping of column name -> array.
+output tokens, optionally its query class, its cached prompt tokens, the hashes
+of its prompt's blocks and its session (conversation) id.  It can come as a
+pandas DataFrame, a CSV or JSON-lines path (``.jsonl``, ``.ndjson``) or a
+mapping of column name -> array.
 
 Bad input never turns into a silent wrong fit: a missing column, a NaN, a
 timestamp that is not a date-time (or lies outside 1677-2262, the range of
@@ -14,6 +16,9 @@ are sorted (a log merged from several servers is rarely in order), and rows
 whose timestamp repeats are kept as separate requests (two requests in the same
 millisecond are common) unless ``duplicates="drop"`` (drop rows that repeat
 timestamp, tokens and class exactly: double logging) or ``duplicates="raise"``.
+A clock that ticks coarsely (every timestamp a whole number of milliseconds,
+seconds, ...) repeats timestamps by design: such repeats are kept without a
+warning, and the tick is :attr:`TrafficLog.timestamp_tick`.
 
 Numeric timestamps are times since 1970-01-01 UTC (or any origin: only
 differences matter unless the log spans days) in a unit given by ``unit=`` or
@@ -38,7 +43,8 @@ import numpy as np
 import pandas as pd
 
 from .._limits import MAX_TOKENS_PER_CALL
-from .._validation import ParameterError, shorten
+from .._validation import ParameterError, check_duration, check_int, shorten
+from .caching import Reuse, parse_hashes, reuse_from_hashes, reuse_from_sessions
 
 __all__ = ["DEFAULT_COLUMNS", "EPOCH_UNITS", "MAX_LOG_SPAN", "TrafficLog", "read_log"]
 
@@ -48,7 +54,9 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "input_tokens": ("input_tokens", "ContextTokens", "prompt_tokens", "input"),
     "output_tokens": ("output_tokens", "GeneratedTokens", "completion_tokens", "output"),
     "qclass": ("qclass", "class", "query_class"),
-    "cached_tokens": ("cached_tokens", "cached_input_tokens", "cache_read_tokens"),
+    "cached_tokens": ("cached_tokens", "cached_input_tokens", "cache_read_tokens", "cache_read_input_tokens"),
+    "prefix_hashes": ("prefix_hashes", "block_hashes", "hash_ids"),
+    "session": ("session_id", "conversation_id", "session"),
 }
 _REQUIRED = ("timestamp", "input_tokens", "output_tokens")
 
@@ -57,6 +65,9 @@ _REQUIRED = ("timestamp", "input_tokens", "output_tokens")
 EPOCH_UNITS: dict[str, tuple[int, float]] = {
     "s": (10**9, 1e11), "ms": (10**6, 1e14), "us": (10**3, 1e17), "ns": (1, math.inf),
 }
+#: Clock ticks recognised, coarsest first (nanoseconds): a log whose timestamps are all whole
+#: multiples of one of them repeats timestamps without a warning.
+CLOCK_TICKS: dict[str, int] = {"1s": 10**9, "100ms": 10**8, "10ms": 10**7, "1ms": 10**6}
 _UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
 #: A log's window (first arrival to last plus one mean gap) lies within the range of
 #: nanosecond date-times, with a day to spare for rounding to hours.
@@ -83,6 +94,16 @@ class TrafficLog:
     timestamp_unit : {"s", "ms", "us", "ns"} or None
         The unit numeric timestamps were read in (given or inferred); None where
         the column held date-times.
+    prefix_hashes : numpy.ndarray or None
+        ``object`` array: each request's prompt block hashes (a tuple), or None.
+    block_tokens : int or None
+        Tokens per hashed block.
+    session : numpy.ndarray or None
+        ``object`` array of session (conversation) ids, or None.
+    cache_ttl : float or None
+        The prompt cache's TTL in seconds where given (None: unknown).
+    timestamp_tick : str or None
+        The clock's tick (a key of :data:`CLOCK_TICKS`) where timestamps repeat on a coarse clock.
     """
 
     timestamp: np.ndarray
@@ -91,6 +112,11 @@ class TrafficLog:
     qclass: np.ndarray
     cached_tokens: np.ndarray | None = None
     timestamp_unit: str | None = None
+    prefix_hashes: np.ndarray | None = None
+    block_tokens: int | None = None
+    session: np.ndarray | None = None
+    cache_ttl: float | None = None
+    timestamp_tick: str | None = None
 
     def __len__(self) -> int:
         return int(self.timestamp.shape[0])
@@ -111,11 +137,25 @@ class TrafficLog:
         ``n`` gaps, and the rate ``len / span`` is unbiased for a Poisson stream)."""
         return pd.Timedelta(_span_ns(self.timestamp), unit="ns")
 
+    @property
+    def reuse(self) -> Reuse | None:
+        """The requests' prompt-cache reuse (see :mod:`costsim.calibrate.caching`), from the
+        prefix hashes or else the sessions, as this log alone shows it; None without either."""
+        if self.prefix_hashes is not None:
+            return reuse_from_hashes(self.timestamp, self.prefix_hashes, self.block_tokens, self.input_tokens)
+        if self.session is not None:
+            return reuse_from_sessions(self.timestamp, self.session, self.input_tokens)
+        return None
+
     def select(self, mask: np.ndarray) -> TrafficLog:
         """The rows where ``mask`` is true (a boolean array; or increasing row indices), still sorted."""
-        cached = None if self.cached_tokens is None else self.cached_tokens[mask]
-        return TrafficLog(self.timestamp[mask], self.input_tokens[mask], self.output_tokens[mask],
-                          self.qclass[mask], cached, self.timestamp_unit)
+        def rows(column: np.ndarray | None) -> np.ndarray | None:
+            return None if column is None else column[mask]
+
+        return dataclasses.replace(self, timestamp=self.timestamp[mask], input_tokens=self.input_tokens[mask],
+                                   output_tokens=self.output_tokens[mask], qclass=self.qclass[mask],
+                                   cached_tokens=rows(self.cached_tokens), prefix_hashes=rows(self.prefix_hashes),
+                                   session=rows(self.session))
 
     def between(self, start: Any = None, end: Any = None) -> TrafficLog:
         """The rows with ``start <= timestamp < end`` (None: open end).
@@ -152,6 +192,8 @@ def read_log(
     columns: Mapping[str, str] | None = None,
     duplicates: str = "warn",
     unit: str | None = None,
+    block_tokens: int | None = None,
+    cache_ttl: str | pd.Timedelta | None = None,
 ) -> TrafficLog:
     """Read and validate a request log.
 
@@ -162,14 +204,18 @@ def read_log(
     Parameters
     ----------
     source : pandas.DataFrame, str, os.PathLike, mapping or TrafficLog
-        The rows: a DataFrame, a CSV file path, or a mapping of column name ->
+        The rows: a DataFrame, a CSV or JSON-lines file path (``.jsonl`` or
+        ``.ndjson``: one JSON object per line), or a mapping of column name ->
         array (all of one length).
     columns : mapping, optional
         Which column holds each field: keys ``timestamp``, ``input_tokens``,
-        ``output_tokens``, ``qclass``, ``cached_tokens``.  A field not named is
-        looked up under the names in :data:`DEFAULT_COLUMNS` (the Azure trace's
-        ``TIMESTAMP``, ``ContextTokens``, ``GeneratedTokens`` included); the
-        first three are required.
+        ``output_tokens``, ``qclass``, ``cached_tokens``, ``prefix_hashes``,
+        ``session``.  A field not named is looked up under the names in
+        :data:`DEFAULT_COLUMNS` (the Azure trace's ``TIMESTAMP``,
+        ``ContextTokens``, ``GeneratedTokens`` included); the first three are
+        required.  ``prefix_hashes``: each row a list of its prompt's block
+        hashes in order (integers or strings; in a CSV file, as JSON text such
+        as ``[12, 7, 31]``).  ``session``: a session or conversation id.
     duplicates : {"warn", "drop", "raise"}, default "warn"
         Rows whose timestamp repeats: keep them as separate requests with a
         warning, drop exact repeats of a row (timestamp, tokens and class) with a
@@ -179,6 +225,13 @@ def read_log(
         them).  By default inferred from their magnitude (see
         :data:`EPOCH_UNITS`), with a warning when it is not seconds; the unit
         used is :attr:`TrafficLog.timestamp_unit`.
+    block_tokens : int, optional
+        Tokens per hashed block; required with a ``prefix_hashes`` column (a row
+        may list at most ``ceil(input_tokens / block_tokens)`` hashes).
+    cache_ttl : str or timedelta, optional
+        The prompt cache's time to live, where known (a block last used longer
+        ago misses).  Without a cached-tokens column, the cached tokens are
+        derived from the hashes (or sessions) under it (no expiry where None).
 
     Returns
     -------
@@ -232,6 +285,16 @@ def read_log(
             )
     qclass = _classes(frame[names["qclass"]], names["qclass"]) if "qclass" in names else \
         np.full(n, "all", dtype=object)
+    hashes = None
+    if "prefix_hashes" in names:
+        if block_tokens is None:
+            raise ParameterError("block_tokens", "must be given with a prefix_hashes column (tokens per hashed "
+                                 "block)", block_tokens)
+        block_tokens = check_int("block_tokens", block_tokens, low=1)
+        hashes = _hashes(frame[names["prefix_hashes"]], names["prefix_hashes"], tokens["input_tokens"],
+                         block_tokens)
+    session = _classes(frame[names["session"]], names["session"]) if "session" in names else None
+    ttl = None if cache_ttl is None else check_duration("cache_ttl", cache_ttl) / pd.Timedelta(seconds=1)
 
     unsorted = int(np.count_nonzero(ts[1:] < ts[:-1]))
     if unsorted:
@@ -244,17 +307,28 @@ def read_log(
     ts, qclass = ts[order].copy(), qclass[order].copy()
     tokens = {f: v[order].copy() for f, v in tokens.items()}
     cached = None if cached is None else cached[order].copy()
+    hashes = None if hashes is None else hashes[order].copy()
+    session = None if session is None else session[order].copy()
     _check_window(ts, rows, names["timestamp"])
 
-    keep = _duplicates(ts, tokens, qclass, cached, duplicates, names["timestamp"])
+    tick = _tick(ts)
+    keep = _duplicates(ts, tokens, qclass, cached, duplicates, names["timestamp"], tick)
     if keep is not None:
         ts, qclass = ts[keep], qclass[keep]
         tokens = {f: v[keep] for f, v in tokens.items()}
         cached = None if cached is None else cached[keep]
+        hashes = None if hashes is None else hashes[keep]
+        session = None if session is None else session[keep]
         if ts.shape[0] < 2:
             raise ValueError(f"log: needs at least 2 rows to estimate anything; got {ts.shape[0]} after "
                              "dropping duplicates")
-    return TrafficLog(ts, tokens["input_tokens"], tokens["output_tokens"], qclass, cached, unit)
+    repeats = tick if np.any(ts[1:] == ts[:-1]) else None
+    log = TrafficLog(ts, tokens["input_tokens"], tokens["output_tokens"], qclass, cached, unit, hashes,
+                     block_tokens if hashes is not None else None, session, ttl, repeats)
+    if cached is None and log.reuse is not None:  # the hits the hashes or sessions imply
+        hits = log.reuse.hits(math.inf if ttl is None else ttl)
+        log = dataclasses.replace(log, cached_tokens=np.minimum(hits, log.input_tokens).astype(np.int64))
+    return log
 
 
 def _frame(source: Any) -> pd.DataFrame:
@@ -262,7 +336,10 @@ def _frame(source: Any) -> pd.DataFrame:
         return source
     if isinstance(source, (str, os.PathLike)):
         try:
-            frame = pd.read_csv(source)
+            if os.fspath(source).lower().endswith(_JSON_LINES):
+                frame = _read_json_lines(source)
+            else:
+                frame = pd.read_csv(source)
         except pd.errors.EmptyDataError:
             raise ValueError(f"log file {os.fspath(source)!r} is empty: no header and no rows") from None
         except pd.errors.ParserError as err:
@@ -277,6 +354,19 @@ def _frame(source: Any) -> pd.DataFrame:
             raise ValueError(f"log: every column must be 1-d and of the same length; got shapes {shapes}")
         return pd.DataFrame(arrays, copy=False)
     raise TypeError(f"log must be a pandas DataFrame, a CSV path or a mapping of columns; got {type(source).__name__}")
+
+
+_JSON_LINES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+
+
+def _read_json_lines(path: Any) -> pd.DataFrame:
+    """A JSON-lines file (one object per line; nested values stay lists) as a DataFrame."""
+    try:
+        return pd.read_json(path, lines=True, dtype=False)
+    except ValueError as err:
+        if "Expected object or value" in str(err) and os.path.getsize(path) == 0:
+            raise pd.errors.EmptyDataError from None
+        raise ValueError(f"log file {os.fspath(path)!r} is not readable JSON lines: {err}") from None
 
 
 def _resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> dict[str, str]:
@@ -425,6 +515,23 @@ def _tokens(col: pd.Series, name: str) -> np.ndarray:
     return values.astype(np.int64, copy=False)
 
 
+def _hashes(col: pd.Series, name: str, input_tokens: np.ndarray, block_tokens: int) -> np.ndarray:
+    """Each row's block hashes as a tuple (an ``object`` array), checked: lists of integers or
+    strings, at most ``ceil(input_tokens / block_tokens)`` of them."""
+    out = np.empty(len(col), dtype=object)
+    for i, cell in enumerate(col.to_numpy()):
+        try:
+            out[i] = parse_hashes(cell)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"log column {name!r}: each row must be a list of block hashes (integers or strings"
+                             f"); row {i} is not: {err}") from None
+    counts = np.fromiter((len(h) for h in out), dtype=np.int64, count=out.size)
+    _refuse(counts, name, np.flatnonzero(counts > -(-input_tokens // block_tokens)),
+            f"a row lists at most ceil(input_tokens / block_tokens) hashes (block_tokens={block_tokens})",
+            "list more (the number of hashes")
+    return out
+
+
 def _classes(col: pd.Series, name: str) -> np.ndarray:
     """Query class of each row as an ``object`` array of str (one str object per class)."""
     codes, uniques = pd.factorize(col)
@@ -432,8 +539,15 @@ def _classes(col: pd.Series, name: str) -> np.ndarray:
     return np.array([str(u) for u in uniques], dtype=object)[codes]
 
 
-def _duplicates(ts, tokens, qclass, cached, mode: str, name: str) -> np.ndarray | None:
-    """Rows to keep (None: all) after applying the ``duplicates`` rule."""
+def _tick(ts: np.ndarray) -> str | None:
+    """The coarsest tick of :data:`CLOCK_TICKS` that every timestamp is a whole multiple of (None: none)."""
+    ns = ts.view(np.int64)
+    return next((name for name, tick in CLOCK_TICKS.items() if not np.any(ns % tick)), None)
+
+
+def _duplicates(ts, tokens, qclass, cached, mode: str, name: str, tick: str | None) -> np.ndarray | None:
+    """Rows to keep (None: all) after applying the ``duplicates`` rule (repeats on a coarse
+    clock, ``tick``, are expected: kept without a warning under "warn")."""
     repeated = np.concatenate([[False], ts[1:] == ts[:-1]])
     count = int(np.count_nonzero(repeated))
     if not count:
@@ -441,6 +555,8 @@ def _duplicates(ts, tokens, qclass, cached, mode: str, name: str) -> np.ndarray 
     if mode == "raise":
         raise ValueError(f"log column {name!r}: {count} of {ts.shape[0]} rows repeat the timestamp of the row "
                          "before them (duplicates='raise')")
+    if mode == "warn" and tick is not None:
+        return None
     if mode == "warn":
         warnings.warn(f"log column {name!r}: {count} of {ts.shape[0]} rows repeat a timestamp; kept as separate "
                       "requests (duplicates='drop' drops exact repeats)", stacklevel=3)

@@ -36,6 +36,7 @@ def project(
     start: Any = None,
     uncertainty: bool = True,
     drift: float = 0.0,
+    cache: str = "steady",
 ) -> Traffic:
     """The traffic to simulate: the fitted pilot under production assumptions.
 
@@ -91,6 +92,10 @@ def project(
         within the log: in the Azure conversation trace, 6-minute windows of one
         hour differ in volume and mean cost per request by up to 30 %, far more
         than a 6-minute log's own bootstrap shows.
+    cache : {"steady", "warm-up"}, default "steady"
+        Where the fit learned the prompt cache (prefix hashes or session ids):
+        forecast its steady state (an established deployment), or its mean
+        over the horizon of a new deployment whose cache starts cold.
 
     Returns
     -------
@@ -110,7 +115,7 @@ def project(
     """
     _check_fit(fit)
     return projected_traffic(fit, volume=volume, growth=growth, mix=mix, horizon=horizon, bin=bin, start=start,
-                             uncertainty=uncertainty, drift=drift)
+                             uncertainty=uncertainty, drift=drift, cache=cache)
 
 
 def _check_fit(fit: Any) -> None:
