@@ -41,8 +41,8 @@ def session_log(hours: float, *, warm: bool = False, sessions_per_hour: float = 
         system = int(rng.integers(len(SYSTEM_PROMPTS)))
         context = SYSTEM_PROMPTS[system]
         for _ in range(int(rng.geometric(TURN_P))):
-            user = int(round(rng.lognormal(math.log(150), 0.8))) + 1
-            out = int(round(rng.lognormal(math.log(250), 0.7))) + 1
+            user = round(rng.lognormal(math.log(150), 0.8)) + 1
+            out = round(rng.lognormal(math.log(250), 0.7)) + 1
             prompt = context + user
             # block hashes (integers): the system prompt's shared, the rest the session's own
             blocks = [system * 1_000 + j if (j + 1) * BLOCK <= SYSTEM_PROMPTS[system] else 10**7 + sid * 10**4 + j

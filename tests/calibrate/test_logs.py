@@ -123,3 +123,19 @@ def test_between_and_span():
     log = read_log(_log(n=11))
     assert log.span == pd.Timedelta(seconds=11)  # 10 gaps of 1 s between 11 rows, plus one gap
     assert len(log.between(start=log.start + pd.Timedelta(seconds=5))) == 6
+
+
+def test_column_presets(tmp_path):
+    path = tmp_path / "trace.jsonl"
+    pd.DataFrame({"timestamp": [0, 250, 250, 3052], "input_length": [6755, 7319, 700, 2287],
+                  "output_length": [500, 490, 20, 316],
+                  "hash_ids": [list(range(14)), [0, *range(14, 28)], [0, 1], [0, 42, 43, 44, 45]]}
+                 ).to_json(path, orient="records", lines=True)
+    log = read_log(path, columns="mooncake")  # milliseconds and 512-token blocks, from the preset
+    assert (log.timestamp_unit, log.block_tokens, str(log.span)) == ("ms", 512, "0 days 00:00:04.069333333")
+    assert log.cached_tokens.tolist() == [0, 512, 700, 512]  # no expiry known: every earlier use counts (at most the prompt)
+    spend = pd.DataFrame({"startTime": ["2026-01-05 10:00:00", "2026-01-05 10:00:01"], "prompt_tokens": [10, 20],
+                          "completion_tokens": [1, 2], "model": ["gpt-4o", "gpt-4o-mini"]})
+    assert read_log(spend, columns="litellm-spend-logs").class_names == ("all",)
+    with pytest.raises(Exception, match=r"columns must be a mapping or a preset among \['azure-llm-2023'"):
+        read_log(spend, columns="openai-usage")

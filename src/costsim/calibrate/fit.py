@@ -61,7 +61,7 @@ def _fit_unit(log: TrafficLog, rows: np.ndarray, name: str, qclass: str, arrival
 def fit_traffic(
     log: Any,
     *,
-    columns: Mapping[str, str] | None = None,
+    columns: Mapping[str, str] | str | None = None,
     families: Sequence[str] | None = None,
     cap: str | int | None = "auto",
     bin: str | pd.Timedelta = "1min",
@@ -93,8 +93,8 @@ def fit_traffic(
     ----------
     log : pandas.DataFrame, str, os.PathLike, mapping or TrafficLog
         The log (see :func:`costsim.calibrate.read_log`).
-    columns : mapping, optional
-        Column names per field (``timestamp``, ``input_tokens``,
+    columns : mapping or str, optional
+        A preset of :data:`~costsim.calibrate.logs.COLUMN_PRESETS`, or column names per field (``timestamp``, ``input_tokens``,
         ``output_tokens``, ``qclass``, ``cached_tokens``, ``prefix_hashes``,
         ``session``; see :func:`~costsim.calibrate.read_log`).
     families : sequence of str, optional

@@ -46,7 +46,8 @@ from .._limits import MAX_TOKENS_PER_CALL
 from .._validation import ParameterError, check_duration, check_int, shorten
 from .caching import Reuse, parse_hashes, reuse_from_hashes, reuse_from_sessions
 
-__all__ = ["DEFAULT_COLUMNS", "EPOCH_UNITS", "MAX_LOG_SPAN", "TrafficLog", "read_log"]
+__all__ = ["CLOCK_TICKS", "COLUMN_PRESETS", "DEFAULT_COLUMNS", "EPOCH_UNITS", "MAX_LOG_SPAN", "TrafficLog",
+           "read_log"]
 
 #: Column names tried, in order, for each field when ``columns`` does not name one.
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -59,6 +60,27 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "session": ("session_id", "conversation_id", "session"),
 }
 _REQUIRED = ("timestamp", "input_tokens", "output_tokens")
+
+#: Column names and reading options of common exports, by name (``read_log(path, columns="mooncake")``):
+#:
+#: - ``"azure-llm-2023"``: the Azure LLM inference traces of 2023 (``TIMESTAMP``, ``ContextTokens``,
+#:   ``GeneratedTokens``; date-times);
+#: - ``"litellm-spend-logs"``: rows of the LiteLLM proxy's ``LiteLLM_SpendLogs`` table (``startTime``,
+#:   ``prompt_tokens``, ``completion_tokens``); add ``"qclass": "model"`` for a class per model;
+#: - ``"mooncake"``: the Mooncake traces (JSON lines: ``timestamp`` in milliseconds from the first
+#:   request, ``input_length``, ``output_length``, ``hash_ids`` of 512-token blocks).
+#:
+#: Aggregated usage exports (the OpenAI usage API's time buckets of token totals) are not request
+#: logs: they have no per-request rows to fit.
+COLUMN_PRESETS: dict[str, dict[str, Any]] = {
+    "azure-llm-2023": {"columns": {"timestamp": "TIMESTAMP", "input_tokens": "ContextTokens",
+                                   "output_tokens": "GeneratedTokens"}},
+    "litellm-spend-logs": {"columns": {"timestamp": "startTime", "input_tokens": "prompt_tokens",
+                                       "output_tokens": "completion_tokens"}},
+    "mooncake": {"columns": {"timestamp": "timestamp", "input_tokens": "input_length",
+                             "output_tokens": "output_length", "prefix_hashes": "hash_ids"},
+                 "unit": "ms", "block_tokens": 512},
+}
 
 #: Units of numeric timestamps: nanoseconds per unit, and the magnitude below which
 #: a number is read in that unit when ``unit`` is not given (checked in this order).
@@ -189,7 +211,7 @@ def _instant(name: str, value: Any) -> pd.Timestamp:
 def read_log(
     source: Any,
     *,
-    columns: Mapping[str, str] | None = None,
+    columns: Mapping[str, str] | str | None = None,
     duplicates: str = "warn",
     unit: str | None = None,
     block_tokens: int | None = None,
@@ -207,8 +229,10 @@ def read_log(
         The rows: a DataFrame, a CSV or JSON-lines file path (``.jsonl`` or
         ``.ndjson``: one JSON object per line), or a mapping of column name ->
         array (all of one length).
-    columns : mapping, optional
-        Which column holds each field: keys ``timestamp``, ``input_tokens``,
+    columns : mapping or str, optional
+        The name of a preset of :data:`COLUMN_PRESETS` (its columns, and its
+        ``unit`` and ``block_tokens`` where these are not given), or which column
+        holds each field: keys ``timestamp``, ``input_tokens``,
         ``output_tokens``, ``qclass``, ``cached_tokens``, ``prefix_hashes``,
         ``session``.  A field not named is looked up under the names in
         :data:`DEFAULT_COLUMNS` (the Azure trace's ``TIMESTAMP``,
@@ -263,6 +287,13 @@ def read_log(
     """
     if isinstance(source, TrafficLog):
         return source
+    if isinstance(columns, str):
+        if columns not in COLUMN_PRESETS:
+            raise ParameterError("columns", f"must be a mapping or a preset among {sorted(COLUMN_PRESETS)}", columns)
+        preset = COLUMN_PRESETS[columns]
+        unit = preset.get("unit") if unit is None else unit
+        block_tokens = preset.get("block_tokens") if block_tokens is None else block_tokens
+        columns = preset["columns"]
     if duplicates not in ("warn", "drop", "raise"):
         raise ParameterError("duplicates", "must be 'warn', 'drop' or 'raise'", duplicates)
     if unit is not None and not (isinstance(unit, str) and unit in EPOCH_UNITS):

@@ -144,7 +144,7 @@ def tail_threshold(x: np.ndarray, share: float = TAIL_SHARES[0]) -> int | None:
     share = max(share, MIN_TAIL_ROWS / max(x.size, 1))
     if share > MAX_TAIL_SHARE:
         return None
-    u = int(math.floor(float(np.quantile(x, 1.0 - share)))) + 1
+    u = math.floor(float(np.quantile(x, 1.0 - share))) + 1
     return u if np.count_nonzero(x >= u) >= MIN_TAIL_ROWS else None
 
 

@@ -51,7 +51,6 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from .._validation import ParameterError, check_int
-from .tails import Tail, choose_tail, splice, with_limit
 from ..traffic.distributions import (
     Capped,
     Distribution,
@@ -62,6 +61,7 @@ from ..traffic.distributions import (
     Normal,
     Weibull,
 )
+from .tails import Tail, choose_tail, splice, with_limit
 
 __all__ = ["FAMILIES", "FIT_ROWS", "TokenFit", "find_pile", "fit_tokens", "ks_distance"]
 

@@ -73,9 +73,8 @@ class Truncated(Distribution):
             self._fail("dist", "must be a Distribution", self.dist)
         upper = self._checked("upper", self.upper)
         object.__setattr__(self, "upper", upper)
-        if isinstance(upper, float) and not self.dist._uncertain():
-            if not float(self.dist.cdf(upper)) > 0.0:
-                self._fail("upper", f"must have probability > 0 at or below it under dist ({self.dist!r})", upper)
+        if isinstance(upper, float) and not self.dist._uncertain() and not float(self.dist.cdf(upper)) > 0.0:
+            self._fail("upper", f"must have probability > 0 at or below it under dist ({self.dist!r})", upper)
 
     def _mass(self) -> float:
         """``P(X <= upper)``."""
