@@ -379,12 +379,25 @@ def _frame(source: Any) -> pd.DataFrame:
             raise ValueError(f"log file {os.fspath(source)!r} has no rows (columns {list(frame.columns)})")
         return frame
     if isinstance(source, Mapping):
-        arrays = {k: np.asarray(v) for k, v in source.items()}
+        arrays = {k: _column(v) for k, v in source.items()}
         shapes = {k: v.shape for k, v in arrays.items()}
         if any(len(s) != 1 for s in shapes.values()) or len({s[0] for s in shapes.values()}) > 1:
             raise ValueError(f"log: every column must be 1-d and of the same length; got shapes {shapes}")
         return pd.DataFrame(arrays, copy=False)
     raise TypeError(f"log must be a pandas DataFrame, a CSV path or a mapping of columns; got {type(source).__name__}")
+
+
+def _column(values: Any) -> np.ndarray:
+    """A mapping's column as an array; a column of lists (prefix hashes) as an ``object`` array of them."""
+    try:
+        array = np.asarray(values)
+    except ValueError:  # lists of different lengths
+        array = None
+    if array is None or array.ndim == 2:
+        rows = list(values)
+        array = np.empty(len(rows), dtype=object)
+        array[:] = [list(r) for r in rows]
+    return array
 
 
 _JSON_LINES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
