@@ -1,8 +1,11 @@
 """Calibration: fit a costsim traffic to a request log, and project a pilot to production.
 
-- :func:`read_log` reads and validates a log (DataFrame, CSV or arrays);
+- :func:`read_log` reads and validates a log (DataFrame, CSV, JSON lines or
+  arrays; presets for common exports);
 - :func:`fit_traffic` fits token distributions (family by AIC, caps as point
-  masses), latent segments that carry the input/output dependence, class
+  masses, generalized Pareto tails, physical limits: :mod:`.tails`), the
+  prompt cache's steady state, warm-up and TTL where the log has prefix hashes
+  or sessions (:mod:`.caching`), latent segments that carry the input/output dependence, class
   shares, volume, profile and burstiness, with a block bootstrap of the
   estimation uncertainty, and a goodness-of-fit report (:func:`qq_points` for
   QQ plots);
@@ -13,16 +16,18 @@
 """
 
 from .arrivals import ArrivalFit, estimate_on_off, fit_arrivals
+from .caching import CacheFit
 from .fit import fit_traffic
 from .fitted import ClassFit, TrafficFit
 from .logs import TrafficLog, read_log
 from .project import PilotGap, pilot_gap, project, to_scenario
 from .report import FitReport, qq_points
 from .segments import dependence_distance, find_segments
+from .tails import Tail
 from .tokens import TokenFit, find_pile, fit_tokens, ks_distance
 
 __all__ = [
-    "ArrivalFit", "ClassFit", "FitReport", "PilotGap", "TokenFit", "TrafficFit", "TrafficLog", "dependence_distance",
+    "ArrivalFit", "CacheFit", "ClassFit", "FitReport", "PilotGap", "Tail", "TokenFit", "TrafficFit", "TrafficLog", "dependence_distance",
     "estimate_on_off",
     "find_pile", "find_segments", "fit_arrivals", "fit_tokens", "fit_traffic", "ks_distance", "pilot_gap", "project",
     "qq_points", "read_log", "to_scenario",

@@ -87,24 +87,23 @@ class Reuse:
         """Each request's hit tokens in the steady state (Horvitz-Thompson weighted), counting
         the reuses with ``gap <= min(ttl, age, span / 2)``, each ``span / (span - gap)`` times."""
         reach = min(ttl, age, span * (1.0 - 1.0 / MAX_WEIGHT))
-        widths = np.diff(np.r_[0.0, self.tokens])
-        first = np.zeros(self.tokens.shape[0], dtype=bool)
-        first[self.offsets[:-1][np.diff(self.offsets) > 0]] = True
-        widths[first] = self.tokens[first]  # each request's first run starts at 0 tokens
         weight = np.where(self.gap <= reach, span / (span - np.minimum(self.gap, reach)), 0.0)
-        return _sum_runs(widths * weight, self.offsets)
+        return _sum_runs(self._widths() * weight, self.offsets)
 
     def horizon_hits(self, ttl: float, span: float, horizon: float) -> np.ndarray:
         """Each request's hit tokens averaged over the first ``horizon`` seconds of a new
         deployment: a reuse with gap ``g`` counts from age ``g`` on, ``(horizon - g) / horizon``."""
         reach = min(ttl, span * (1.0 - 1.0 / MAX_WEIGHT))
-        widths = np.diff(np.r_[0.0, self.tokens])
-        first = np.zeros(self.tokens.shape[0], dtype=bool)
-        first[self.offsets[:-1][np.diff(self.offsets) > 0]] = True
-        widths[first] = self.tokens[first]
         g = np.minimum(self.gap, reach)
         weight = np.where(self.gap <= reach, span / (span - g) * np.maximum(horizon - g, 0.0) / horizon, 0.0)
-        return _sum_runs(widths * weight, self.offsets)
+        return _sum_runs(self._widths() * weight, self.offsets)
+
+    def _widths(self) -> np.ndarray:
+        """Tokens of each run (its end less the previous run's; a request's first run starts at 0)."""
+        widths = np.diff(np.r_[0.0, self.tokens])
+        first = self.offsets[:-1][np.diff(self.offsets) > 0]
+        widths[first] = self.tokens[first]
+        return widths
 
 
 def _sum_runs(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:

@@ -854,8 +854,19 @@ class Mixture(Distribution):
         return table.add(K.MIXTURE, [len(rows), *np.cumsum(self.weights), *rows])
 
 
+class _MomentsFromPartial:
+    """``mean`` and ``var`` from ``_partial`` (for combinators whose scipy twin does not exist)."""
+
+    def mean(self) -> float:
+        return self._partial(lambda x: x, math.inf)
+
+    def var(self) -> float:
+        m = self.mean()
+        return self._partial(lambda x: np.square(x - m), math.inf)
+
+
 @dataclasses.dataclass(frozen=True)
-class Capped(Distribution):
+class Capped(_MomentsFromPartial, Distribution):
     """``min(X, upper)``: values above ``upper`` pile up in a point mass at ``upper``.
 
     Real prompts pile up at the context limit and outputs at ``max_tokens``.
@@ -899,13 +910,6 @@ class Capped(Distribution):
 
     def _draw(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
         return np.minimum(self.dist._draw(shape, rng), self._cap())
-
-    def mean(self) -> float:
-        return self._partial(lambda x: x, math.inf)
-
-    def var(self) -> float:
-        m = self.mean()
-        return self._partial(lambda x: np.square(x - m), math.inf)
 
     def cdf(self, x: Any) -> np.ndarray:
         x = np.asarray(x, dtype=float)

@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import kernels as K
 from .._model import request_field
-from .distributions import Distribution, DistTable, _in_unit
+from .distributions import Distribution, DistTable, _in_unit, _MomentsFromPartial
 
 __all__ = ["GRID", "PIECES", "Truncated"]
 
@@ -43,7 +43,7 @@ GRID = 4097
 
 
 @dataclasses.dataclass(frozen=True)
-class Truncated(Distribution):
+class Truncated(_MomentsFromPartial, Distribution):
     """``X`` given ``X <= upper``: the mass above ``upper`` is removed, the rest rescaled.
 
     Parameters
@@ -109,13 +109,6 @@ class Truncated(Distribution):
         x = self._knots
         piece = rng.integers(PIECES, size=shape)
         return x[piece] + (x[piece + 1] - x[piece]) * rng.random(shape)
-
-    def mean(self) -> float:
-        return self._partial(lambda x: x, math.inf)
-
-    def var(self) -> float:
-        m = self.mean()
-        return self._partial(lambda x: np.square(x - m), math.inf)
 
     def cdf(self, x: Any) -> np.ndarray:
         x = np.asarray(x, dtype=float)
