@@ -317,11 +317,12 @@ def read_log(
     qclass = _classes(frame[names["qclass"]], names["qclass"]) if "qclass" in names else \
         np.full(n, "all", dtype=object)
     hashes = None
+    if block_tokens is not None:
+        block_tokens = check_int("block_tokens", block_tokens, low=1)
     if "prefix_hashes" in names:
         if block_tokens is None:
             raise ParameterError("block_tokens", "must be given with a prefix_hashes column (tokens per hashed "
                                  "block)", block_tokens)
-        block_tokens = check_int("block_tokens", block_tokens, low=1)
         hashes = _hashes(frame[names["prefix_hashes"]], names["prefix_hashes"], tokens["input_tokens"],
                          block_tokens)
     session = _classes(frame[names["session"]], names["session"]) if "session" in names else None
