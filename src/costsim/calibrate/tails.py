@@ -38,7 +38,7 @@ import math
 import warnings
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 
 from ..traffic.distributions import Capped, Distribution, GeneralizedPareto, Mixture
 from ..traffic.truncated import Truncated
@@ -154,11 +154,18 @@ def _neg_loglik(theta: np.ndarray, k: np.ndarray, counts: np.ndarray) -> float:
     scale, shape = math.exp(theta[0]), float(theta[1])
     if not (-1.0 < shape < 5.0):
         return math.inf
-    gpd = stats.genpareto(c=shape, scale=scale)
     with np.errstate(all="ignore"):
-        p = gpd.sf(k) - gpd.sf(k + 1.0)
+        p = _gpd_sf(k, scale, shape) - _gpd_sf(k + 1.0, scale, shape)
         total = float(np.dot(counts, np.log(np.maximum(p, 1e-300))))
     return -total if math.isfinite(total) else math.inf
+
+
+def _gpd_sf(z: np.ndarray, scale: float, shape: float) -> np.ndarray:
+    """``P(Z > z)`` of a GPD at ``z >= 0`` (scipy's ``genpareto.sf``, without its per-call overhead)."""
+    if abs(shape) < 1e-9:
+        return np.exp(-z / scale)
+    base = 1.0 + shape * z / scale
+    return np.where(base > 0.0, np.power(np.maximum(base, 1e-300), -1.0 / shape), 0.0)
 
 
 def fit_tail(x: np.ndarray, threshold: int, *, limit: float | None = None) -> Tail:
