@@ -139,3 +139,13 @@ def test_column_presets(tmp_path):
     assert read_log(spend, columns="litellm-spend-logs").class_names == ("all",)
     with pytest.raises(Exception, match=r"columns must be a mapping or a preset among \['azure-llm-2023'"):
         read_log(spend, columns="openai-usage")
+
+
+def test_json_lines_errors(tmp_path):
+    empty, broken = tmp_path / "empty.jsonl", tmp_path / "broken.jsonl"
+    empty.write_text("")
+    broken.write_text('{"timestamp": 1, \n')
+    with pytest.raises(ValueError, match=r"empty.jsonl' has no rows"):
+        read_log(empty)
+    with pytest.raises(ValueError, match=r"broken.jsonl' is not readable JSON lines"):
+        read_log(broken)

@@ -409,8 +409,6 @@ def _read_json_lines(path: Any) -> pd.DataFrame:
     try:
         return pd.read_json(path, lines=True, dtype=False)
     except ValueError as err:
-        if "Expected object or value" in str(err) and os.path.getsize(path) == 0:
-            raise pd.errors.EmptyDataError from None
         raise ValueError(f"log file {os.fspath(path)!r} is not readable JSON lines: {err}") from None
 
 
