@@ -67,3 +67,22 @@ def test_fit_unit_sets_the_epoch_unit_of_numeric_timestamps(tmp_path):
         volumes[unit] = load_scenario(out).traffic.arrivals.volume
     assert volumes[None] == volumes["s"]  # uncertain volumes: LogNormal(mu, sigma) of requests per day
     assert abs(volumes["ms"].mu - volumes["s"].mu - np.log(1_000.0)) < 1e-3
+
+
+def test_fit_preset_limits_and_cache(tmp_path):
+    rng = np.random.default_rng(2)
+    n = 2_000
+    prompts = np.round(rng.lognormal(7.0, 0.8, n)).astype(int)
+    pd.DataFrame({  # the Mooncake trace format: milliseconds, 512-token blocks
+        "timestamp": np.sort(rng.integers(0, 3_600_000, n)), "input_length": prompts,
+        "output_length": np.minimum(np.round(rng.lognormal(5.0, 0.6, n)), 800).astype(int),
+        "hash_ids": [[0, *rng.integers(1, 50, size=p // 512)][: max(p // 512, 1)] for p in prompts],
+    }).to_json(tmp_path / "trace.jsonl", orient="records", lines=True)
+    done = _costsim("fit", "trace.jsonl", "--preset", "mooncake", "--max-output", 800, "--cache-ttl", "5min",
+                    "--model", "gpt-4o", "--horizon", "1D", "--bin", "1h", "--out", "s.toml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "prompt cache: observed hit share" in done.stdout and "TTL 300 s" in done.stdout
+    assert all(c.output_tokens.upper == 800.0 for c in load_scenario(tmp_path / "s.toml").traffic.classes)
+    bad = _costsim("fit", "trace.jsonl", "--preset", "mooncake", "--max-output", 100, "--model", "gpt-4o",
+                   "--out", "t.toml", cwd=tmp_path)
+    assert bad.returncode != 0 and "exceed the limit of 100 tokens" in bad.stderr

@@ -288,7 +288,10 @@ def _fit(args: argparse.Namespace) -> int:
             raise ValueError(f"--column must be FIELD=NAME, e.g. input_tokens=ContextTokens; got {item!r}")
         columns[field] = name
     options = {model: from_litellm(model, ignore=args.ignore) for model in args.model}
-    fit = fit_traffic(source, columns=columns or None, unit=args.unit)
+    if args.preset is not None and columns:
+        raise ValueError("--preset and --column exclude each other: a preset names every column")
+    fit = fit_traffic(source, columns=args.preset or columns or None, unit=args.unit, max_input=args.max_input,
+                      max_output=args.max_output, block_tokens=args.block_tokens, cache_ttl=args.cache_ttl)
     assumptions = {k: v for k, v in (("volume", args.volume), ("growth", args.growth), ("horizon", args.horizon),
                                       ("bin", args.bin)) if v is not None}
     scenario = to_scenario(fit, options, trials=args.trials, seed=args.seed, **assumptions)
@@ -297,6 +300,8 @@ def _fit(args: argparse.Namespace) -> int:
           f"{len(scenario.traffic.classes)} query class(es) in the scenario")
     print(fit.report)
     print(f"\nworst KS distance of a fitted token column: {fit.report.worst_ks():.3f}")
+    if fit.cache is not None:
+        print(fit.cache)
     print(f"wrote {out} (run it with: costsim run {out})")
     return 0
 
@@ -435,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: costsim fit logs.csv --model gpt-4o --model gpt-4o-mini --volume 50000 --horizon 30D "
         "--out scenario.toml",
     )
-    fit.add_argument("log", metavar="LOG", help="request log, CSV")
+    fit.add_argument("log", metavar="LOG", help="request log: CSV, or JSON lines (.jsonl, .ndjson)")
     fit.add_argument("--out", required=True, help="scenario file to write, .toml or .json")
     fit.add_argument("--model", action="append", required=True, metavar="NAME",
                      help="price under this model of the bundled catalog (repeatable), e.g. gpt-4o")
@@ -446,6 +451,17 @@ def build_parser() -> argparse.ArgumentParser:
                      "cached_tokens), repeatable; default: common names such as TIMESTAMP, ContextTokens")
     fit.add_argument("--unit", choices=("s", "ms", "us", "ns"), default=None,
                      help="unit of numeric (epoch) timestamps; default: inferred from their magnitude, and said")
+    fit.add_argument("--preset", default=None, metavar="NAME",
+                     help="the columns (and timestamp unit, block size) of a common export: azure-llm-2023, "
+                     "litellm-spend-logs or mooncake (costsim.calibrate.logs.COLUMN_PRESETS)")
+    fit.add_argument("--max-input", type=_int_at_least(1), default=None, metavar="N",
+                     help="context window: no simulated prompt exceeds it (default: none)")
+    fit.add_argument("--max-output", type=_int_at_least(1), default=None, metavar="N",
+                     help="output limit (max_tokens): no simulated output exceeds it (default: none)")
+    fit.add_argument("--block-tokens", type=_int_at_least(1), default=None, metavar="N",
+                     help="tokens per block of a prefix_hashes column (learns the prompt cache)")
+    fit.add_argument("--cache-ttl", default=None, metavar="DURATION",
+                     help="the prompt cache's time to live, e.g. 5min (default: estimated where the log shows it)")
     fit.add_argument("--volume", type=_positive(), default=None,
                      help="production queries per day (default: the log's rate, with its uncertainty)")
     fit.add_argument("--growth", type=float, default=None, help="compound growth per month (default 0)")
