@@ -124,6 +124,12 @@ def test_fit_traffic_limits_no_draw_beyond_them():
         assert lower[np.flatnonzero(hist[k])[-1]] <= 8192
 
 
+def test_limits_from_a_model_without_them():
+    # a pricing without max_input_tokens / max_output_tokens attributes: no limits, no error
+    fit = cs.fit_traffic(_log(), families=["LogNormal"], segments=1, limits_from=cs.TokenPricing(3.0, 15.0))
+    assert {c.input_tokens.limit for c in fit.classes.values()} == {None}
+
+
 def test_limits_validated():
     with pytest.raises(cs.ParameterError, match=r"max_input must name classes of the log \(\['chat', 'rag'\]\)"):
         cs.fit_traffic(_log(), families=["LogNormal"], max_input={"agent": 100})
