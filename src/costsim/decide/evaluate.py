@@ -5,8 +5,9 @@ The candidates of a search differ only in what is billed after the kernel
 kernel prices (checked: the same models at the same places, pricing the same
 classes).  So the kernel runs once, for the options the objective depends on,
 with the prompt-size edges of every candidate's routers (their union), and each
-candidate is billed from its outputs by :func:`costsim.pricing.billing.bill_options`,
-the bands of the union merged back into the candidate's own.  A candidate's
+candidate's option is billed from its outputs by :class:`costsim.pricing.billing.Billing`
+(every trial at once; built once per distinct set of prompt-size edges, the bands of
+the union merged back into the candidate's own), only that option and what it uses.  A candidate's
 numbers are those of :func:`costsim.simulate` of that candidate with the same
 seed (common random numbers; float sums regrouped, so equal to ~1e-15).
 """
@@ -27,7 +28,8 @@ from .._model import resolve, uncertain_parameters
 from .._validation import ParameterError
 from ..pricing.base import DeploymentOption
 from ..pricing.billing import (
-    bill_options,
+    Billing,
+    OptionBill,
     check_options,
     leaf_classes,
     leaf_models,
@@ -105,7 +107,9 @@ def evaluate(
     kernel_extra = 8 * n_trials * n_bins * n_classes * extra_bands * (K.N_COUNTS + n_leaves)
     n_months = _months(traffic.arrivals.bin_starts())[0].shape[0]
     results = 8 * len(candidates) * n_trials * (6 + n_months)
-    billing = 8 * n_trials * n_bins * len(options) * (3 * n_classes + 4) * 2
+    # a Billing's demand, requests, tokens and weights per column, a capacity bill's weighted demand, a few bills
+    n_columns = n_classes * (union.shape[0] + 1)
+    billing = 8 * n_trials * n_bins * n_columns * (2 * K.N_DEMAND + 3 + 12)
     check_memory(peak_bytes(spec, threads) + kernel_extra + results + billing, max_memory_bytes)
     prepared = prepare(spec, seed)
     prepared = dataclasses.replace(prepared, pricing=prepared.pricing._replace(size_edges=union))
@@ -118,18 +122,18 @@ def evaluate(
 
     bin_starts = traffic.arrivals.bin_starts()
     month_starts, month_first = _months(bin_starts)
-    merged: dict[tuple[float, ...], tuple[np.ndarray, np.ndarray]] = {}
+    billings: dict[tuple[float, ...], Billing] = {}  # one per distinct prompt-size edges
     resolved: dict[int, list[DeploymentOption]] = {}
 
-    def bill(i: int) -> Any:
-        """Candidate ``i``'s :class:`~costsim.pricing.billing.Bills` (every option of ``options``)."""
-        if edges[i] not in merged:
-            merged[edges[i]] = _merge_bands(leaf_cost, counts, union, np.asarray(edges[i], dtype=np.float64))
-        cost_c, counts_c = merged[edges[i]]
-        per_trial = _per_trial(prepared, changes[i], resolved)
-        return bill_options(per_trial, class_names, cost_c, counts_c, bin_starts, traffic.arrivals.bin_width)
+    def bill(i: int) -> OptionBill:
+        """Candidate ``i``'s bill of option ``target``, every trial at once."""
+        if edges[i] not in billings:
+            edges_i = np.asarray(edges[i], dtype=np.float64)
+            cost_i, counts_i = _merge_bands(leaf_cost, counts, union, edges_i)
+            billings[edges[i]] = Billing(options, class_names, cost_i, counts_i, edges_i, bin_starts,
+                                         traffic.arrivals.bin_width)
+        return billings[edges[i]].option(_per_trial(prepared, changes[i], resolved), target)
 
-    o = list(options).index(target)
     n = len(candidates)
     total, spill, throttled = np.empty((n, n_trials)), np.empty((n, n_trials)), np.empty((n, n_trials))
     capacity, used = np.empty((n, n_trials)), np.empty((n, n_trials))
@@ -137,20 +141,20 @@ def evaluate(
     with progress_bar(show, n, "candidate") as update:
         for i in range(n):
             bills = bill(i)
-            per_bin = bills.cost[:, :, o, :].sum(axis=2)  # [T, B]
+            per_bin = bills.cost.sum(axis=2)  # [T, B]
             total[i] = per_bin.sum(axis=1)
             monthly[i] = np.add.reduceat(per_bin, month_first, axis=1)
-            spill[i] = bills.spill_cost[:, :, o, :].sum(axis=(1, 2))
-            throttled[i] = bills.throttled[:, :, o, :].sum(axis=(1, 2))
-            capacity[i] = bills.capacity_cost[:, :, o].sum(axis=1)
-            used[i] = capacity[i] - bills.unused_capacity_cost[:, :, o].sum(axis=1)
+            spill[i] = _per_trial_sum(bills.spill, n_trials)
+            throttled[i] = _per_trial_sum(bills.throttled, n_trials)
+            capacity[i] = _per_trial_sum(bills.capacity_cost, n_trials)
+            used[i] = capacity[i] - _per_trial_sum(bills.unused, n_trials)
             update(1)
     requests = counts[..., K.N_REQUESTS].sum(axis=(1, 2, 3)).astype(np.float64)
     return Evaluation(
         seed=seed, trial_ids=prepared.trial_ids, bin_starts=bin_starts, month_starts=month_starts,
         month_first=month_first, draws=prepared.draws, requests=requests, total=total, spill=spill,
         throttled=throttled, capacity_cost=capacity, used_cost=used, monthly=monthly,
-        _bill=lambda i: bill(i).cost[:, :, o, :],
+        _bill=lambda i: bill(i).cost,
     )
 
 
@@ -211,6 +215,13 @@ def _per_trial(prepared: Prepared, change: Mapping[str, DeploymentOption],
     assert rows == n_trials
     return [{**base[t if len(base) > 1 else 0], **{name: r[t if len(r) > 1 else 0] for name, r in per_name.items()}}
             for t in range(n_trials)]
+
+
+def _per_trial_sum(part: np.ndarray | float, n_trials: int) -> np.ndarray:
+    """[T]: a bill's part summed over all but the trial axis (0.0: zero everywhere)."""
+    if isinstance(part, np.ndarray):
+        return part.sum(axis=tuple(range(1, part.ndim)))
+    return np.zeros(n_trials)
 
 
 def _merge_bands(leaf_cost: np.ndarray, counts: np.ndarray, union: np.ndarray,
