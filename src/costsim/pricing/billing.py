@@ -228,6 +228,10 @@ class OptionBill:
     utilisation_sum: Part = 0.0  # [T, B] utilisation summed over capacity models
     n_capacity: int = 0  # capacity models in the bill
 
+    def cost_per_bin(self) -> np.ndarray:
+        """[T, B] USD: the cost summed over the columns."""
+        return _sum_last(self.cost)
+
     @property
     def utilisation(self) -> Part:
         """[T, B] utilisation of the capacity in the bill, weighted by the capacity
@@ -248,6 +252,16 @@ class OptionBill:
         self.used = _plus(self.used, other.used)
         self.utilisation_sum = _plus(self.utilisation_sum, other.utilisation_sum)
         self.n_capacity += other.n_capacity
+
+
+def _sum_last(a: np.ndarray) -> np.ndarray:
+    """``a`` summed over its last axis, entry by entry in order: for the short axes
+    here (classes, bands, tiers) many times faster than ``a.sum(axis=-1)``, and the
+    same floats for up to 8 entries (numpy's pairwise summation starts above)."""
+    out = a[..., 0].copy()
+    for k in range(1, a.shape[-1]):
+        out += a[..., k]
+    return out
 
 
 def _plus(a: Part, b: Part) -> Part:
@@ -390,7 +404,7 @@ class Billing:
             function, params = calls[t if len(calls) > 1 else 0]
             function(demand[t], params, self.bin_hours, bill.cost[t], served[t], bill.units[t], utilisation[t])
         _check_capacity_outputs(nodes[0], path, bill.cost, served, bill.units, utilisation)
-        bill.capacity_cost = bill.cost.sum(axis=2)
+        bill.capacity_cost = _sum_last(bill.cost)
         bill.unused = (1.0 - utilisation) * bill.capacity_cost
         bill.used = utilisation * bill.capacity_cost
         bill.utilisation_sum = utilisation
@@ -430,7 +444,7 @@ class Billing:
     def _discount(self, nodes: Nodes, path: Path, weight: np.ndarray) -> OptionBill:
         node = nodes[0]
         bill = self._bill([n.base for n in nodes], path + ("base",), weight)
-        volume = (weight * self.billed_tokens if node.measure == "tokens" else bill.cost).sum(axis=2)  # [T, B]
+        volume = _sum_last(weight * self.billed_tokens if node.measure == "tokens" else bill.cost)  # [T, B]
         edges = np.array([n.thresholds for n in nodes], dtype=np.float64)  # [1 or T, tiers]
         rates = np.concatenate([np.ones((len(nodes), 1)), np.array([n.multipliers for n in nodes], dtype=np.float64)],
                                axis=1)
@@ -475,11 +489,13 @@ def _tier_factor(before: np.ndarray, after: np.ndarray, edges: np.ndarray, rates
     upper = np.concatenate([edges, np.full((edges.shape[0], 1), np.inf)], axis=1)[:, None, :]
     overlap = np.clip(np.minimum(after[..., None], upper) - np.maximum(before[..., None], lower), 0.0, None)
     volume = after - before
-    tier = (before[..., None] >= edges[:, None, :]).sum(axis=2)  # the tier a bin starts in (edges increase)
+    tier = np.zeros(before.shape, dtype=np.int64)  # the tier a bin starts in (edges increase)
+    for k in range(edges.shape[1]):
+        tier += before >= edges[:, k, None]
     at_start = np.take_along_axis(np.broadcast_to(rates[:, None, :], tier.shape + rates.shape[1:]),
                                   tier[..., None], axis=2)[..., 0]  # a bin with no volume: the current rate
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(volume > 0.0, (overlap * rates[:, None, :]).sum(axis=2) / volume, at_start)
+        return np.where(volume > 0.0, _sum_last(overlap * rates[:, None, :]) / volume, at_start)
 
 
 def _check_capacity_outputs(node: CapacityModel, path: Path, cost: np.ndarray, served: np.ndarray,
@@ -547,7 +563,7 @@ def bill_options(
     )
 
     def by_class(a: Part) -> Part:  # [T, B, columns] -> [T, B, C]: the bands summed
-        return a.reshape(n_trials, n_bins, n_classes, n_bands).sum(axis=3) if isinstance(a, np.ndarray) else a
+        return _sum_last(a.reshape(n_trials, n_bins, n_classes, n_bands)) if isinstance(a, np.ndarray) else a
 
     billing = None
     for o, (name, model) in enumerate(options.items()):
