@@ -8,11 +8,11 @@ import itertools
 
 import numpy as np
 import pytest
+from test_analytic import PER_QUERY, TRIALS, _commitment, _newsvendor
 
 import costsim as cs
 from costsim.decide import optimize
 from costsim.decide.refine import pattern_search
-from test_analytic import PER_QUERY, TRIALS, _commitment, _newsvendor
 
 # --- the search on its own -----------------------------------------------------
 
