@@ -129,6 +129,8 @@ def test_refine_over_two_keys_beyond_the_grid_cap():
         optimize(traffic, options, search, trials=8, seed=4)
     result = optimize(traffic, options, search, trials=8, seed=4, method="refine")
     assert result.dataset.sizes["candidate"] <= 80
+    assert f"method refine: {result.dataset.sizes['candidate']} of 202,500 candidates priced, a local optimum\n" \
+        in result.summary()
     # each class alone, by a grid over its own units (the other's cost does not depend on it)
     for key, other in (("a.units", "b.units"), ("b.units", "a.units")):
         alone = optimize(traffic, options, {key: range(1, 451), other: [result.best[other]]}, trials=8, seed=4)

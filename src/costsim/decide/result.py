@@ -33,7 +33,11 @@ Each searched parameter is a coordinate on ``candidate`` named like the search
 None) are strings.  ``attrs`` hold the option optimised, the objective, the tail
 measure, the constraints, the search (JSON), the chosen candidate (``best``),
 ``value_of_information``, ``value_of_flexibility``, ``value_of_adaptation``, the
-seed and the costsim version.
+method (``"grid"`` or ``"refine"``), ``grid_size`` (the candidates of the whole
+grid), ``converged`` (1, or 0 where refine ran out of candidates to price), the
+seed and the costsim version.  With ``method="refine"`` the candidates are those
+the search priced, in the order it priced them: the frontier, the regret and the
+flexible plans are over those.
 """
 
 from __future__ import annotations
@@ -295,6 +299,10 @@ class OptimizeResult:
             (f"  {ds.attrs['objective']} = {self.objective:,.2f} USD; mean {float(ds['mean_cost'][i]):,.2f}, "
              f"{ds.attrs['tail']} {float(ds['tail_cost'][i]):,.2f} USD over {ds.sizes['trial']} trials"),
         ]
+        if ds.attrs.get("method") == "refine":
+            lines.append(f"  method refine: {ds.sizes['candidate']:,} of {int(ds.attrs['grid_size']):,} candidates "
+                         "priced, a local optimum" + ("" if ds.attrs["converged"] else
+                                                      " (stopped by max_candidates before converging)"))
         constraints = json.loads(ds.attrs["constraints_text"])
         if constraints:
             lines.append("  constraints: " + "; ".join(constraints))

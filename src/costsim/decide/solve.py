@@ -158,7 +158,9 @@ def optimize(
     candidates (the least violating when none is).
 
     *Frontier.*  ``on_frontier`` marks the feasible candidates no other feasible
-    candidate beats on both the mean and the tail measure.
+    candidate beats on both the mean and the tail measure.  With ``method="refine"``
+    the Dataset holds the candidates the search priced (in that order), and the
+    frontier, regret and flexible plans are over those.
 
     *Cost.*  One kernel run, as :func:`costsim.simulate` of the options ``option``
     uses (with the prompt-size edges of every candidate's routers), then about
