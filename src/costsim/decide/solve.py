@@ -163,9 +163,12 @@ def optimize(
     frontier, regret and flexible plans are over those.
 
     *Cost.*  One kernel run, as :func:`costsim.simulate` of the options ``option``
-    uses (with the prompt-size edges of every candidate's routers), then about
-    0.1 to 0.3 ms of billing per candidate and trial: 100 candidates cost about
-    1.2 times one simulation (``benchmarks/bench_optimize.py``).  Runs in this
+    uses (with the prompt-size edges of every candidate's routers), then billing
+    per candidate: only ``option`` and what it uses, every trial at once, about 1 ms
+    per candidate for 20 trials of 720 hourly bins (provisioned units and an API),
+    whatever the volume.  100 candidates cost 1.1 to 1.2 times one simulation at
+    1.6 to 6 M queries and less than one at 30 M (``benchmarks/bench_optimize.py``;
+    simulate builds a per-query cost histogram, optimize does not).  Runs in this
     process (no Dask client yet).
 
     Examples
