@@ -6,10 +6,13 @@ nested in capacity fallbacks, hybrids, discounts and commitments), in a fixed
 order.  After the kernel, :func:`bill_options` prices every named option per time
 bin from the leaves' costs and the aggregated demand: capacity models through
 their compiled capacity functions, spill to fallbacks, routing, volume discounts
-and committed spend.
+and committed spend.  :class:`Billing` does the work for every trial at once
+(numpy over the trial axis; a capacity function is called once per trial), and
+bills any one option on demand: :func:`costsim.optimize` bills each candidate's
+option from one kernel run.
 
-A node of an option receives a *weight* per (bin, class): the fraction of that
-class's traffic in that bin it must serve (1 for a whole class, less for the
+A node of an option receives a *weight* per (trial, bin, class): the fraction of
+that class's traffic in that bin it must serve (1 for a whole class, less for the
 part a capacity option spilled).  Costs and demand scale with it, which is
 exact for per-token prices: spilled traffic is a proportional slice of every
 class in the bin.
