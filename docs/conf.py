@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import costsim
@@ -84,6 +85,21 @@ nb_execution_mode = os.environ.get("COSTSIM_DOCS_EXECUTE", "cache")  # "off": sh
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True
 nb_execution_excludepatterns = ["examples/*", "gallery/*"]
+
+
+def _this_interpreter_kernel() -> str:
+    """A kernel spec that runs THIS interpreter, first on the Jupyter path: a notebook's
+    "python3" could otherwise name whatever kernel the machine has registered."""
+    from ipykernel.kernelspec import install
+
+    prefix = Path(tempfile.mkdtemp(prefix="costsim-docs-kernel-"))
+    install(kernel_name="costsim-docs", prefix=str(prefix))
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(prefix / "share" / "jupyter"),
+                                                               os.environ.get("JUPYTER_PATH")]))
+    return "costsim-docs"
+
+
+nb_kernel_rgx_aliases = {".*": _this_interpreter_kernel()}
 
 # --- the plot gallery ------------------------------------------------------------
 sphinx_gallery_conf = {
