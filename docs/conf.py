@@ -14,8 +14,10 @@ errors.  Three parts are generated at build time, so they always show the curren
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -93,6 +95,7 @@ def _this_interpreter_kernel() -> str:
     from ipykernel.kernelspec import install
 
     prefix = Path(tempfile.mkdtemp(prefix="costsim-docs-kernel-"))
+    atexit.register(shutil.rmtree, prefix, ignore_errors=True)
     install(kernel_name="costsim-docs", prefix=str(prefix))
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(prefix / "share" / "jupyter"),
                                                                os.environ.get("JUPYTER_PATH")]))
@@ -114,6 +117,7 @@ sphinx_gallery_conf = {
     "min_reported_time": 1e9,  # no run-time line under each example
     "show_signature": False,
     "write_computation_times": False,
+    "run_stale_examples": True,  # run every script on every build: the images show the current code
 }
 
 # --- HTML ----------------------------------------------------------------------------
