@@ -5,22 +5,22 @@ Dimensions: ``trial``, ``time`` (bin start, UTC), ``option``, ``qclass`` and
 
 Variables (each with ``units`` and ``long_name``):
 
-=================  ===============================  ==========================================
-name               dims                             meaning
-=================  ===============================  ==========================================
-requests           trial, time, qclass              queries arriving in the bin
-calls              trial, time, qclass              model calls they made (agent steps)
-input_tokens       trial, time, qclass              prompt tokens sent, all calls
-cached_tokens      trial, time, qclass              of which read from the prompt cache
-cache_write_tokens trial, time, qclass              of which written to the prompt cache
-output_tokens      trial, time, qclass              output tokens, all calls
-reasoning_tokens   trial, time, qclass              reasoning tokens, all calls
-tool_calls         trial, time, qclass              priced tool calls (e.g. web searches)
-cost               trial, time, option, qclass      USD
-cost_hist          trial, option, qclass, cost_bin  queries by per-query cost (see below)
-clipped_draws      trial, qclass                    draws clipped at their limits (see below)
-uncertain          trial, parameter                 values drawn by each trial
-=================  ===============================  ==========================================
+==================  ===============================  ==========================================
+name                dims                             meaning
+==================  ===============================  ==========================================
+requests            trial, time, qclass              queries arriving in the bin
+calls               trial, time, qclass              model calls they made (agent steps)
+input_tokens        trial, time, qclass              prompt tokens sent, all calls
+cached_tokens       trial, time, qclass              of which read from the prompt cache
+cache_write_tokens  trial, time, qclass              of which written to the prompt cache
+output_tokens       trial, time, qclass              output tokens, all calls
+reasoning_tokens    trial, time, qclass              reasoning tokens, all calls
+tool_calls          trial, time, qclass              priced tool calls (e.g. web searches)
+cost                trial, time, option, qclass      USD
+cost_hist           trial, option, qclass, cost_bin  queries by per-query cost (see below)
+clipped_draws       trial, qclass                    draws clipped at their limits (see below)
+uncertain           trial, parameter                 values drawn by each trial
+==================  ===============================  ==========================================
 
 Where an option is a capacity model or a composition of options (anything but a
 per-request model such as TokenPricing), the Dataset also holds:

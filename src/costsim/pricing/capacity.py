@@ -149,9 +149,11 @@ class SelfHostedGPU(CapacityModel):
     ----------
     gpu_hour_price : float
         USD per GPU-hour: on-demand, reserved or spot.
-    prefill_tokens_per_s, decode_tokens_per_s : float
-        Throughput of one GPU (for this model and serving stack), in
+    prefill_tokens_per_s : float
+        Prompt (prefill) throughput of one GPU for this model and serving stack, in
         ``[MIN_THROUGHPUT, MAX_THROUGHPUT]`` tokens per second.
+    decode_tokens_per_s : float
+        Output (decode) throughput of one GPU, in the same range.
     gpus_per_replica : int, default 1
         GPUs one model replica needs (tensor parallelism).
     target_utilisation : float, default 0.7

@@ -180,8 +180,10 @@ def price(
     output_tokens : int or array of int
         Output tokens other than reasoning ones: LiteLLM's ``completion_tokens`` minus
         ``reasoning_tokens``.
-    cache_read_tokens, cache_write_tokens : int or array of int
-        Prompt tokens read from / written to the prompt cache.
+    cache_read_tokens : int or array of int
+        Prompt tokens read from the prompt cache.
+    cache_write_tokens : int or array of int
+        Prompt tokens written to the prompt cache.
     cache_write_ttl : {"5m", "1h"}
         Lifetime of the cache writes (1-hour writes have their own rate).
     reasoning_tokens : int or array of int

@@ -45,8 +45,10 @@ class TokenPricing(RateCard, PricingModel):
         Cheaper standard-tier rates in some UTC hours.
     multiplier : float, default 1
         Applied to token charges (regional or compliance uplift, e.g. 1.1).
-    fee_per_request, fee_per_tool_call : float, default 0
-        USD per query and per tool call (e.g. a web search) the query makes.
+    fee_per_request : float, default 0
+        USD per query.
+    fee_per_tool_call : float, default 0
+        USD per tool call (e.g. a web search) the query makes.
     minimum_charge : float, default 0
         USD: no query costs less.
 

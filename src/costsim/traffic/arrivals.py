@@ -82,9 +82,10 @@ class Arrivals(Model):
     ----------
     volume : float
         Mean requests per day at ``start``, averaged over a week of profile.
-    horizon, bin : str or timedelta
-        Simulated span and bin length (``"30D"``, ``"1h"``, ``"15min"``); the
-        horizon must be a whole number of bins.
+    horizon : str or timedelta
+        Simulated span (``"30D"``, ``"14D"``): a whole number of bins.
+    bin : str or timedelta
+        Bin length (``"1h"``, ``"15min"``).
     start : str or datetime
         UTC start of the first bin.
     daily_profile : sequence of 24 floats, optional

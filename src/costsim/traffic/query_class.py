@@ -57,6 +57,12 @@ class QueryClass(Model):
     constant uncertain across trials, wrap a trial-level distribution in
     :class:`~costsim.traffic.Constant`: ``cached_fraction=Constant(Uniform(0.2, 0.5))``.
 
+    Every token draw is clipped at ``costsim._limits.MAX_TOKENS_PER_CALL`` (2**30),
+    model calls at ``MAX_STEPS`` (4,096) and tool calls at ``MAX_TOOL_CALLS`` (2**20)
+    per query; clipped draws are counted in the result's ``clipped_draws``.  A
+    distribution that would draw more than 1% of its values beyond its limit is
+    refused.
+
     Parameters
     ----------
     name : str
@@ -64,13 +70,11 @@ class QueryClass(Model):
     share : float or Distribution
         Share of requests (relative weight; shares are normalised to sum to 1 in
         every trial).  A distribution makes the share uncertain across trials.
-    input_tokens, output_tokens : Distribution
-        Prompt tokens of the first call and output tokens of each call.  Draws are
-        rounded to the nearest integer.  Every token draw is clipped at
-        ``costsim._limits.MAX_TOKENS_PER_CALL`` (2**30), model calls at ``MAX_STEPS``
-        (4,096) and tool calls at ``MAX_TOOL_CALLS`` (2**20) per query; clipped
-        draws are counted in the result's ``clipped_draws``.  A distribution that
-        would draw more than 1% of its values beyond its limit is refused.
+    input_tokens : Distribution
+        Prompt tokens of the first call (later calls add the context produced so
+        far), rounded to the nearest integer.
+    output_tokens : Distribution
+        Output tokens of each call, rounded to the nearest integer.
     cached_fraction : float or Distribution, default 0
         Fraction of each call's prompt served from the provider's prompt cache, in [0, 1].
     steps : int or Distribution, default 1
@@ -204,11 +208,16 @@ class QueryClass(Model):
 
         Parameters
         ----------
-        name, share
-            As for :class:`QueryClass`.
-        first_prompt, user_tokens, output_tokens : Distribution
-            Prompt tokens of the first turn, new user tokens of each later turn,
-            output tokens of each turn.
+        name : str
+            Unique name; results are labelled with it.
+        share : float or Distribution
+            Share of requests, as for :class:`QueryClass`.
+        first_prompt : Distribution
+            Prompt tokens of the first turn (system prompt, documents, first message).
+        user_tokens : Distribution
+            New user tokens of each later turn.
+        output_tokens : Distribution
+            Output tokens of each turn.
         turns : int or Distribution
             Turns per conversation (>= 1).
         **fields
