@@ -2,7 +2,9 @@
 :mod:`costsim.plot` draw what these functions compute.
 
 * :mod:`~costsim.analysis.sweep` - cost vs usage: cost curves, break-even volumes (of :func:`costsim.sweep`).
-* :mod:`~costsim.analysis.budget` - cost per period and cumulative, against a budget.
+* :mod:`~costsim.analysis.budget` - cost per period and cumulative, against a budget:
+  :func:`~costsim.analysis.per_period` (days, weeks, calendar months ``"MS"`` and quarters ``"QS"``),
+  :func:`~costsim.analysis.exceedance_probability`.
 * :mod:`~costsim.analysis.tails` - per-request cost quantiles, concentration, Lorenz, Gini.
 * :mod:`~costsim.analysis.unit_cost` - unit cost by query class.
 * :mod:`~costsim.analysis.compare` - deployment optionality: paired differences, regret.
