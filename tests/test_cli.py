@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 
 import costsim as cs
+from costsim._format import usd
 from costsim.cli import main, summary_table
 
 
@@ -92,15 +93,16 @@ def test_compilations_count_numba_compiles_not_cache_loads():
 def test_summary_table_numbers():
     ds = cs.simulate(cs.demo.demo_traffic(days=1, volume=5_000), cs.demo.demo_options(), trials=5, seed=2)
     lines = summary_table(ds).splitlines()
-    assert lines[0] == "Total cost over the horizon (USD), across 5 trials"
+    assert lines[0] == "Total cost over the horizon, across 5 trials"
+    assert lines[1].split() == ["option", "p50", "(median)", "p5", "p95"]
     total = ds.costsim.total().quantile([0.05, 0.5, 0.95], dim="trial")
     row = next(line for line in lines if line.strip().startswith("midrange"))
     p5, median, p95 = (float(total.sel(option="midrange", quantile=q)) for q in (0.05, 0.5, 0.95))
-    assert row.split()[1:] == [f"{median:,.0f}", f"{p5:,.0f}", f"{p95:,.0f}"]
+    assert median > 100 and row.split()[1:] == [f"${median:,.0f}", f"${p5:,.0f}", f"${p95:,.0f}"]
     unit = ds.costsim.unit_cost().median("trial")
     row = next(line for line in lines if line.strip().startswith("agent"))
-    assert row.split()[1:] == [f"{float(unit.sel(option=o, qclass='agent')):.5f}"
-                               for o in ("frontier", "midrange", "small")]
+    assert row.split()[1:] == [usd(unit.sel(option=o, qclass="agent")) for o in ("frontier", "midrange", "small")]
+    assert all(cell.startswith("$0.") for cell in row.split()[1:])  # under a dollar: three significant digits
 
 
 def test_help_explains_itself():

@@ -24,6 +24,7 @@ from typing import Any
 
 import xarray as xr
 
+from ._format import usd
 from .files import check_folder, check_writable, write_atomic
 
 __all__ = ["main", "summary_table"]
@@ -36,23 +37,26 @@ def summary_table(ds: xr.Dataset) -> str:
     --------
     >>> import costsim as cs
     >>> ds = cs.simulate(cs.demo.demo_traffic(days=1), cs.demo.demo_options(), trials=4, seed=1)
-    >>> print(summary_table(ds).splitlines()[0])
-    Total cost over the horizon (USD), across 4 trials
+    >>> for line in summary_table(ds).splitlines()[:3]:
+    ...     print(line)
+    Total cost over the horizon, across 4 trials
+      option            p50 (median)            p5           p95
+      frontier                $2,...
     """
     total = ds.costsim.total().quantile([0.05, 0.5, 0.95], dim="trial")
-    lines = [f"Total cost over the horizon (USD), across {ds.sizes['trial']} trials"]
-    lines.append(f"  {'option':<16}{'median':>14}{'p5':>14}{'p95':>14}")
+    lines = [f"Total cost over the horizon, across {ds.sizes['trial']} trials"]
+    lines.append(f"  {'option':<16}{'p50 (median)':>14}{'p5':>14}{'p95':>14}")
     for opt in ds["option"].values:
         t = total.sel(option=opt).values
-        lines.append(f"  {opt:<16}{t[1]:>14,.0f}{t[0]:>14,.0f}{t[2]:>14,.0f}")
+        lines.append(f"  {opt:<16}{usd(t[1]):>14}{usd(t[0]):>14}{usd(t[2]):>14}")
     unit = ds.costsim.unit_cost(by="qclass").median("trial")
     requests = ds["requests"].sum(("time", "qclass")).median("trial")
     lines.append("")
-    lines.append(f"Median cost per query (USD) by query class; median {float(requests):,.0f} queries per trial")
+    lines.append(f"Median cost per query by query class; median {float(requests):,.0f} queries per trial")
     header = "".join(f"{str(o):>14}" for o in ds["option"].values)
     lines.append(f"  {'class':<16}{header}")
     for qc in ds["qclass"].values:
-        row = "".join(f"{float(unit.sel(option=o, qclass=qc)):>14.5f}" for o in ds["option"].values)
+        row = "".join(f"{usd(unit.sel(option=o, qclass=qc)):>14}" for o in ds["option"].values)
         lines.append(f"  {qc:<16}{row}")
     return "\n".join(lines)
 
