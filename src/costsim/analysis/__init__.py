@@ -15,7 +15,7 @@
 from .budget import exceedance_probability, per_period
 from .compare import compare_options, paired_difference, prob_cheaper, regret
 from .focus import FOCUS_COLUMNS, to_focus
-from .sensitivity import first_order_index, rank_correlation, sensitivity
+from .sensitivity import first_order_index, parameter_label, rank_correlation, sensitivity
 from .sweep import break_even, crossovers, volume_curves
 from ..run.volumes import sweep  # runs simulations; after .sweep, so that analysis.sweep is this function
 from .tails import (
@@ -42,6 +42,7 @@ __all__ = [
     "gini",
     "lorenz_curve",
     "paired_difference",
+    "parameter_label",
     "per_period",
     "prob_cheaper",
     "rank_correlation",
