@@ -295,12 +295,13 @@ def write_demo_figures(sw: xr.Dataset, folder: str | Path, *, tail_option: str =
     names = [str(o) for o in sw["option"].values]
     written = []
 
-    fig = plt.figure(figsize=(13, 5.8), layout="constrained")
+    fig = plt.figure(figsize=(11, 6.2), layout="constrained")
     for ax in plot_volume_sweep(sw, fig=fig):
         for v, label in ((volumes[0], "pilot"), (volumes[-1], "production")):
             ax.axvline(v, color="0.5", lw=0.8, ls=":")
-            ax.annotate(label, (v, 1.0), xycoords=("data", "axes fraction"), ha="center", va="bottom",
-                        fontsize="small", color="0.35")
+            ax.annotate(label, (v, 0.5), xycoords=("data", "axes fraction"), xytext=(3 if v == volumes[0] else -3, 0),
+                        textcoords="offset points", ha="left" if v == volumes[0] else "right", va="center",
+                        rotation=90, fontsize="small", color="0.35")
     fig.suptitle("The option cheapest in the pilot is the most expensive in production", fontsize="large")
     written.append(_save(fig, folder / f"{stem}-crossover.png"))
 

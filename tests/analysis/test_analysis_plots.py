@@ -187,7 +187,7 @@ def test_tornado_keeps_shares_honest():
     texts = [t.get_text() for t in ax.texts]
     assert texts == ["explains 54%* of variance alone", "explains 43%* of variance alone",
                      "3%* alone: not told apart from 0 (200 trials)"]  # 0.7 / 1.29 = 54%, 0.55 / 1.29 = 43%, 0.04 / 1.29 = 3%
-    assert "* first-order estimates sum to 129%" in ax.get_xlabel() and "200 trials" in ax.get_xlabel()
+    assert "* the first-order estimates sum to 129%" in ax.get_xlabel() and "200 trials" in ax.get_xlabel()
     honest = plot_tornado(sens.assign(first_order=sens["first_order"] * 0.5))
     assert [t.get_text() for t in honest.texts][0] == "explains 35% of variance alone"
     assert "*" not in honest.get_xlabel()

@@ -75,15 +75,18 @@ def plot_tornado(sens: xr.Dataset, *, option: str | None = None, top: int | None
         if s <= 2 * noise:
             text = f"{s * scale:.0%}{'*' if scale < 1 else ''} alone: not told apart from 0" + (
                 f" ({trials} trials)" if trials else "")
-        # right of the bar's end, or right of zero for a negative bar (its end may reach the tick labels)
-        ax.annotate(text, (max(r, 0.0), yy), xytext=(6, 0), textcoords="offset points", ha="left", va="center",
-                    fontsize="small")
+        # right of the bar's end, or right of zero for a negative bar (its end may reach the tick labels);
+        # inside a long positive bar, whose end leaves no room on the right
+        inside = r > 0.45
+        ax.annotate(text, (max(r, 0.0), yy), xytext=(-6 if inside else 6, 0), textcoords="offset points",
+                    ha="right" if inside else "left", va="center", fontsize="small",
+                    color="white" if inside else "black")
     ax.axvline(0, color="0.3", lw=1)
     ax.set_yticks(y, names)
     ax.set_xlim(-1.0, 1.0)
     note = "" if scale == 1 else (
-        f"\n* first-order estimates sum to {total:.0%}, more than true shares can (noise"
-        f"{f' of {trials} trials' if trials else ''}): shown scaled to sum to 100%")
+        f"\n* the first-order estimates sum to {total:.0%}, more than true shares can"
+        f"\n(estimation noise{f' of {trials} trials' if trials else ''}): shown scaled to sum to 100%")
     ax.set_xlabel("Rank correlation with total cost (Spearman; > 0: a higher value costs more)" + note)
     ax.set_title("What drives the spread of cost" + (f" ({option})" if option else ""))
     ax.grid(alpha=0.3, axis="x")
