@@ -137,7 +137,9 @@ class PilotGap:
     quantiles : pandas.Series
         Quantiles of ``simulated`` (index: the probabilities).
     dataset : xarray.Dataset
-        The simulation result.
+        The simulation result: the production traffic priced with ``pricing``, an
+        option named ``"production"`` (``dataset.sel(option="production")``; the
+        name says which traffic it prices, not a deployment choice).
     """
 
     pilot_cost_per_request: float
