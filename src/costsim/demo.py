@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._format import usd
 from .files import write_atomic
 from .pricing import LongContextTier, ProvisionedCapacity, SelfHostedGPU, TokenPricing
 from .traffic import (
@@ -228,10 +229,10 @@ def demo_report(sw: xr.Dataset, *, tail_option: str = "api") -> str:
     volumes = total["volume"].values
     days = sw.sizes["time"] * _bin_hours(sw) / 24
     lines = [f"Cost over {days:g} day{'s' * (days != 1)} (USD; median, p5-p95 across {sw.sizes['trial']} trials)",
-             f"  {'queries/day':>12}" + "".join(f"{n:>28}" for n in names)]
+             f"  {'queries/day':>12}" + "".join(f"{n:>31}" for n in names)]
     for v in volumes:
         cells = [total.sel(volume=v, option=n).values for n in names]
-        lines.append(f"  {v:>12,.0f}" + "".join(f"{_band(c[1], c[0], c[2]):>28}" for c in cells))
+        lines.append(f"  {v:>12,.0f}" + "".join(f"{_band(c[1], c[0], c[2]):>31}" for c in cells))
     lines.append("")
     for _, row in crossovers(sw).iterrows():
         lines.append(f"  {row['a']} and {row['b']} cost the same at {row['p50']:,.0f} queries/day "
@@ -241,12 +242,14 @@ def demo_report(sw: xr.Dataset, *, tail_option: str = "api") -> str:
     first = str(pilot.idxmin("option").values)
     best = str(production.idxmin("option").values)
     lines.append(f"\nAt {volumes[0]:,.0f} queries/day (the pilot) {first} is the cheapest: "
-                 f"{_money(pilot.sel(option=first))}.")
+                 f"{usd(pilot.sel(option=first))}.")
     rank = int((production < production.sel(option=first)).sum())
-    where = "the most expensive" if rank == len(names) - 1 else f"number {rank + 1} of {len(names)}"
+    where = ("still the cheapest" if rank == 0 else "the most expensive" if rank == len(names) - 1
+             else f"number {rank + 1} of {len(names)} by cost")
+    versus = "" if rank == 0 else (f", {float(production.sel(option=first) / production.sel(option=best)):.1f}x "
+                                   f"{best} ({usd(production.sel(option=best))})")
     lines.append(f"At {volumes[-1]:,.0f} queries/day (production) it is {where}: "
-                 f"{_money(production.sel(option=first))}, {float(production.sel(option=first) / production.sel(option=best)):.1f}x "
-                 f"{best} ({_money(production.sel(option=best))}).")
+                 f"{usd(production.sel(option=first))}{versus}.")
 
     prod = sw.isel(volume=-1)
     shares = class_shares(prod, q=0.5)
@@ -259,8 +262,8 @@ def demo_report(sw: xr.Dataset, *, tail_option: str = "api") -> str:
 
     q = request_cost_quantiles(prod, [0.5, 0.99, 0.999], option=tail_option, over=("trial", "qclass")).sel(option=tail_option)
     top = cost_share_of_top(prod, [0.01, 0.1], option=tail_option, over=("trial", "qclass")).sel(option=tail_option)
-    lines.append(f"\nThe tail ({tail_option}, cost of one query): median {_money(q.sel(quantile=0.5), 4)}, "
-                 f"p99 {_money(q.sel(quantile=0.99), 3)}, p99.9 {_money(q.sel(quantile=0.999), 2)}; "
+    lines.append(f"\nThe tail ({tail_option}, cost of one query): median {usd(q.sel(quantile=0.5))}, "
+                 f"p99 {usd(q.sel(quantile=0.99))}, p99.9 {usd(q.sel(quantile=0.999))}; "
                  f"the priciest 1% of queries cost {float(top.sel(top=0.01)):.0%} of the bill, "
                  f"the priciest 10% {float(top.sel(top=0.1)):.0%}.")
     return "\n".join(lines)
@@ -337,9 +340,5 @@ def _bin_hours(ds: xr.Dataset) -> float:
     return float((ds["time"].values[1] - ds["time"].values[0]) / np.timedelta64(1, "h")) if ds.sizes["time"] > 1 else 1.0
 
 
-def _money(value: Any, digits: int = 0) -> str:
-    return f"${float(value):,.{digits}f}"
-
-
 def _band(median: float, low: float, high: float) -> str:
-    return f"{_money(median)} ({_money(low)}-{float(high):,.0f})"
+    return f"{usd(median)} ({usd(low)}-{usd(high)})"
