@@ -42,8 +42,10 @@ def test_volume_sweep_draws_curves_and_marks_the_break_even():
     vlines = [line for line in total_ax.get_lines() if line.get_label().startswith("break-even")]
     assert len(vlines) == 1 and vlines[0].get_xdata()[0] == pytest.approx(table.loc[0, "p50"])
     assert "break-even api = ptu: 53," in vlines[0].get_label()
-    legend = [t.get_text() for t in total_ax.get_legend().get_texts()]
-    assert legend[-1] == "p5–p95 across trials"
+    (legend,) = total_ax.figure.legends  # one legend for both panels
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels[:2] == ["api (median)", "ptu (median)"] and labels[-1] == "p5–p95 across trials"
+    assert labels[2].startswith("break-even api = ptu")
     assert unit_ax.yaxis.get_major_formatter()(0.0045) == "$0.004"
 
 

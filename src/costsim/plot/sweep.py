@@ -98,8 +98,6 @@ def plot_volume_sweep(
         handles, _ = ax.get_legend_handles_labels()
         return [*handles, Patch(color="0.4", alpha=0.2, linewidth=0, label=f"p{_pct(lo)}–p{_pct(hi)} across trials")]
 
-    unit_ax.legend(handles=handles_of(unit_ax), frameon=False, loc="best")
-    # the total-cost legend (with the break-even lines) goes below the panel, off the curves
-    total_ax.legend(handles=handles_of(total_ax), frameon=False, loc="upper center",
-                    bbox_to_anchor=(0.5, -0.14), ncols=1)
+    # one legend for both panels (the options, the break-even lines, the band), below them, off the curves
+    total_ax.figure.legend(handles=handles_of(total_ax), frameon=False, loc="outside lower center")
     return [unit_ax, total_ax]
