@@ -72,14 +72,20 @@ def sweep(
     seed = resolve_seed(seed)  # drawn once: every volume shares it
     scaled = [dataclasses.replace(traffic, arrivals=dataclasses.replace(traffic.arrivals, volume=float(v)))
               for v in grid]
-    sizes = [estimate(t, options, trials=trials, seed=seed) for t in scaled]
+    # expected queries (and time) are proportional to the volume: one estimate sizes every run
+    first = None if isinstance(progress, bool) else estimate(scaled[0], options, trials=trials, seed=seed)
+    show = show_progress(progress, 0.0 if first is None else first.seconds * grid.sum() / grid[0])
     runs = []
-    with progress_bar(show_progress(progress, sum(s.seconds for s in sizes)), sum(s.queries for s in sizes),
-                      "queries", unit_scale=True) as update:
-        for t, size in zip(scaled, sizes):
+    with progress_bar(show, None, "queries", unit_scale=True) as update:  # shown before the estimate
+        if first is None and show:
+            first = estimate(scaled[0], options, trials=trials, seed=seed)
+        per_volume = 0.0 if first is None else first.queries / grid[0]
+        if show:  # the bar's total, now known (update is the bound method of the tqdm bar)
+            update.__self__.total = per_volume * grid.sum()
+        for t, v in zip(scaled, grid):
             runs.append(simulate(t, options, trials=trials, seed=seed, client=client, progress=False,
                                  **simulate_kwargs))
-            update(size.queries)
+            update(per_volume * v)
     scenarios = [run.attrs["scenario"] for run in runs]
     out = xr.concat(runs, dim=xr.DataArray(grid, dims="volume", name="volume"), combine_attrs="override",
                     data_vars="different", coords="different", compat="equals")
