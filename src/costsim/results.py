@@ -34,6 +34,16 @@ capacity_units        trial, time, option          units / replicas running (NaN
 utilisation           trial, time, option          fraction of running capacity used (NaN: none)
 ====================  ===========================  =====================================
 
+Why the capacity variables have no ``qclass`` dim while ``spill_cost`` has one:
+costs are attributed to classes (``cost``, and of it ``spill_cost``, by each
+class's share of the load), but a running unit or replica serves every class at
+once, so how much capacity ran (``capacity_units``), how full it was
+(``utilisation``) and what it cost as a whole (``capacity_cost``,
+``unused_capacity_cost``) are properties of the option in a bin, not of a class.
+``capacity_units`` counts what the option rents: units for
+:class:`~costsim.ProvisionedCapacity`, **replicas** for
+:class:`~costsim.SelfHostedGPU` (GPUs running = replicas x ``gpus_per_replica``).
+
 ``clipped_draws`` counts the draws of a trial and class that the kernel clipped
 at a limit of :mod:`costsim._limits` (tokens per call, model calls and tool calls
 per query; a bin's expected requests after its burst multiplier): a heavy tail
@@ -180,7 +190,8 @@ def build_dataset(
         data_vars["throttled_requests"] = _var(bills.throttled, toc, "queries", "Queries throttled")
         data_vars["capacity_cost"] = _var(bills.capacity_cost, to, "USD", "Capacity cost")
         data_vars["unused_capacity_cost"] = _var(bills.unused_capacity_cost, to, "USD", "Unused capacity cost")
-        data_vars["capacity_units"] = _var(bills.capacity_units, to, "units", "Capacity units running")
+        data_vars["capacity_units"] = _var(bills.capacity_units, to, "units",
+                                           "Capacity units running (self-hosted: replicas)")
         data_vars["utilisation"] = _var(bills.utilisation, to, "1", "Utilisation of running capacity")
     coords: dict[str, Any] = {
         "trial": ("trial", trial_ids, {"long_name": "Trial"}),
