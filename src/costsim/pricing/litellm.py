@@ -66,6 +66,7 @@ from typing import Any
 
 import numpy as np
 
+from .catalog import active_path
 from .litellm_map import CATALOG, bundled
 from .rates import STANDARD, RateCard, effective_rates
 from .token import TokenPricing
@@ -152,7 +153,8 @@ def from_litellm(
 
 
 @functools.lru_cache(maxsize=64)
-def _catalog_pricing(model: str) -> TokenPricing:
+def _catalog_pricing(model: str, path: Path, mtime_ns: int) -> TokenPricing:
+    """``model`` of the catalog in use, keyed by that file's version (``catalog update``)."""
     return from_litellm(model)
 
 
@@ -215,7 +217,8 @@ def price(
     0.15
     """
     if isinstance(model, str):
-        pricing = _catalog_pricing(model)
+        path = active_path()
+        pricing = _catalog_pricing(model, path, path.stat().st_mtime_ns)
     elif isinstance(model, TokenPricing):
         pricing = model
     else:
