@@ -23,7 +23,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,9 @@ from costsim import TokenPricing
 REL = 1e-9
 TIERS = ("standard", "flex", "priority", "batch")
 CHAT_MODES = ("chat", "completion", "responses")
-BILLED_AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday, noon UTC
+# billing moments (pinned in LiteLLM, ``when=`` in costsim): a weekday noon and a weekend night,
+# so that off-peak windows are both open and closed
+BILLED_AT = (datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc), datetime(2026, 11, 28, 3, 30, tzinfo=timezone.utc))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch the map from the network
 
 
@@ -69,6 +71,7 @@ class Request:
     ttl: str  # "5m" or "1h"
     output: int  # output tokens other than reasoning
     reasoning: int
+    when: datetime
 
 
 def requests(pricing: TokenPricing, rng: np.random.Generator, n: int) -> list[Request]:
@@ -83,14 +86,14 @@ def requests(pricing: TokenPricing, rng: np.random.Generator, n: int) -> list[Re
         written = int((p - cached) * rng.random() * 0.5) if rng.random() < 0.6 else 0
         reasoning = int(rng.integers(0, 3_000)) if rng.random() < 0.5 else 0
         out.append(Request(p, cached, written, "1h" if rng.random() < 0.5 else "5m",
-                           int(rng.integers(0, 5_000)), reasoning))
+                           int(rng.integers(0, 5_000)), reasoning, BILLED_AT[int(rng.integers(0, 2))]))
     return out
 
 
 def costsim_cost(pricing: TokenPricing, r: Request, tier: str) -> float:
     return float(pricing.price(r.prompt, r.output, cache_read_tokens=r.cached, cache_write_tokens=r.written,
                                cache_write_ttl=r.ttl, reasoning_tokens=r.reasoning, service_tier=tier,
-                               when=np.datetime64(BILLED_AT.replace(tzinfo=None))))
+                               when=np.datetime64(r.when.replace(tzinfo=None))))
 
 
 def litellm_cost(name: str, entry: Mapping[str, Any], r: Request, tier: str) -> float:
@@ -107,7 +110,7 @@ def litellm_cost(name: str, entry: Mapping[str, Any], r: Request, tier: str) -> 
         completion_tokens_details={"reasoning_tokens": r.reasoning, "text_tokens": r.output},
     )
     litellm.suppress_debug_info = True
-    with pinned_billing_time(BILLED_AT):
+    with pinned_billing_time(r.when):
         prompt, completion = litellm.cost_per_token(
             model=name, custom_llm_provider=entry.get("litellm_provider"), usage_object=usage,
             service_tier=None if tier in ("standard", "batch") else tier,
@@ -221,6 +224,7 @@ class Report:
     compared: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     agreed: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     quirks: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    quirks_differing: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     disagreements: list = dataclasses.field(default_factory=list)
 
 
@@ -249,14 +253,16 @@ def run(prices: Mapping[str, Any], *, per_model: int = 20, seed: int = 0,
             for tier in TIERS:
                 if tier not in pricing.tiers:
                     continue
-                quirk = quirk_of(name, entry, r, tier)
-                if quirk is not None:
-                    report.quirks[(tier, quirk)] += 1
-                    continue
-                report.compared[tier] += 1
                 want = litellm_cost(name, entry, r, tier)
                 got = costsim_cost(pricing, r, tier)
-                if abs(got - want) <= REL * abs(want) or got == want:
+                agree = abs(got - want) <= REL * abs(want)
+                quirk = quirk_of(name, entry, r, tier)
+                if quirk is not None:  # excluded, counted (and whether LiteLLM's number really differs)
+                    report.quirks[(tier, quirk)] += 1
+                    report.quirks_differing[(tier, quirk)] += not agree
+                    continue
+                report.compared[tier] += 1
+                if agree:
                     report.agreed[tier] += 1
                 else:
                     report.disagreements.append((name, tier, r, got, want))
@@ -314,7 +320,7 @@ def main() -> None:
         rate = f"{100 * ok / n:.3f}%" if n else "-"
         print(f"{tier:9s} compared {n:6d}  agree {ok:6d} ({rate})  quirks excluded {skipped}")
     for (tier, quirk), n in sorted(report.quirks.items()):
-        print(f"  quirk {tier:9s} {n:5d}  {quirk}")
+        print(f"  quirk {tier:9s} {n:5d} excluded, {report.quirks_differing[(tier, quirk)]:5d} differ: {quirk}")
     by_model = collections.Counter(name for name, *_ in report.disagreements)
     print(f"disagreements: {len(report.disagreements)} on {len(by_model)} models")
     for name, tier, r, got, want in report.disagreements[:args.show]:

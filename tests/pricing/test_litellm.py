@@ -572,7 +572,8 @@ def test_off_peak_reasoning_on_tiered_pricing_follows_the_standard_output():
         ({"input_cost_per_token": 1e-07}, r"has no windows"),
         ({"hours_utc": "01:00-02:00", "input_cost_per_token_above_200k_tokens": 1e-07},
          r"has keys costsim cannot map: \['input_cost_per_token_above_200k_tokens'\]"),
-        ({"hours_utc": "01:00-02:00", "weekday_timezone": "Asia/Shanghai"}, r"weekday_timezone 'Asia/Shanghai'"),
+        ({"hours_utc": "01:00-02:00", "weekday_timezone": "America/New_York"},
+         r"weekday_timezone 'America/New_York' changes its UTC offset"),
     ],
 )
 def test_malformed_off_peak(block, message):
@@ -812,3 +813,26 @@ def test_limits_and_not_applied_keys_round_trip_through_the_scenario_codec():
     assert "max_input_tokens" not in json.loads(scenario_json({}, {"api": plain}, seed=1, trials=[0]))["options"]["api"]
     with pytest.raises(ValueError, match=r"TokenPricing: max_output_tokens must be >= 1; got 0"):
         TokenPricing(3.0, 15.0, max_output_tokens=0)
+
+
+def test_off_peak_weekdays_on_a_fixed_offset_calendar():
+    """LiteLLM reads a window's weekdays on ``weekday_timezone``'s calendar, its hours in UTC
+    (``_matches_weekdays``): Asia/Shanghai (UTC+8) turns the date at 16:00 UTC."""
+    entry = {**BASE, "off_peak_pricing": {"input_cost_per_token": 5e-07, "weekday_timezone": "Asia/Shanghai",
+                                          "windows": [{"hours_utc": "10:00-00:00", "weekdays": [1, 2, 3, 4, 5]}]}}
+    p = from_litellm("m", {"m": entry})
+    peak, off = 1.0, 0.5  # input USD per million, 1M prompt tokens
+    for when, rate in [("2026-11-23T12:00", off),   # Monday 12:00 UTC = Monday 20:00 Shanghai
+                       ("2026-11-23T09:00", peak),  # before the window
+                       ("2026-11-22T17:00", off),   # Sunday 17:00 UTC = Monday 01:00 Shanghai
+                       ("2026-11-27T17:00", peak),  # Friday 17:00 UTC = Saturday 01:00 Shanghai
+                       ("2026-11-27T15:00", off)]:  # Friday 15:00 UTC = Friday 23:00 Shanghai
+        assert float(price(p, 1_000_000, 0, when=when)) == rate, when
+    west = {**entry, "off_peak_pricing": {**entry["off_peak_pricing"], "weekday_timezone": "Etc/GMT+5"}}
+    q = from_litellm("m", {"m": west})  # UTC-5: the date turns at 05:00 UTC
+    assert float(price(q, 1_000_000, 0, when="2026-11-28T02:00")) == peak  # Saturday 02:00 UTC = Friday 21:00, not in 10-24 UTC
+    assert float(price(q, 1_000_000, 0, when="2026-11-24T12:00")) == off
+    for zone, message in [("Europe/Paris", "changes its UTC offset"), ("Mars/Base", "is not a known time zone")]:
+        bad = {**entry, "off_peak_pricing": {**entry["off_peak_pricing"], "weekday_timezone": zone}}
+        with pytest.raises(ValueError, match=message):
+            from_litellm("m", {"m": bad})

@@ -9,10 +9,12 @@ from LiteLLM) are documented in :mod:`costsim.pricing.litellm`, the public modul
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import fnmatch
 import math
 import re
+import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -539,6 +541,50 @@ def _weekdays(label: str, days: Any) -> tuple[int, ...]:
     return tuple(sorted(set(out)))
 
 
+def _fixed_offset_minutes(label: str, zone: Any) -> int:
+    """The UTC offset (minutes) of ``weekday_timezone``: the calendar LiteLLM reads a window's
+    weekdays on (its hours stay UTC).  Only zones without daylight saving time are supported."""
+    if zone is None or str(zone).strip().upper() in ("UTC", "ETC/UTC", "Z", ""):
+        return 0
+    try:
+        tz = zoneinfo.ZoneInfo(str(zone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{label}.weekday_timezone {zone!r} is not a known time zone") from None
+    offsets = {datetime.datetime(year, month, 1, tzinfo=tz).utcoffset() for year in range(2024, 2036)
+               for month in (1, 7)}
+    if len(offsets) != 1:
+        raise ValueError(f"{label}.weekday_timezone {zone!r} changes its UTC offset (daylight saving time); "
+                         "costsim supports fixed-offset zones only")
+    minutes, rest = divmod(offsets.pop().total_seconds(), 60)
+    if rest:
+        raise ValueError(f"{label}.weekday_timezone {zone!r} has a UTC offset that is not whole minutes")
+    return int(minutes)
+
+
+def _on_utc_weekdays(window: OffPeakWindow, offset: int) -> list[OffPeakWindow]:
+    """``window`` (weekdays on a calendar ``offset`` minutes from UTC, hours UTC) as windows
+    whose weekdays are UTC ones: split where that calendar's date changes."""
+    if offset == 0:
+        return [window]
+    change = (-offset) % (24 * 60)  # the UTC minute at which the local date turns
+    days = set(window.weekdays)
+    earlier = tuple(sorted((d % 7) + 1 for d in days))  # offset < 0, before the turn: local day d = UTC day d+1
+    later = tuple(sorted(((d - 2) % 7) + 1 for d in days))  # offset > 0, after the turn: local day d = UTC day d-1
+    before, after = (tuple(sorted(days)), later) if offset > 0 else (earlier, tuple(sorted(days)))
+    start = int(window.start[:2]) * 60 + int(window.start[3:])
+    end = (int(window.end[:2]) * 60 + int(window.end[3:])) or 24 * 60
+    out = []
+    if start < change:
+        out.append(OffPeakWindow(before, window.start, _hhmm(min(end, change))))
+    if end > change:
+        out.append(OffPeakWindow(after, _hhmm(max(start, change)), window.end))
+    return out
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
+
+
 def _off_peak(model: str, block: Any, bands: list[dict]) -> OffPeak:
     label = f"LiteLLM entry {model!r}: off_peak_pricing"
     if not isinstance(block, Mapping):
@@ -546,9 +592,7 @@ def _off_peak(model: str, block: Any, bands: list[dict]) -> OffPeak:
     unknown = sorted(set(block) - {"windows", "hours_utc", "weekday_timezone", *_OFF_PEAK_RATE_KEYS})
     if unknown:
         raise ValueError(f"{label} has keys costsim cannot map: {unknown}")
-    zone = block.get("weekday_timezone")
-    if zone is not None and str(zone).strip().upper() not in ("UTC", "ETC/UTC", "Z", ""):
-        raise ValueError(f"{label}.weekday_timezone {zone!r} is not supported (weekdays are read in UTC)")
+    offset = _fixed_offset_minutes(label, block.get("weekday_timezone"))
     windows: list[OffPeakWindow] = []
     if block.get("hours_utc") is not None:
         windows += _windows(label, block["hours_utc"], _weekdays(label, None))
@@ -560,7 +604,8 @@ def _off_peak(model: str, block: Any, bands: list[dict]) -> OffPeak:
             where = f"{label}.windows[{i}]"
             if not isinstance(rule, Mapping) or set(rule) - {"hours_utc", "weekdays"} or "hours_utc" not in rule:
                 raise ValueError(f"{where} must be {{'hours_utc': ..., 'weekdays': [...]}}; got {rule!r}")
-            windows += _windows(where, rule["hours_utc"], _weekdays(where, rule.get("weekdays")))
+            for window in _windows(where, rule["hours_utc"], _weekdays(where, rule.get("weekdays"))):
+                windows += _on_utc_weekdays(window, offset)
     if not windows:
         raise ValueError(f"{label} has no windows (hours_utc or windows)")
     over = {field: _rate(model, f"off_peak_pricing.{key}", block[key])
