@@ -59,8 +59,9 @@ def active() -> dict[str, Any]:
 
     Examples
     --------
-    >>> active()["_meta"]["litellm_version"]  # doctest: +SKIP
-    '1.110.2'
+    >>> data = active()
+    >>> "gpt-4o" in data, "date" in data["_meta"]
+    (True, True)
     """
     path = active_path()
     return _read_cached(str(path), path.stat().st_mtime_ns)
