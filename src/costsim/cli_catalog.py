@@ -94,9 +94,9 @@ def _list(args: argparse.Namespace) -> int:
     data = C.active()
     names = model_names(data)
     if args.provider is not None:
-        names = [n for n in names if _entry(data, n).get("litellm_provider") == args.provider]
+        names = [n for n in names if C.resolved(data, n).get("litellm_provider") == args.provider]
         if not names:
-            providers = sorted({str(_entry(data, n).get("litellm_provider")) for n in model_names(data)})
+            providers = sorted({str(C.resolved(data, n).get("litellm_provider")) for n in model_names(data)})
             raise ValueError(f"no model of provider {args.provider!r}; close matches: "
                              f"{close_matches(args.provider, providers)}")
     return _table(sorted(names), data)
@@ -112,12 +112,6 @@ def _search(args: argparse.Namespace) -> int:
     return _table(names, data)
 
 
-def _entry(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    entry = data[name]
-    alias = entry.get("alias_of") if isinstance(entry, Mapping) else None
-    return data.get(alias, {}) if isinstance(alias, str) else entry
-
-
 def _card_lines(label: str, card: Any) -> list[str]:
     lines = [f"  {label}"]
     for band in (card, *card.long_context):
@@ -130,7 +124,7 @@ def _card_lines(label: str, card: Any) -> list[str]:
 def _show(args: argparse.Namespace) -> int:
     data = C.active()
     pricing = from_litellm(args.model, data)  # unknown names: close matches in the error
-    entry = _entry(data, args.model)
+    entry = C.resolved(data, args.model)
     print(f"{args.model}  ({_meta_line(data)})")
     if "alias_of" in data[args.model]:
         print(f"  alias of {data[args.model]['alias_of']}")

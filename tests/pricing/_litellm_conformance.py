@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from costsim import TokenPricing
+from costsim.pricing.catalog import resolved
 
 REL = 1e-9
 TIERS = ("standard", "flex", "priority", "batch")
@@ -46,15 +47,6 @@ def litellm_map() -> dict[str, Any]:
 
     return json.loads((Path(litellm.__file__).parent / "model_prices_and_context_window_backup.json")
                       .read_text(encoding="utf-8"))
-
-
-def resolved(prices: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    entry = prices[name]
-    seen = {name}
-    while isinstance(entry, Mapping) and isinstance(entry.get("alias_of"), str) and entry["alias_of"] not in seen:
-        seen.add(entry["alias_of"])
-        entry = prices.get(entry["alias_of"], {})
-    return entry if isinstance(entry, Mapping) else {}
 
 
 def chat_models(prices: Mapping[str, Any]) -> list[str]:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CATALOG_MODES", "SHIPPED", "active", "active_path", "build", "read", "user_path"]
+__all__ = ["CATALOG_MODES", "SHIPPED", "active", "active_path", "build", "read", "resolved", "user_path"]
 
 SHIPPED = Path(__file__).with_name("catalog.json.gz")
 """The catalog shipped with costsim (package data, read-only)."""
@@ -93,7 +93,14 @@ def read(path: str | os.PathLike, what: str = "price_map") -> dict[str, Any]:
     return dict(data)
 
 
-def _resolved(prices: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+def resolved(prices: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """``name``'s entry, ``alias_of`` followed; ``{}`` for a name, alias or cycle that leads nowhere.
+
+    Examples
+    --------
+    >>> resolved({"a": {"alias_of": "b"}, "b": {"mode": "chat"}}, "a")
+    {'mode': 'chat'}
+    """
     entry, seen = prices.get(name), {name}
     while isinstance(entry, Mapping) and isinstance(entry.get("alias_of"), str) and entry["alias_of"] not in seen:
         seen.add(entry["alias_of"])
@@ -131,7 +138,7 @@ def build(prices: Mapping[str, Any], *, source: str, litellm_version: str | None
     (['_meta', 'e', 'm', 'm-latest'], 3)
     """
     names = [n for n in prices if isinstance(n, str) and not n.startswith("_") and n != "sample_spec"
-             and _resolved(prices, n).get("mode") in CATALOG_MODES]
+             and resolved(prices, n).get("mode") in CATALOG_MODES]
     if not names:
         raise ValueError(f"{source}: no chat, completion, responses or embedding entries "
                          "(is it a LiteLLM price map?)")
