@@ -33,7 +33,7 @@ from costsim import TokenPricing
 from costsim.pricing.catalog import resolved
 
 REL = 1e-9
-TIERS = ("standard", "flex", "priority", "batch")
+TIERS = ("standard", "flex", "priority", "batch", "balanced", "ultrafast")
 CHAT_MODES = ("chat", "completion", "responses")
 # billing moments (pinned in LiteLLM, ``when=`` in costsim): a weekday noon and a weekend night,
 # so that off-peak windows are both open and closed
