@@ -24,6 +24,7 @@ from typing import Any
 
 import xarray as xr
 
+from . import cli_catalog
 from ._format import usd
 from .files import check_folder, check_writable, write_atomic
 
@@ -514,6 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     price.add_argument("--price-map", default=None, metavar="FILE",
                        help="a LiteLLM price map JSON file (default: costsim's bundled catalog)")
     price.set_defaults(func=_price)
+    cli_catalog.add_parser(sub)
     return parser
 
 
