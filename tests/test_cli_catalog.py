@@ -95,3 +95,18 @@ def test_update_refuses_the_shipped_file_and_files_that_are_not_price_maps(tmp_p
     images.write_text(json.dumps({"dall-e": {"mode": "image_generation", "output_cost_per_image": 0.04}}))
     assert main(["catalog", "update", str(images)]) == 2
     assert "no chat, completion, responses or embedding entries" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_ends_the_listing_quietly(user_catalog):
+    """``costsim catalog list | head -1``: exit 141 (SIGPIPE's status), no error printed, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "costsim", "catalog", "list"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "COSTSIM_CATALOG": str(user_catalog)})
+    assert proc.stdout.readline().startswith(b"costsim price catalog")
+    proc.stdout.close()  # the reader goes away while 3,900 rows remain to be written
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141
+    assert stderr == b""

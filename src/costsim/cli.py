@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import importlib.util
 import math
+import os
 import signal
 import sys
 import threading
@@ -561,7 +562,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``costsim`` console script.
 
     Returns the exit status: 0 done, 2 an input error (one line on stderr),
-    130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+    130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 141 the reader of its
+    output went away (``costsim catalog list | head``: quietly, as ``cat`` does).
 
     Examples
     --------
@@ -578,6 +580,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except _Terminated:
             print(f"costsim {args.command}: terminated", file=sys.stderr)
             return 143
+        except BrokenPipeError:
+            # stdout is closed: point it at devnull so the interpreter's final flush does not fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
         except _INPUT_ERRORS as err:
             print(f"costsim {args.command}: error: {_one_line(err)}", file=sys.stderr)
             return 2
