@@ -181,7 +181,7 @@ def _stop_with(error):
 def test_ctrl_c_is_one_line_and_exit_130(tmp_path, capsys, monkeypatch, command):
     fake = _stop_with(KeyboardInterrupt())
     monkeypatch.setattr(Scenario, "run", fake)  # what run calls
-    monkeypatch.setattr(cs.run, "simulate", fake)  # what demo calls
+    monkeypatch.setattr(cs.run, "sweep", fake)  # what demo calls
     monkeypatch.setattr(cs.calibrate, "fit_traffic", fake)  # what fit calls
     (tmp_path / "log.csv").write_text("timestamp,input_tokens,output_tokens\n")
     argv = {"run": ["run", str(EXAMPLE), "--out", str(tmp_path / "r.nc")],
@@ -207,7 +207,7 @@ def test_max_hours_reaches_the_run_as_max_seconds(tmp_path, capsys, monkeypatch,
     monkeypatch.setattr(Scenario, "run", fake)
     assert main(["run", str(EXAMPLE), "--out", str(tmp_path / "r.nc"), "--max-hours", hours]) == 2
     assert fake.kwargs["max_seconds"] == seconds
-    monkeypatch.setattr(cs.run, "simulate", fake)
+    monkeypatch.setattr(cs.run, "sweep", fake)  # what demo calls
     assert main(["demo", "--days", "1", "--out", str(tmp_path / "d"), "--max-hours", hours]) == 2
     assert fake.kwargs["max_seconds"] == seconds
 

@@ -90,7 +90,8 @@ def test_off_peak_time(price_map):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("gpt-4", "--input", "10"), "costsim price: error: unknown model 'gpt-4': not in the price map"),
+        (("gpt-4oo", "--input", "10"),
+         "costsim price: error: unknown model 'gpt-4oo': not in the price map (3963 models); close matches: ['gpt-4o',"),
         (("gpt-4o", "--input", "10", "--tier", "flex"),
          "costsim price: error: 'gpt-4o' does not offer service tier 'flex'; it offers ['standard', 'batch', 'priority']"),
         (("gpt-4o", "--input", "10", "--cached", "11"),
@@ -109,11 +110,16 @@ def test_errors(args, message):
     assert "Traceback" not in proc.stderr and proc.stdout == ""
 
 
-def test_unmappable_keys_name_the_model_until_ignored(price_map):
-    proc = _run("acme/m1", "--price-map", str(price_map), "--input", "10")
+def test_unmappable_keys_name_the_model_until_ignored(tmp_path):
+    # audio rates are recorded as not applied (text traffic); a per-second price changes a text bill
+    path = tmp_path / "per_second.json"
+    path.write_text(json.dumps({"acme/m1": {**ENTRY, "input_cost_per_second": 1e-04}}))
+    proc = _run("acme/m1", "--price-map", str(path), "--input", "10")
     assert proc.returncode == 2
     assert ("costsim price: error: LiteLLM entry 'acme/m1' has prices costsim cannot map: "
-            "['input_cost_per_audio_token']") in proc.stderr
+            "['input_cost_per_second']") in proc.stderr
+    proc = _run("acme/m1", "--price-map", str(path), "--input", "10", "--ignore", "*_per_second")
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_help_lists_price_next_to_demo():

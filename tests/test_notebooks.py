@@ -9,10 +9,8 @@ notebooks (tests/test_notebooks.py checks them):
 * small default sizes, in a first code cell tagged ``parameters`` that a reader
   edits to scale up;
 * at least one ``image/png`` output;
-* a notebook that reads the shared data sets (``../../shared/data`` from notebooks/,
-  the folder ``SHARED_DATA`` of tests/conftest.py) says so in its metadata,
-  ``"costsim": {"needs_shared_data": true}``, and is skipped where that folder is
-  absent.
+* data comes from the package (``costsim.datasets``), never from a folder beside the
+  repository, so every notebook runs on a fresh clone and none is skipped.
 """
 
 from __future__ import annotations
@@ -23,7 +21,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_DATA
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is not installed (pip install '.[test]')")
 nbclient = pytest.importorskip("nbclient", reason="nbclient is not installed (pip install '.[test]')")
@@ -40,8 +37,8 @@ def test_notebooks_found():
     assert any(p.name.startswith("01-") for p in PATHS), f"no notebooks/01-*.ipynb in {NOTEBOOKS}"
 
 
-def _needs_shared_data(nb) -> bool:
-    return bool(nb.metadata.get("costsim", {}).get("needs_shared_data", False))
+def _code(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
@@ -49,6 +46,7 @@ def test_stored_without_outputs(path):
     nb = nbformat.read(path, as_version=4)
     dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
     assert not dirty, f"{path.name}: cells {dirty} hold outputs; clear all outputs before saving"
+    assert "shared/data" not in _code(nb), f"{path.name}: read data through costsim.datasets, not ../shared/data"
     parameters = [c for c in nb.cells if c.cell_type == "code"][:1]
     assert parameters and "parameters" in parameters[0].metadata.get("tags", []), (
         f"{path.name}: the first code cell must be the parameter cell, tagged 'parameters'"
@@ -74,8 +72,6 @@ def kernel_manager_factory(tmp_path_factory):
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
 def test_notebook_runs_and_plots(path, kernel_manager_factory):
     nb = nbformat.read(path, as_version=4)
-    if _needs_shared_data(nb) and not SHARED_DATA.is_dir():
-        pytest.skip(f"{path.name} needs the shared data sets, absent here: {SHARED_DATA}")
     # The kernel's own inline backend draws the figures into the outputs; an inherited
     # MPLBACKEND (CI sets Agg) would replace it and leave no image output.
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}

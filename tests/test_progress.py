@@ -1,6 +1,8 @@
 """Progress bars (costsim.run.progress): chunking the trials for the bar leaves every
 number unchanged; ``progress=None`` decides from the estimated time and the output."""
 
+import re
+
 import numba
 import numpy as np
 import pytest
@@ -75,3 +77,38 @@ def test_automatic_progress_needs_a_long_run_and_a_person(monkeypatch):
 def test_pytest_output_is_not_interactive():
     # under pytest stderr is captured: a long run would show no bar by default
     assert not _progress.interactive()
+
+
+def test_sweep_shows_one_bar_and_the_same_numbers(capsys):
+    traffic = cs.demo.demo_traffic(days=1, volume=1.0)
+    options = cs.demo.demo_options()
+    quiet = cs.sweep(traffic, options, [500, 2_000], trials=3, seed=5, progress=False)
+    assert capsys.readouterr().err == ""
+    shown = cs.sweep(traffic, options, [500, 2_000], trials=3, seed=5, progress=True)
+    err = capsys.readouterr().err
+    xr.testing.assert_identical(shown, quiet)
+    expected = sum(cs.estimate(cs.demo.demo_traffic(days=1, volume=v), options, trials=3).queries for v in (500, 2_000))
+    final = err.replace("\r", "\n").strip().splitlines()[-1]
+    done, total = re.search(r"\| (\S+)k/(\S+)k \[", final).groups()  # the expected queries of both volumes
+    assert "100%" in final and "queries/s" in final and done == total
+    assert float(total) == pytest.approx(expected / 1e3, abs=0.01)
+    assert err.count("\n") == 1  # one bar for the sweep, none per volume
+    assert err.startswith("\rcostsim: 0.00queries")  # drawn before the run is estimated (total unknown yet)
+
+
+def test_a_shown_bar_keeps_its_clock_running(monkeypatch):
+    """Between updates (a first call compiling the kernel), the bar is redrawn every TICK_SECONDS."""
+    import time
+
+    class Bar:
+        redraws = 0
+
+        def refresh(self):
+            Bar.redraws += 1
+
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 0.01)
+    with _progress._ticking(Bar()):
+        time.sleep(0.5)
+    stopped = Bar.redraws
+    time.sleep(0.05)
+    assert stopped >= 5 and Bar.redraws == stopped  # redrawn while open, never after

@@ -123,6 +123,10 @@ def test_a_scenario_without_it_is_unchanged(tmp_path):
     ({"search": SEARCH, "constraints": {"budget": [100]}},
      "optimize.constraints.budget must be [USD, probability]: the total cost exceeds USD in at most that share "
      "of trials; got (100,)"),
+    ({"search": SEARCH, "method": "anneal"},
+     "optimize.method must be 'grid' (price every candidate) or 'refine' (a local search that prices a few); "
+     "got 'anneal'"),
+    ({"search": SEARCH, "max_candidates": 0}, "optimize.max_candidates must be >= 1; got 0"),
     ({"search": SEARCH, "option": "gpu"},
      "optimize.option must name one of the options ['api', 'api_committed', 'api_list', 'ptu']; got 'gpu'"),
 ])
@@ -188,6 +192,17 @@ def test_keywords_drive_optimize_and_linked_keys_keep_every_value(tmp_path):
     assert result.dataset.sizes["candidate"] == 6 and result.dataset.attrs["objective"] == "p90"
     linked = result.best[("api_list.thresholds", "api_committed.monthly_minimum")]
     assert linked in (((1.0,), 0.0), ((50.0,), 50.0))
+
+
+def test_method_and_budget_reach_optimize(tmp_path):
+    """A scenario's method='refine' and max_candidates drive the search (refine prices at most the budget)."""
+    scenario = _load(tmp_path, _small(search={"ptu.units": list(range(1, 41))}, method="refine", max_candidates=12))
+    assert scenario.optimize.keywords()["method"] == "refine"
+    assert Scenario.from_dict(scenario.to_dict()).optimize == scenario.optimize
+    result = optimize(scenario.traffic, scenario.options, **scenario.optimize.keywords(), trials=scenario.trials,
+                      seed=scenario.seed)
+    ds = result.dataset
+    assert ds.attrs["method"] == "refine" and ds.attrs["grid_size"] == 40 and ds.sizes["candidate"] <= 12
 
 
 def test_shipped_right_size_example():

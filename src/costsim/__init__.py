@@ -6,7 +6,7 @@ percentile cost bands by query class and deployment option.
 """
 
 from ._version import __version__ as __version__  # the installed version, recorded in every result
-from . import demo, pricing, results, traffic
+from . import datasets, demo, pricing, results, traffic
 from ._validation import ParameterError
 from .pricing import (
     CapacityModel,
@@ -71,8 +71,8 @@ __all__ = [
     "MixShift", "Mixture", "Modulation", "Normal", "OnOff", "Overdispersion", "OffPeak", "OffPeakWindow",
     "ParameterError", "Pareto", "PricingModel", "Profile", "QueryClass",
     "RateCard", "TokenPricing", "price",
-    "Traffic", "Truncated", "Uniform", "Weibull", "demo", "estimate_on_off", "from_dict", "pricing", "results", "simulate",
-    "to_dict", "traffic",
+    "Traffic", "Truncated", "Uniform", "Weibull", "demo", "estimate_on_off", "from_dict", "pricing", "results",
+    "simulate", "to_dict", "traffic", "datasets",
     "analysis", "break_even", "sweep", "to_focus",
     "calibrate", "fit_traffic", "pilot_gap", "project", "to_scenario",
     "decide", "OptimizeResult", "optimize",

@@ -10,9 +10,11 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from . import analysis
+from ._format import quantile_label, usd
 
 __all__ = ["DEFAULT_QUANTILES", "CostsimAccessor"]
 
@@ -97,6 +99,30 @@ class CostsimAccessor:
         out = cost / denom.where(denom > 0)
         out.attrs = {"units": units, "long_name": name}
         return out.transpose(*[d for d in ("trial", "option", "qclass") if d in out.dims])
+
+    def summary(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
+        """A table to read: per option, total cost and cost per query as dollars, by quantile across trials.
+
+        The cells are text (``"$12,548"``); the numbers are :meth:`total` and
+        :meth:`unit_cost`.
+
+        Examples
+        --------
+        >>> import costsim as cs
+        >>> ds = cs.simulate(cs.demo.demo_traffic(days=2), cs.demo.demo_options(), trials=8, seed=3)
+        >>> table = ds.costsim.summary()
+        >>> list(table.columns)
+        ['total p5', 'total p50', 'total p95', 'per query p5', 'per query p50', 'per query p95']
+        >>> table.loc["small", "total p50"]  # the median total cost of option "small"
+        '$...'
+        """
+        qs = [float(x) for x in q]
+        columns = {}
+        for what, da in (("total", self.total()), ("per query", self.unit_cost(by=None))):
+            values = da.quantile(qs, dim="trial").transpose("option", "quantile")
+            for j, qq in enumerate(qs):
+                columns[f"{what} {quantile_label(qq)}"] = [usd(v) for v in values.values[:, j]]
+        return pd.DataFrame(columns, index=pd.Index(self._ds["option"].values.tolist(), name="option"))
 
     # ---- the lessons of costsim.analysis, on the accessor ----------------------------
 

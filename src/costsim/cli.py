@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import importlib.util
 import math
+import os
 import signal
 import sys
 import threading
@@ -24,6 +25,8 @@ from typing import Any
 
 import xarray as xr
 
+from . import cli_catalog
+from ._format import usd
 from .files import check_folder, check_writable, write_atomic
 
 __all__ = ["main", "summary_table"]
@@ -36,23 +39,26 @@ def summary_table(ds: xr.Dataset) -> str:
     --------
     >>> import costsim as cs
     >>> ds = cs.simulate(cs.demo.demo_traffic(days=1), cs.demo.demo_options(), trials=4, seed=1)
-    >>> print(summary_table(ds).splitlines()[0])
-    Total cost over the horizon (USD), across 4 trials
+    >>> for line in summary_table(ds).splitlines()[:3]:
+    ...     print(line)
+    Total cost over the horizon, across 4 trials
+      option            p50 (median)            p5           p95
+      frontier                $2,...
     """
     total = ds.costsim.total().quantile([0.05, 0.5, 0.95], dim="trial")
-    lines = [f"Total cost over the horizon (USD), across {ds.sizes['trial']} trials"]
-    lines.append(f"  {'option':<16}{'median':>14}{'p5':>14}{'p95':>14}")
+    lines = [f"Total cost over the horizon, across {ds.sizes['trial']} trials"]
+    lines.append(f"  {'option':<16}{'p50 (median)':>14}{'p5':>14}{'p95':>14}")
     for opt in ds["option"].values:
         t = total.sel(option=opt).values
-        lines.append(f"  {opt:<16}{t[1]:>14,.0f}{t[0]:>14,.0f}{t[2]:>14,.0f}")
+        lines.append(f"  {opt:<16}{usd(t[1]):>14}{usd(t[0]):>14}{usd(t[2]):>14}")
     unit = ds.costsim.unit_cost(by="qclass").median("trial")
     requests = ds["requests"].sum(("time", "qclass")).median("trial")
     lines.append("")
-    lines.append(f"Median cost per query (USD) by query class; median {float(requests):,.0f} queries per trial")
+    lines.append(f"Median cost per query by query class; median {float(requests):,.0f} queries per trial")
     header = "".join(f"{str(o):>14}" for o in ds["option"].values)
     lines.append(f"  {'class':<16}{header}")
     for qc in ds["qclass"].values:
-        row = "".join(f"{float(unit.sel(option=o, qclass=qc)):>14.5f}" for o in ds["option"].values)
+        row = "".join(f"{usd(unit.sel(option=o, qclass=qc)):>14}" for o in ds["option"].values)
         lines.append(f"  {qc:<16}{row}")
     return "\n".join(lines)
 
@@ -114,25 +120,42 @@ def _time_limit(args: argparse.Namespace) -> dict[str, float]:
 
 def _demo(args: argparse.Namespace) -> int:
     from . import demo
-    from .run import simulate
+    from .run import sweep
+    from .run.progress import interactive
 
-    nc, png = "costsim-demo.nc", "costsim-demo.png"
-    out = _output_folder(args.out, (nc, png))
-    traffic = demo.demo_traffic(days=args.days)
+    nc = "costsim-demo.nc"
+    out = _output_folder(args.out, (nc, *(f"costsim-demo-{k}.png" for k in ("crossover", "classes", "tail"))))
+    traffic = demo.demo_traffic(days=args.days, volume=demo.PILOT_VOLUME)  # the sweep sets each volume
+    options = demo.demo_deployments()
+    volumes = demo.DEMO_VOLUMES
+    print(f"costsim demo: an AI assistant ({len(traffic.classes)} query classes) deployed {len(options)} ways, "
+          f"{args.days} days of hourly traffic at {len(volumes)} volumes from {volumes[0]:,.0f} (pilot) to "
+          f"{volumes[-1]:,.0f} (production) queries a day, {args.trials} trials", flush=True)
+    for name, option in options.items():
+        print(f"  {name:<12} {demo.describe_option(option)}", flush=True)
+    compiled = _compilations()
     started = time.perf_counter()
-    ds = simulate(traffic, demo.demo_options(), trials=args.trials, seed=args.seed, **_time_limit(args))
+    progress = interactive() if args.progress is None else args.progress
+    sw = sweep(traffic, options, volumes, trials=args.trials, seed=args.seed, progress=progress, **_time_limit(args))
     elapsed = time.perf_counter() - started
-    n = int(ds["requests"].sum())
-    print(f"costsim demo: {len(traffic.classes)} query classes, {ds.sizes['option']} options, "
-          f"{args.days} days of hourly bins, {args.trials} trials")
-    print(f"simulated {n:,} queries in {elapsed:.1f} s (including compilation on first use)\n")
-    print(summary_table(ds))
+    note = " (including compilation on first use)" if _compilations() > compiled else ""
+    print(f"\nsimulated {int(sw['requests'].sum()):,} queries in {elapsed:.1f} s{note}\n")
+    print(demo.demo_report(sw))
 
     out.mkdir(parents=True, exist_ok=True)
-    _write_result(ds, out / nc)
-    _write_band_plots(ds, out / png)
-    print(f"\nwrote {out / png} and {out / nc}")
+    _write_result(sw, out / nc)
+    written = [*demo.write_demo_figures(sw, out), out / nc]
+    print(f"\nwrote {', '.join(map(str, written))}")
     return 0
+
+
+def _compilations() -> int:
+    """How many times this process compiled a kernel: numba's cache misses (a kernel
+    loaded from the on-disk cache is a hit, not a compilation)."""
+    from . import kernels
+
+    return sum(sum(f.stats.cache_misses.values()) for f in vars(kernels).values()
+               if hasattr(getattr(f, "stats", None), "cache_misses"))
 
 
 def _scenario(args: argparse.Namespace) -> tuple[Path, Any]:
@@ -356,15 +379,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="run the built-in demo scenario",
-        description="Run the built-in demo (chat, RAG, agentic and long-context queries; three API "
-        "vendors), print a summary and write a PNG of the cost bands and a netCDF result file.",
-        epilog="Writes OUT/costsim-demo.png and OUT/costsim-demo.nc (open it with xarray.open_dataset).",
+        description="Run the built-in demo: an AI assistant (chat, RAG, agentic and long-context queries) "
+        "from a pilot of 1,000 to a production of 100,000 queries a day, deployed three ways (a per-token "
+        "API, provisioned capacity, self-hosted GPUs) and priced on the same simulated requests.  Prints "
+        "each option's rates, its cost by volume with bands and the crossovers, which classes drive the "
+        "bill and the tail of the cost of one query; writes three PNGs and a netCDF result file.",
+        epilog="Writes OUT/costsim-demo-crossover.png, OUT/costsim-demo-classes.png, OUT/costsim-demo-tail.png "
+        "and OUT/costsim-demo.nc (the sweep; open it with xarray.open_dataset).",
     )
-    demo.add_argument("--trials", type=_int_at_least(1), default=100, help="Monte Carlo trials (default 100)")
+    demo.add_argument("--trials", type=_int_at_least(1), default=20,
+                      help="Monte Carlo trials per volume (default 20; more give tighter bands)")
     demo.add_argument("--days", type=_int_at_least(1), default=30, help="days of hourly traffic (default 30)")
     demo.add_argument("--seed", type=_int_at_least(0), default=2026, help="random seed (default 2026)")
     demo.add_argument("--out", default="costsim-demo", help="output folder (default ./costsim-demo)")
     _add_max_hours(demo)
+    demo.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                      help="show a progress bar on stderr (default: when stderr is a terminal)")
     demo.set_defaults(func=_demo)
 
     run = sub.add_parser(
@@ -502,6 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
     price.add_argument("--price-map", default=None, metavar="FILE",
                        help="a LiteLLM price map JSON file (default: costsim's bundled catalog)")
     price.set_defaults(func=_price)
+    cli_catalog.add_parser(sub)
     return parser
 
 
@@ -547,7 +578,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``costsim`` console script.
 
     Returns the exit status: 0 done, 2 an input error (one line on stderr),
-    130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+    130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 141 the reader of its
+    output went away (``costsim catalog list | head``: quietly, as ``cat`` does).
 
     Examples
     --------
@@ -564,6 +596,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except _Terminated:
             print(f"costsim {args.command}: terminated", file=sys.stderr)
             return 143
+        except BrokenPipeError:
+            # stdout is closed: point it at devnull so the interpreter's final flush does not fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
         except _INPUT_ERRORS as err:
             print(f"costsim {args.command}: error: {_one_line(err)}", file=sys.stderr)
             return 2

@@ -97,7 +97,7 @@ def _encode(value: Any, path: str, keep_none: bool) -> Any:
         out = {"type": type(value).__name__} if isinstance(value, Model) else {}
         for f in dataclasses.fields(value):
             item = getattr(value, f.name)
-            if item is not None or keep_none:
+            if item is not None or (keep_none and not f.metadata.get("omit_none")):
                 out[f.name] = None if item is None else _encode(item, _key_path(path, f.name), keep_none)
         return out
     if isinstance(value, (list, tuple)):
@@ -122,7 +122,8 @@ def scenario_json(traffic: Any, options: Any, *, seed: int, trials: list[int]) -
     """The JSON text of a run's scenario, as recorded in the result's attrs.
 
     Fields holding None are written as ``null`` (the format results have had
-    since costsim 0.1; :func:`decode` reads them as absent), and the order of the
+    since costsim 0.1; :func:`decode` reads them as absent) except informational
+    ones added since (field metadata ``omit_none``), and the order of the
     options is kept: it is the order of the result's option dim.
 
     Examples

@@ -5,22 +5,22 @@ Dimensions: ``trial``, ``time`` (bin start, UTC), ``option``, ``qclass`` and
 
 Variables (each with ``units`` and ``long_name``):
 
-=================  ===============================  ==========================================
-name               dims                             meaning
-=================  ===============================  ==========================================
-requests           trial, time, qclass              queries arriving in the bin
-calls              trial, time, qclass              model calls they made (agent steps)
-input_tokens       trial, time, qclass              prompt tokens sent, all calls
-cached_tokens      trial, time, qclass              of which read from the prompt cache
-cache_write_tokens trial, time, qclass              of which written to the prompt cache
-output_tokens      trial, time, qclass              output tokens, all calls
-reasoning_tokens   trial, time, qclass              reasoning tokens, all calls
-tool_calls         trial, time, qclass              priced tool calls (e.g. web searches)
-cost               trial, time, option, qclass      USD
-cost_hist          trial, option, qclass, cost_bin  queries by per-query cost (see below)
-clipped_draws      trial, qclass                    draws clipped at their limits (see below)
-uncertain          trial, parameter                 values drawn by each trial
-=================  ===============================  ==========================================
+==================  ===============================  ==========================================
+name                dims                             meaning
+==================  ===============================  ==========================================
+requests            trial, time, qclass              queries arriving in the bin
+calls               trial, time, qclass              model calls they made (agent steps)
+input_tokens        trial, time, qclass              prompt tokens sent, all calls
+cached_tokens       trial, time, qclass              of which read from the prompt cache
+cache_write_tokens  trial, time, qclass              of which written to the prompt cache
+output_tokens       trial, time, qclass              output tokens, all calls
+reasoning_tokens    trial, time, qclass              reasoning tokens, all calls
+tool_calls          trial, time, qclass              priced tool calls (e.g. web searches)
+cost                trial, time, option, qclass      USD
+cost_hist           trial, option, qclass, cost_bin  queries by per-query cost (see below)
+clipped_draws       trial, qclass                    draws clipped at their limits (see below)
+uncertain           trial, parameter                 values drawn by each trial
+==================  ===============================  ==========================================
 
 Where an option is a capacity model or a composition of options (anything but a
 per-request model such as TokenPricing), the Dataset also holds:
@@ -33,6 +33,16 @@ unused_capacity_cost  trial, time, option          USD of capacity left unused
 capacity_units        trial, time, option          units / replicas running (NaN: none)
 utilisation           trial, time, option          fraction of running capacity used (NaN: none)
 ====================  ===========================  =====================================
+
+Why the capacity variables have no ``qclass`` dim while ``spill_cost`` has one:
+costs are attributed to classes (``cost``, and of it ``spill_cost``, by each
+class's share of the load), but a running unit or replica serves every class at
+once, so how much capacity ran (``capacity_units``), how full it was
+(``utilisation``) and what it cost as a whole (``capacity_cost``,
+``unused_capacity_cost``) are properties of the option in a bin, not of a class.
+``capacity_units`` counts what the option rents: units for
+:class:`~costsim.ProvisionedCapacity`, **replicas** for
+:class:`~costsim.SelfHostedGPU` (GPUs running = replicas x ``gpus_per_replica``).
 
 ``clipped_draws`` counts the draws of a trial and class that the kernel clipped
 at a limit of :mod:`costsim._limits` (tokens per call, model calls and tool calls
@@ -180,7 +190,8 @@ def build_dataset(
         data_vars["throttled_requests"] = _var(bills.throttled, toc, "queries", "Queries throttled")
         data_vars["capacity_cost"] = _var(bills.capacity_cost, to, "USD", "Capacity cost")
         data_vars["unused_capacity_cost"] = _var(bills.unused_capacity_cost, to, "USD", "Unused capacity cost")
-        data_vars["capacity_units"] = _var(bills.capacity_units, to, "units", "Capacity units running")
+        data_vars["capacity_units"] = _var(bills.capacity_units, to, "units",
+                                           "Capacity units running (self-hosted: replicas)")
         data_vars["utilisation"] = _var(bills.utilisation, to, "1", "Utilisation of running capacity")
     coords: dict[str, Any] = {
         "trial": ("trial", trial_ids, {"long_name": "Trial"}),

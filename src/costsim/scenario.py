@@ -195,6 +195,12 @@ class Optimization:
     option : str, optional
         The option whose cost is optimised (default: the one that uses every
         searched option and that no other refers to).
+    method : {"grid", "refine"}, default "grid"
+        Price every candidate of the grid, or a local search that prices a few
+        (for grids too large to price whole; see :func:`costsim.optimize`).
+    max_candidates : int, optional
+        The most candidates the grid may hold ("grid") or the search may price
+        ("refine"); default :func:`costsim.optimize`'s.
 
     Examples
     --------
@@ -211,6 +217,8 @@ class Optimization:
     objective: str | tuple[str | float, ...] = "mean"
     constraints: OptimizeConstraints | None = None
     option: str | None = None
+    method: str = "grid"
+    max_candidates: int | None = None
 
     def __post_init__(self) -> None:
         search = self.search
@@ -250,6 +258,11 @@ class Optimization:
                                  self.constraints)
         if self.option is not None and not isinstance(self.option, str):
             raise ParameterError("option", "must be the name of an option", self.option)
+        if self.method not in ("grid", "refine"):
+            raise ParameterError("method", "must be 'grid' (price every candidate) or 'refine' (a local search that "
+                                 "prices a few)", self.method)
+        if self.max_candidates is not None:
+            object.__setattr__(self, "max_candidates", check_int("max_candidates", self.max_candidates, low=1))
 
     @property
     def options(self) -> list[str]:
@@ -259,18 +272,22 @@ class Optimization:
     def keywords(self) -> dict[str, object]:
         """The keywords of :func:`costsim.optimize`: ``search`` (a linked key as the tuple
         of its names, so that the chosen plan holds one value per name), ``objective``,
-        ``constraints``, ``option``.
+        ``constraints``, ``option``, ``method`` and ``max_candidates`` (when set).
 
         Examples
         --------
         >>> Optimization({"ptu.units": [1, 2], "a.x, b.y": [[1, 2]]}, constraints={"throttled_share": 0.01}).keywords()
         {'search': {'ptu.units': (1, 2), ('a.x', 'b.y'): ((1, 2),)}, 'objective': 'mean', \
-'constraints': {'throttled_share': 0.01}, 'option': None}
+'constraints': {'throttled_share': 0.01}, 'option': None, 'method': 'grid'}
         """
         search = {(tuple(n.strip() for n in key.split(",")) if "," in key else key): values
                   for key, values in self.search.items()}
-        return {"search": search, "objective": self.objective,
-                "constraints": None if self.constraints is None else self.constraints.spec, "option": self.option}
+        keywords = {"search": search, "objective": self.objective,
+                    "constraints": None if self.constraints is None else self.constraints.spec, "option": self.option,
+                    "method": self.method}
+        if self.max_candidates is not None:
+            keywords["max_candidates"] = self.max_candidates
+        return keywords
 
 
 def _plain(label: str, value: object) -> object:
@@ -397,7 +414,7 @@ class Scenario:
         (['traffic', 'options', 'trials'], 3)
         >>> Scenario(cs.demo.demo_traffic(days=1), cs.demo.demo_options(), trials=3,
         ...          optimize=Optimization({"small.multiplier": [1.0]})).to_dict()["optimize"]
-        {'search': {'small.multiplier': [1.0]}, 'objective': 'mean'}
+        {'search': {'small.multiplier': [1.0]}, 'objective': 'mean', 'method': 'grid'}
         """
         return encode(self)
 

@@ -42,8 +42,10 @@ def test_volume_sweep_draws_curves_and_marks_the_break_even():
     vlines = [line for line in total_ax.get_lines() if line.get_label().startswith("break-even")]
     assert len(vlines) == 1 and vlines[0].get_xdata()[0] == pytest.approx(table.loc[0, "p50"])
     assert "break-even api = ptu: 53," in vlines[0].get_label()
-    legend = [t.get_text() for t in total_ax.get_legend().get_texts()]
-    assert legend[-1] == "p5–p95 across trials"
+    (legend,) = total_ax.figure.legends  # one legend for both panels
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels[:2] == ["api (median)", "ptu (median)"] and labels[-1] == "p5–p95 across trials"
+    assert labels[2].startswith("break-even api = ptu")
     assert unit_ax.yaxis.get_major_formatter()(0.0045) == "$0.004"
 
 
@@ -157,8 +159,10 @@ def test_tornado_bars_are_rank_correlations(ds):
     ax = plot_tornado(sens, option="big")
     widths = [p.get_width() for p in ax.patches]
     rho = sens["spearman"].sel(option="big")
-    names = [t.get_text() for t in ax.get_yticklabels()]
-    np.testing.assert_allclose(widths, [float(rho.sel(parameter=n)) for n in names])
+    names = [t.get_text() for t in ax.get_yticklabels()]  # the readable labels, by default
+    path = dict(zip(sens["label"].values.tolist(), sens["parameter"].values.tolist()))
+    assert set(names) <= set(path) and not any(n.startswith("traffic.") for n in names)
+    np.testing.assert_allclose(widths, [float(rho.sel(parameter=path[n])) for n in names])
     assert np.all(np.diff(np.abs(widths)) <= 0)  # largest first, at the top
     assert ax.get_title() == "What drives the spread of cost (big)"
 
@@ -171,6 +175,24 @@ def test_tornado_top_and_labels(ds):
     assert len(ax.patches) == 1
     with pytest.raises(ValueError, match="top must be an integer >= 1; got 0"):
         plot_tornado(sens, top=0)
+
+
+def test_tornado_keeps_shares_honest():
+    """Estimates summing above 100% are shown scaled with a note; an estimate within twice its
+    noise of zero says it is not told apart from 0."""
+    sens = xr.Dataset(
+        {"spearman": ("parameter", [0.8, -0.6, 0.05]), "first_order": ("parameter", [0.7, 0.55, 0.04])},
+        coords={"parameter": ["a.x", "a.y", "a.z"], "label": ("parameter", ["x", "y", "z"])},
+    )
+    sens["first_order"].attrs = {"noise": 0.025, "trials": 200}
+    ax = plot_tornado(sens)
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["explains 54%* of variance alone", "explains 43%* of variance alone",
+                     "3%* alone: not told apart from 0 (200 trials)"]  # 0.7 / 1.29 = 54%, 0.55 / 1.29 = 43%, 0.04 / 1.29 = 3%
+    assert "* the first-order estimates sum to 129%" in ax.get_xlabel() and "200 trials" in ax.get_xlabel()
+    honest = plot_tornado(sens.assign(first_order=sens["first_order"] * 0.5))
+    assert [t.get_text() for t in honest.texts][0] == "explains 35% of variance alone"
+    assert "*" not in honest.get_xlabel()
 
 
 def test_usd_log_formatter():

@@ -1,9 +1,13 @@
 """Cost per period and cumulative, against a budget."""
 
+import dataclasses
+
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
+import costsim as cs
 from costsim.analysis import exceedance_probability, per_period
 
 
@@ -58,3 +62,51 @@ def test_budget_mapping_must_cover_the_options(ds):
         exceedance_probability(ds, {"big": 1.0, "small": 1.0})
     with pytest.raises(ValueError, match="budget must be a finite number of USD"):
         exceedance_probability(ds, float("nan"))
+
+
+@pytest.fixture(scope="module")
+def long_ds():
+    """Hourly bins from mid-January to mid-April: partial first and last months, four quarters' worth of edges."""
+    from _analysis_scenario import small_options, small_traffic
+
+    traffic = small_traffic()
+    arrivals = dataclasses.replace(traffic.arrivals, horizon="90D", bin="6h", start="2026-01-17T06:00")
+    return cs.simulate(dataclasses.replace(traffic, arrivals=arrivals), small_options(), trials=3, seed=2)
+
+
+@pytest.mark.parametrize("period, rule", [("MS", "MS"), ("M", "MS"), ("1M", "MS"), ("month", "MS"),
+                                          ("QS", "QS"), ("Q", "QS"), ("quarter", "QS")])
+def test_calendar_periods_match_pandas_resample(long_ds, period, rule):
+    out = per_period(long_ds, period)
+    # by hand: pandas resample on the time axis, per trial, option and class
+    cost = long_ds["cost"].to_dataframe()["cost"].unstack("time").T
+    expected = cost.resample(rule).sum()
+    assert pd.DatetimeIndex(out["time"].values).equals(expected.index.rename(None))
+    got = out["cost"].to_dataframe()["cost"].unstack("time").T
+    np.testing.assert_allclose(got.to_numpy(), expected[got.columns].to_numpy(), rtol=1e-12)
+    levels = long_ds["capacity_units"].to_dataframe()["capacity_units"].unstack("time").T.resample(rule).mean()
+    units = out["capacity_units"].to_dataframe()["capacity_units"].unstack("time").T
+    np.testing.assert_allclose(units.to_numpy(), levels[units.columns].to_numpy())
+    assert out.attrs["bin_width"] == ("month" if rule == "MS" else "quarter")
+    assert out["cost"].attrs == long_ds["cost"].attrs
+
+
+def test_calendar_months_have_their_own_lengths(long_ds):
+    out = per_period(long_ds, "MS")
+    assert [str(t)[:10] for t in out["time"].values] == ["2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"]
+    requests = long_ds["requests"].sum(("trial", "qclass")).to_series()
+    assert float(out["requests"].sum(("trial", "qclass")).isel(time=1)) == requests["2026-02"].sum()  # 28 days
+
+
+def test_calendar_period_refuses_bins_crossing_a_month(ds):
+    weekly_bins = ds.assign_attrs(bin_width="7 days")  # bins that would straddle month ends
+    with pytest.raises(ValueError, match="needs bins that stay inside one month"):
+        per_period(weekly_bins.assign_coords(time=pd.date_range("2026-01-26", periods=ds.sizes["time"], freq="7D")),
+                   "MS")
+
+
+def test_exceedance_per_calendar_month(long_ds):
+    monthly = per_period(long_ds, "MS")["cost"].sum("qclass")
+    budget = float(monthly.isel(time=1).sel(option="big").median())
+    p = exceedance_probability(long_ds, budget, period="MS")
+    np.testing.assert_allclose(p.isel(time=1), (monthly.isel(time=1) > budget).mean("trial"))

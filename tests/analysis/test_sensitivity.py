@@ -36,6 +36,35 @@ def test_first_order_index_of_an_irrelevant_input_is_near_zero_across_seeds():
     assert np.mean(est) < 0.008
 
 
+def test_noise_attribute_is_the_spread_of_an_irrelevant_estimate():
+    """Where a parameter does not matter, estimates above twice the recorded noise are rare:
+    sqrt(2 (G - 1)) / n is the sd of the uncorrected estimate (a chi-square with G - 1 degrees of
+    freedom over n); 2 sd is exceeded in ~3% of draws (chi-square skew), 8% allows the binomial
+    noise of 1,000 replicates (sd 0.6%)."""
+    rng = np.random.default_rng(5)
+    x = xr.DataArray(rng.uniform(size=(1_000, 400)), dims=("rep", "trial"))
+    y = xr.DataArray(rng.normal(size=(1_000, 400)), dims=("rep", "trial"))
+    s = first_order_index(x, y)
+    assert s.attrs["noise"] == pytest.approx(np.sqrt(2 * 19) / 400) and s.attrs["trials"] == 400
+    assert float((s > 2 * s.attrs["noise"]).mean()) < 0.08
+
+
+@pytest.mark.parametrize("path, label", [
+    ("traffic.classes[1].input_tokens.components[0].mu", "conv/2: prompt tokens (component 1 mu)"),
+    ("traffic.classes[0].output_tokens.dist.sigma", "code: output tokens (sigma)"),
+    ("traffic.classes[0].cached_fraction.value", "code: cached fraction"),
+    ("traffic.classes[1].share", "conv/2: share"),
+    ("traffic.classes[5].share", "class 6: share"),
+    ("traffic.arrivals.volume", "arrivals: volume"),
+    ("traffic.class_modulation['code'][0].cv", "code modulation 1: cv"),
+    ("traffic.modulation[1].on.mu", "modulation 2: on (mu)"),
+    ("options['self hosted'].gpu_hour_price", "self hosted: gpu hour price"),
+    ("options['api'].cached_input", "api: cached input price"),
+])
+def test_parameter_labels_are_readable(path, label):
+    assert cs.analysis.parameter_label(path, ["code", "conv/2"]) == label
+
+
 def test_rank_correlation_has_the_right_signs_and_order():
     x, y = _synthetic()
     rho = rank_correlation(xr.DataArray(x, dims=("trial", "parameter")), xr.DataArray(y, dims="trial"))

@@ -1,10 +1,8 @@
 """Per-request cost quantiles, concentration, Lorenz and Gini from cost histograms."""
 
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
-from conftest import SHARED_DATA
 
 import costsim as cs
 from costsim.analysis import (
@@ -16,8 +14,6 @@ from costsim.analysis import (
     request_cost_ccdf,
     request_cost_quantiles,
 )
-
-AZURE = SHARED_DATA / "azure_llm_2023"
 
 
 def _exact_top_share(costs, top):
@@ -35,10 +31,7 @@ def _exact_gini(costs):
 def test_replayed_azure_trace_matches_numpy(trace):
     """Acceptance 2: at 64 bins per octave the histogram's p50/p90/p99 are within 1% and
     its top-1%/top-10% cost shares within 0.5 percentage points of NumPy on exact costs."""
-    path = AZURE / f"AzureLLMInferenceTrace_{trace}.csv"
-    if not path.exists():
-        pytest.skip(f"shared data not present: {path}")
-    df = pd.read_csv(path)
+    df = cs.datasets.load_azure_trace(trace)
     costs = cs.price(cs.TokenPricing(input=3.0, output=15.0), df["ContextTokens"].to_numpy(),
                      df["GeneratedTokens"].to_numpy())
     hist = cost_histogram(costs, bins_per_octave=64)

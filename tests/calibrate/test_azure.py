@@ -1,4 +1,4 @@
-"""Acceptance on the Azure LLM inference traces (2023, code and conversation; read in place).
+"""Acceptance on the Azure LLM inference traces (2023, code and conversation; the copies in costsim.datasets).
 
 1. Fitted per-request cost quantiles (p50, p90, p99 at $3/M input, $15/M output)
    within 10 % of the trace's own; KS distance of the pooled token fits < 0.05.
@@ -12,22 +12,18 @@ import functools
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
 
 import costsim as cs
 from costsim.calibrate import qq_points, read_log
+from costsim.datasets import load_azure_trace
 
-TRACES = SHARED_DATA / "azure_llm_2023"
 API = cs.TokenPricing(input=3.0, output=15.0)
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not TRACES.is_dir(), reason=f"Azure traces not found at {TRACES} (shared data absent)"),
-]
+pytestmark = pytest.mark.slow
 
 
 def _log(name):
-    return read_log(TRACES / f"AzureLLMInferenceTrace_{name}.csv")
+    return read_log(load_azure_trace(name))
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from costsim._model import draw_uncertain, resolve, uncertain_parameters
 from costsim.calibrate import find_segments
 from costsim.calibrate.fitted import _uncertain_tokens
 from costsim.calibrate.segments import dependence_distance
-from costsim.scenario import load_scenario, save_scenario
+from costsim.scenario import dumps_scenario, load_scenario, save_scenario
 
 API = cs.TokenPricing(input=3.0, output=15.0)
 
@@ -44,6 +44,15 @@ def test_classes_shares_and_tokens(fit):
     assert fit.report.tokens.loc[("rag", "input_tokens"), "ks"] < 0.05
     assert set(fit.report.arrivals.index) == {"(all)", "chat", "rag"}
     assert "Token distributions" in str(fit.report)
+
+
+def test_one_class_report_has_one_arrivals_row_and_a_readable_repr():
+    log = _log().drop(columns="qclass").assign(timestamp=lambda d: d["timestamp"] * 0.244)  # 14 min 38 s
+    one = cs.fit_traffic(log, families=["LogNormal"])
+    assert one.report.arrivals.index.tolist() == ["all"]  # no "(all)" twin of the only class
+    assert repr(one) == (f"TrafficFit(3,000 rows, 1 class(es), span {cs._format.duration_text(one.span)}, "
+                         f"{one.arrivals.volume:,.0f} requests/day)")
+    assert str(one.span).startswith("0 days 00:14:") and " span 14 min " in repr(one)
 
 
 def test_point_traffic_has_no_uncertainty(fit):
@@ -105,6 +114,29 @@ def test_scenario_file_round_trip(fit, tmp_path):
     assert s.run().sizes["trial"] == 10
 
 
+@pytest.mark.parametrize("horizon, bin", [("30D", "1h"), ("2592000s", "3600s"), ("14D", "15min"), ("36h", "90s")])
+def test_scenario_file_writes_durations_short(fit, tmp_path, horizon, bin):
+    s = cs.to_scenario(fit, {"api": API}, horizon=horizon, bin=bin, trials=2, seed=3)
+    text = dumps_scenario(s)
+    short_horizon, short_bin = (cs._format.duration_alias(t) for t in (horizon, bin))
+    assert f'horizon = "{short_horizon}"' in text and f'bin = "{short_bin}"' in text
+    assert short_horizon in ("30D", "14D", "36h") and short_bin in ("1h", "15min", "90s")
+    path = tmp_path / "fitted.toml"
+    save_scenario(s, path)
+    assert load_scenario(path) == s
+
+
+def test_projected_start_is_aligned_to_the_bin(fit):
+    end = fit.start + fit.span
+    hourly = pd.Timestamp(cs.project(fit, horizon="30D", bin="1h").arrivals.start)
+    assert hourly == end.ceil("h") and hourly - end < pd.Timedelta("1h")
+    assert pd.Timestamp(cs.project(fit, horizon="30D", bin="1D").arrivals.start) == end.ceil("D")
+    odd = pd.Timestamp(cs.project(fit, horizon="37000s", bin="37s").arrivals.start)  # 37 s does not tile a day
+    assert odd == end.ceil("s")
+    given = pd.Timestamp(cs.project(fit, horizon="30D", bin="1h", start="2026-03-01T10:20:30").arrivals.start)
+    assert given == pd.Timestamp("2026-03-01T10:20:30")
+
+
 def test_segments_carry_dependence():
     rng = np.random.default_rng(4)
     n = 3000
@@ -149,3 +181,15 @@ def test_too_few_rows_in_a_class_names_it():
     log.loc[log.index[:5], "qclass"] = "tiny"
     with pytest.raises(ValueError, match=r"class 'tiny': input_tokens: too few rows to fit LogNormal .* got 5"):
         cs.fit_traffic(log, families=["LogNormal"])
+
+
+def test_report_has_one_arrivals_row_per_log_class_not_per_segment():
+    rng = np.random.default_rng(4)
+    n = 3000
+    template = rng.random(n) < 0.4  # two segments of one log class
+    log = {"timestamp": np.sort(rng.uniform(0, 3600, n)),
+           "input_tokens": np.round(np.where(template, rng.lognormal(7.0, 0.05, n), rng.lognormal(6.0, 1.0, n))),
+           "output_tokens": np.round(np.where(template, rng.lognormal(6.0, 0.05, n), rng.lognormal(3.5, 0.6, n)))}
+    fit = cs.fit_traffic(log, families=["LogNormal"])
+    assert len(fit.classes) >= 2  # segments
+    assert fit.report.arrivals.index.tolist() == ["all"]

@@ -121,3 +121,43 @@ def test_cvar_matches_its_brute_force_definition():
         x = rng.lognormal(size=n)
         for a in (0.0, 0.3, 0.5, 0.9, 0.95, 0.999):
             np.testing.assert_allclose(cvar(x, a), _cvar_brute(x, a), rtol=1e-12)
+
+
+def test_discount_candidates_agree_with_simulate():
+    """Volume-discount candidates (an uncertain threshold drawn per trial, a spend
+    discount on provisioned units that spill) and a commitment linked to them: each
+    candidate's totals equal simulate's to 1e-12."""
+    traffic = cs.Traffic([cs.QueryClass("chat", 1.0, cs.LogNormal(7.0, 1.0), cs.LogNormal(5.0, 0.6))],
+                         cs.Arrivals(volume=cs.Uniform(1_500, 2_500), horizon="45D", bin="6h", overdispersion=0.3,
+                                     start="2026-01-10"))
+    options = {
+        "api": cs.TokenPricing(input=3.0, output=15.0),
+        "ptu": cs.ProvisionedCapacity(units=1, price_per_unit_hour=0.2, tokens_per_minute=2_000, fallback="api"),
+        "tokens_off": cs.VolumeDiscount("api", thresholds=(cs.Uniform(5e6, 2e7),), multipliers=(0.8,)),
+        "spend_off": cs.VolumeDiscount("ptu", thresholds=(100.0,), multipliers=(0.7,), measure="spend"),
+        "commit": cs.CommittedSpend("tokens_off", monthly_minimum=500.0),
+    }
+    search = {"tokens_off.multipliers": [(0.9,), (0.6,)], "commit.monthly_minimum": [0.0, 2_000.0, 6_000.0]}
+    result = optimize(traffic, options, search, trials=6, seed=2)
+    ds = result.dataset
+    for i, (multipliers, minimum) in enumerate(itertools.product(*search.values())):
+        candidate = dict(options)
+        candidate["tokens_off"] = dataclasses.replace(options["tokens_off"], multipliers=multipliers)
+        candidate["commit"] = dataclasses.replace(options["commit"], monthly_minimum=minimum)
+        sim = cs.simulate(traffic, candidate, trials=6, seed=2)
+        total = sim["cost"].sel(option="commit").sum(("time", "qclass")).values
+        np.testing.assert_allclose(ds["total_cost"].values[i], total, rtol=1e-12, atol=0, err_msg=f"candidate {i}")
+    spend = optimize(traffic, options, {"spend_off.multipliers": [(0.9,), (0.5,)], "ptu.units": [1, 3]}, trials=6,
+                     seed=2).dataset
+    for i, (multipliers, units) in enumerate(itertools.product([(0.9,), (0.5,)], [1, 3])):
+        candidate = dict(options)
+        candidate["spend_off"] = dataclasses.replace(options["spend_off"], multipliers=multipliers)
+        candidate["ptu"] = dataclasses.replace(options["ptu"], units=units)
+        sim = cs.simulate(traffic, candidate, trials=6, seed=2).sel(option="spend_off")
+        for var, name in (("total_cost", "cost"), ("spill_cost", "spill_cost")):
+            np.testing.assert_allclose(spend[var].values[i], sim[name].sum(("time", "qclass")).values, rtol=1e-12,
+                                       atol=0, err_msg=f"{var}[{i}]")
+    # the searched values matter: a deeper discount costs less, a larger commitment more in the low trials
+    assert (ds["total_cost"].values[3] < ds["total_cost"].values[0]).all()
+    assert (ds["total_cost"].values[2] >= ds["total_cost"].values[0]).all()
+    assert (ds["total_cost"].values[2] > ds["total_cost"].values[0]).any()

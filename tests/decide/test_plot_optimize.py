@@ -58,3 +58,41 @@ def test_plot_search_numeric_and_categorical(result):
         plot_search(result, "gpu.max_replicas")
     with pytest.raises(TypeError, match="expected a costsim.optimize result"):
         plot_search(object())
+
+
+def test_frontier_labels_cover_no_marker_and_no_other_label(result):
+    from costsim.decide import example_result
+
+    for data in (result, example_result()):
+        ax = plot_frontier(data)
+        ax.figure.canvas.draw()
+        renderer = ax.figure.canvas.get_renderer()
+        notes = [t for t in ax.texts if t.get_text().count(" = ")]
+        assert notes  # the chosen plan at least
+        boxes = [t.get_window_extent(renderer) for t in notes]
+        ds = data.dataset
+        points = ax.transData.transform(np.column_stack([ds["mean_cost"].values, ds["tail_cost"].values]))
+        for box in boxes:
+            inside = (points[:, 0] >= box.x0) & (points[:, 0] <= box.x1) & (points[:, 1] >= box.y0) \
+                & (points[:, 1] <= box.y1)
+            assert not inside.any(), [t.get_text() for t in notes]
+        assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+        plt.close(ax.figure)
+
+
+def test_plot_search_names_linked_parameters_as_moving_not_fixed():
+    """A linked key (a discount threshold moving with the commitment): the partner is on the x label,
+    not among the parameters held at the chosen plan's values."""
+    traffic = small_traffic(days=3)
+    options = {"api": cs.TokenPricing(input=3.0, output=15.0),
+               "disc": cs.VolumeDiscount("api", thresholds=(10.0,), multipliers=(0.8,), measure="spend"),
+               "commit": cs.CommittedSpend("disc", monthly_minimum=10.0)}
+    search = {("disc.thresholds", "commit.monthly_minimum"): [((m,), m) for m in (20.0, 40.0, 60.0)],
+              "disc.multipliers": [(0.9,), (0.8,)]}
+    result = optimize(traffic, options, search, trials=4, seed=2)
+    ax = plot_search(result, "commit.monthly_minimum")
+    assert ax.get_xlabel() == "commit.monthly_minimum (with disc.thresholds, linked)"
+    title = ax.get_title()
+    assert "disc.thresholds" not in title and "held at the chosen plan: disc.multipliers = 0.8" in title
+    assert len(ax.lines[0].get_xdata()) == 3  # the three linked values, the multiplier held
+    plt.close(ax.figure)

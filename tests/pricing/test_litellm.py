@@ -3,12 +3,15 @@
 Hand-written entries are checked against point values worked out by hand and against
 ``_litellm_cost``, a per-call re-implementation of LiteLLM's cost calculator
 (``generic_cost_per_token`` / ``_get_token_base_cost``) that reads the entry's keys
-directly, as LiteLLM does, with costsim's documented departures (missing cache rates
-bill at the input rate; batch is a tier like flex and priority; off-peak rates apply
-to the standard tier).
+directly, as LiteLLM does (missing cache rates bill at the input rate), with costsim's
+batch rule (half the standard rate of each long-context band where no ``_batches`` rate
+is listed) and off-peak rates for the standard tier only.  LiteLLM itself is the
+reference of ``test_litellm_conformance.py``.
 """
 
 import csv
+import dataclasses
+import gzip
 import json
 import math
 from datetime import datetime, timezone
@@ -19,6 +22,7 @@ from conftest import SHARED_DATA
 
 from costsim import LongContextTier, OffPeakWindow, RateCard, TokenPricing
 from costsim.pricing import litellm
+from costsim.pricing.catalog import CATALOG_MODES
 from costsim.pricing.litellm import call_rates, catalog, from_litellm, price
 
 LITELLM = SHARED_DATA / "litellm"
@@ -65,7 +69,8 @@ def _in_window(entry, when):
 
 def _litellm_cost(entry, prompt, cached=0, write=0, output=0, reasoning=0, tier=None, ttl_1h=False,
                   when=None):
-    sfx = _SUFFIX[tier]
+    sfx = "" if tier == "batch" else _SUFFIX[tier]  # batch: the standard rates, then the batch rule below
+    band_n = None
     table = entry.get("tiered_pricing")
     reasoning_rate = None
     if table and prompt > 0:
@@ -100,7 +105,21 @@ def _litellm_cost(entry, prompt, cached=0, write=0, output=0, reasoning=0, tier=
                 cw = _unit(entry, f"cache_creation_input_token_cost_above_{n}_tokens", sfx, cw)
                 cw1 = _unit(entry, f"cache_creation_input_token_cost_above_1hr_above_{n}_tokens", sfx, cw1)
                 cr = _unit(entry, f"cache_read_input_token_cost_above_{n}_tokens", sfx, cr)
+                band_n = n
                 break
+        if tier == "batch":  # costsim's batch rule (LiteLLM's batch_cost_calculator, per long-context band)
+            def listed(key, default):
+                return entry.get(f"{key}_above_{band_n}_tokens_batches" if band_n else f"{key}_batches", default)
+
+            def half(rate):
+                return None if rate is None else rate / 2
+
+            half_all = "input_cost_per_token_batches" not in entry
+            inp, out = listed("input_cost_per_token", inp / 2), listed("output_cost_per_token", out / 2)
+            cr = listed("cache_read_input_token_cost", half(cr) if half_all else cr)
+            cw = listed("cache_creation_input_token_cost", half(cw) if half_all else None)
+            cw1 = listed("cache_creation_input_token_cost_above_1hr", half(cw1) if half_all else None)
+            reasoning_rate = listed("output_cost_per_reasoning_token", out)
     off_peak = tier in (None, "standard") and _in_window(entry, when)
     if off_peak:
         block = entry["off_peak_pricing"]
@@ -159,13 +178,14 @@ def _check_against_reference(entry, tiers, top, *, seed=0, n=400, thresholds=())
 
 
 @needs_shared
-def test_every_cost_oracle_is_reproduced():
+@pytest.mark.parametrize("price_map", [SUBSET, None], ids=["subset", "shipped catalog, no price_map"])
+def test_every_cost_oracle_is_reproduced(price_map):
     with open(ORACLES, newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) >= 13
     for row in rows:
         tier = "batch" if row["batch"] == "True" else (row["service_tier"] or None)
-        pricing = from_litellm(row["model"], SUBSET)
+        pricing = from_litellm(row["model"], price_map)
         got = float(price(pricing, int(row["prompt_tokens"]), int(row["completion_tokens"]),
                           cache_read_tokens=int(row["cache_read_tokens"]),
                           cache_write_tokens=int(row["cache_creation_tokens"]), service_tier=tier))
@@ -205,48 +225,76 @@ def test_every_token_priced_model_of_the_subset_maps():
 
 
 @needs_shared
-def test_audio_token_prices_need_an_explicit_ignore():
-    with pytest.raises(ValueError) as info:
-        from_litellm("gemini/gemini-2.5-flash", SUBSET)
-    message = str(info.value)
-    assert "'gemini/gemini-2.5-flash'" in message and "'input_cost_per_audio_token'" in message
-    assert "'cache_read_input_audio_token_cost_priority'" in message and "ignore=" in message
+def test_audio_token_prices_are_recorded_as_not_applied_and_leave_text_bills_alone():
+    pricing = from_litellm("gemini/gemini-2.5-flash", SUBSET)
+    assert "input_cost_per_audio_token" in pricing.not_applied
+    assert "cache_read_input_audio_token_cost_priority" in pricing.not_applied
+    assert all("audio" in key for key in pricing.not_applied)
+    text_only = from_litellm("gemini/gemini-2.5-flash", SUBSET, ignore="*audio*")
+    assert text_only.not_applied is None
+    assert dataclasses.replace(pricing, not_applied=None) == text_only
 
 
 @needs_shared
-def test_the_catalog_is_the_subset_minus_dropped_models_and_audio_rates():
+def test_the_catalog_holds_the_subsets_chat_entries_unchanged():
     prices = json.loads(SUBSET.read_text())
-    bundled = json.loads(litellm.CATALOG.read_text())
-    for name, entry in bundled.items():
-        if name != "_meta":
-            assert entry == {k: v for k, v in prices[name].items() if "audio" not in k}, name
+    shipped = bundled_catalog()
+    chat = [name for name, entry in prices.items() if entry.get("mode") in CATALOG_MODES]
+    assert len(chat) >= 9
+    for name in chat:
+        assert {key: shipped[name][key] for key in prices[name]} == prices[name], name
 
 
-# ---- the bundled catalog --------------------------------------------------------------------
+# ---- the shipped catalog --------------------------------------------------------------------
+
+
+def bundled_catalog():
+    with gzip.open(litellm.CATALOG, "rt", encoding="utf-8") as f:
+        return json.load(f)
 
 
 def test_catalog_metadata():
     info = catalog()
-    assert info["date"] == "2026-11-27"
-    assert any("litellm 1.110.2" in s for s in info["sources"])
+    assert info["date"] == "2026-11-27" and info["litellm_version"] == "1.110.2"
+    assert any("litellm 1.110.2" in s for s in info["sources"]) and info["license"].startswith("MIT")
     assert "whisper-1" not in info["models"] and "_meta" not in info["models"]
-    assert {"gpt-4o", "claude-sonnet-4-5", "gemini/gemini-2.5-pro", "text-embedding-3-small"} <= set(info["models"])
+    assert {"gpt-4o", "claude-sonnet-4-5", "gemini/gemini-2.5-pro"} <= set(info["models"])
+    assert len(info["models"]) > 3_000
 
 
-def test_every_catalog_model_loads_and_prices():
+def test_catalog_holds_only_chat_capable_and_embedding_entries():
+    data = bundled_catalog()
     for name in catalog()["models"]:
+        entry = data[name]
+        entry = data.get(entry["alias_of"], {}) if "alias_of" in entry else entry
+        assert entry["mode"] in CATALOG_MODES, name
+
+
+def test_some_catalog_models_load_and_price():
+    for name in ("gpt-4o", "claude-sonnet-4-5", "gemini/gemini-2.5-pro", "deepseek/deepseek-v4-flash", "gpt-5"):
         pricing = from_litellm(name)
-        entry = json.loads(litellm.CATALOG.read_text())[name]
-        assert entry["mode"] in ("chat", "embedding")
+        assert pricing.max_input_tokens > 0 and pricing.max_output_tokens > 0
         for tier in pricing.tiers:
             assert float(price(name, 1_000, 100, service_tier=tier)) > 0
+
+
+def test_an_alias_prices_as_the_entry_it_names():
+    data = bundled_catalog()
+    alias = next(name for name, entry in data.items() if isinstance(entry, dict) and "alias_of" in entry)
+    assert from_litellm(alias) == from_litellm(data[alias]["alias_of"])
+    with pytest.raises(ValueError, match=r"'b': alias_of 'a' names a cycle \(a -> b -> a\)"):
+        from_litellm("a", {"a": {"alias_of": "b"}, "b": {"alias_of": "a"}})
+    with pytest.raises(ValueError, match=r"alias_of 'x' names a model not in the price map"):
+        from_litellm("a", {"a": {"alias_of": "x"}})
 
 
 def test_catalog_is_package_data():
     from importlib.resources import files
 
-    text = files("costsim.pricing").joinpath("catalog.json").read_text(encoding="utf-8")
-    assert json.loads(text)["_meta"]["date"] == "2026-11-27"
+    raw = files("costsim.pricing").joinpath("catalog.json.gz").read_bytes()
+    assert json.loads(gzip.decompress(raw))["_meta"]["date"] == "2026-11-27"
+    note = files("costsim.pricing").joinpath("CATALOG_LICENSE").read_text(encoding="utf-8")
+    assert "MIT License" in note and "litellm 1.110.2" in note
 
 
 # ---- key families ---------------------------------------------------------------------------
@@ -512,7 +560,8 @@ def test_off_peak_reasoning_on_tiered_pricing_follows_the_standard_output():
         ({"input_cost_per_token": 1e-07}, r"has no windows"),
         ({"hours_utc": "01:00-02:00", "input_cost_per_token_above_200k_tokens": 1e-07},
          r"has keys costsim cannot map: \['input_cost_per_token_above_200k_tokens'\]"),
-        ({"hours_utc": "01:00-02:00", "weekday_timezone": "Asia/Shanghai"}, r"weekday_timezone 'Asia/Shanghai'"),
+        ({"hours_utc": "01:00-02:00", "weekday_timezone": "America/New_York"},
+         r"weekday_timezone 'America/New_York' changes its UTC offset"),
     ],
 )
 def test_malformed_off_peak(block, message):
@@ -549,7 +598,8 @@ def test_reasoning_rates():
     assert p.reasoning == 6.0 and p.long_context[0].reasoning == 6.0  # an explicit rate is flat
     assert p.service_tiers["priority"].reasoning is None  # follows the priority output
     assert p.service_tiers["flex"].reasoning == 1.0
-    assert p.service_tiers["batch"].reasoning == 6.0
+    # batch: LiteLLM's batch_cost_calculator bills reasoning as completion tokens at the batch output rate
+    assert p.service_tiers["batch"].reasoning is None
     got = float(price(p, 1_000, 100, reasoning_tokens=1_000, service_tier="priority"))
     assert got == pytest.approx((1_000 * 1.0 + 100 * 7.0 + 1_000 * 7.0) * M, rel=1e-14)
     _check_against_reference(REASONING, [None, "batch", "flex", "priority"], 400_000, thresholds=[200_000])
@@ -590,7 +640,9 @@ def test_informational_keys_are_ignored_and_cache_hit_duplicates_cache_read():
              "output_vector_size": 1536, "supports_vision": True, "supported_modalities": ["text"],
              "max_tokens_per_request": 4096,
              "input_cost_per_token_cache_hit": 1e-07}
-    assert from_litellm("m", {"m": entry}) == from_litellm("m", {"m": BASE})
+    imported = from_litellm("m", {"m": entry})
+    assert imported.max_output_tokens == 8192 and imported.max_input_tokens == 1_000_000
+    assert dataclasses.replace(imported, max_output_tokens=None) == from_litellm("m", {"m": BASE})
     no_read = {k: v for k, v in entry.items() if k != "cache_read_input_token_cost"}
     assert from_litellm("m", {"m": no_read}).cached_input == 0.1
     with pytest.raises(ValueError, match=r"input_cost_per_token_cache_hit \(0.2 per 1M\) conflicts"):
@@ -614,12 +666,12 @@ def test_embedding_without_output_rate_is_free_output_but_chat_is_an_error():
 
 def test_unknown_model_lists_close_matches():
     with pytest.raises(ValueError) as info:
-        from_litellm("gpt-4")
+        from_litellm("gpt-4oo")
     message = str(info.value)
-    assert message.startswith("unknown model 'gpt-4': not in the price map")
-    assert "'gpt-4o'" in message and "'gpt-4o-mini'" in message
+    assert message.startswith("unknown model 'gpt-4oo': not in the price map")
+    assert "close matches: ['gpt-4o'," in message
     with pytest.raises(ValueError, match=r"close matches: .*'gemini/gemini-2.5-pro'"):
-        from_litellm("gemini-2.5-pro")
+        from_litellm("gemini/gemini-2.5-pro-x")
     with pytest.raises(ValueError, match=r"unknown model 'zzz'"):
         price("zzz", 1, 1)
     with pytest.raises(ValueError, match=r"unknown model '_meta'"):
@@ -630,12 +682,12 @@ def test_unknown_model_lists_close_matches():
     "extra, keys",
     [
         ({"input_cost_per_second": 1e-04}, "['input_cost_per_second']"),
-        ({"input_cost_per_audio_token": 1e-06, "output_cost_per_image": 0.04},
-         "['input_cost_per_audio_token', 'output_cost_per_image']"),
+        ({"output_cost_per_minute": 1e-03, "input_cost_per_query": 0.04},
+         "['input_cost_per_query', 'output_cost_per_minute']"),
         ({"input_cost_per_token_batches_priority": 1e-06}, "['input_cost_per_token_batches_priority']"),
         ({"input_cost_per_token_above_1m_tokens": 1e-06}, "['input_cost_per_token_above_1m_tokens']"),
         ({"provider_specific_entry": {"openrouter": {"x": 1}}}, "[\"provider_specific_entry['openrouter']\"]"),
-        ({"code_interpreter_cost_per_session": 0.03}, "['code_interpreter_cost_per_session']"),
+        ({"vector_store_cost_per_session": 0.03}, "['vector_store_cost_per_session']"),
     ],
 )
 def test_unmappable_price_keys_raise_naming_model_and_keys(extra, keys):
@@ -734,3 +786,41 @@ def test_price_agrees_with_the_pricing_method_and_call_rates():
             by_hand = ((prompt[i] - cached[i] - write[i]) * r["input"] + cached[i] * r["cached_input"]
                        + write[i] * r["cache_write"] + output[i] * r["output"] + reasoning[i] * r["reasoning"]) * M
             assert got[i] == pytest.approx(by_hand, rel=1e-13)
+
+
+def test_limits_and_not_applied_keys_round_trip_through_the_scenario_codec():
+    from costsim.codec import decode, encode, scenario_json
+
+    pricing = from_litellm("gemini/gemini-2.5-flash")
+    assert pricing.max_input_tokens == 1_048_576 and pricing.max_output_tokens == 65_536
+    assert "input_cost_per_audio_token" in pricing.not_applied
+    data = json.loads(json.dumps(encode(pricing)))
+    assert data["max_input_tokens"] == 1_048_576 and "input_cost_per_audio_token" in data["not_applied"]
+    assert decode(data) == pricing
+    plain = TokenPricing(3.0, 15.0)  # None: left out, also from a result's scenario (its format is kept)
+    assert "max_input_tokens" not in json.loads(scenario_json({}, {"api": plain}, seed=1, trials=[0]))["options"]["api"]
+    with pytest.raises(ValueError, match=r"TokenPricing: max_output_tokens must be >= 1; got 0"):
+        TokenPricing(3.0, 15.0, max_output_tokens=0)
+
+
+def test_off_peak_weekdays_on_a_fixed_offset_calendar():
+    """LiteLLM reads a window's weekdays on ``weekday_timezone``'s calendar, its hours in UTC
+    (``_matches_weekdays``): Asia/Shanghai (UTC+8) turns the date at 16:00 UTC."""
+    entry = {**BASE, "off_peak_pricing": {"input_cost_per_token": 5e-07, "weekday_timezone": "Asia/Shanghai",
+                                          "windows": [{"hours_utc": "10:00-00:00", "weekdays": [1, 2, 3, 4, 5]}]}}
+    p = from_litellm("m", {"m": entry})
+    peak, off = 1.0, 0.5  # input USD per million, 1M prompt tokens
+    for when, rate in [("2026-11-23T12:00", off),   # Monday 12:00 UTC = Monday 20:00 Shanghai
+                       ("2026-11-23T09:00", peak),  # before the window
+                       ("2026-11-22T17:00", off),   # Sunday 17:00 UTC = Monday 01:00 Shanghai
+                       ("2026-11-27T17:00", peak),  # Friday 17:00 UTC = Saturday 01:00 Shanghai
+                       ("2026-11-27T15:00", off)]:  # Friday 15:00 UTC = Friday 23:00 Shanghai
+        assert float(price(p, 1_000_000, 0, when=when)) == rate, when
+    west = {**entry, "off_peak_pricing": {**entry["off_peak_pricing"], "weekday_timezone": "Etc/GMT+5"}}
+    q = from_litellm("m", {"m": west})  # UTC-5: the date turns at 05:00 UTC
+    assert float(price(q, 1_000_000, 0, when="2026-11-28T02:00")) == peak  # Saturday 02:00 UTC = Friday 21:00, not in 10-24 UTC
+    assert float(price(q, 1_000_000, 0, when="2026-11-24T12:00")) == off
+    for zone, message in [("Europe/Paris", "changes its UTC offset"), ("Mars/Base", "is not a known time zone")]:
+        bad = {**entry, "off_peak_pricing": {**entry["off_peak_pricing"], "weekday_timezone": zone}}
+        with pytest.raises(ValueError, match=message):
+            from_litellm("m", {"m": bad})

@@ -7,11 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from conftest import SHARED_DATA
 
 import costsim as cs
-from costsim.scenario import from_dict, to_dict
 from costsim.run.prepare import check_run, prepare
+from costsim.scenario import from_dict, to_dict
 from costsim.traffic.processes import modulation_rng
 
 API = {"api": cs.TokenPricing(input=3.0, output=15.0)}
@@ -262,9 +261,6 @@ def test_modulated_traffic_round_trips_through_scenario_data():
 
 # ---- the Azure code trace: on/off arrivals ---------------------------------------------------------
 
-TRACE = SHARED_DATA / "azure_llm_2023" / "AzureLLMInferenceTrace_code.csv"
-
-
 def _dispersion_and_empty(counts):
     """Index of dispersion (variance / mean) of per-bin counts, and the fraction of empty bins."""
     counts = np.asarray(counts, dtype=float)
@@ -273,9 +269,7 @@ def _dispersion_and_empty(counts):
 
 @pytest.fixture(scope="module")
 def code_counts():
-    if not TRACE.exists():
-        pytest.skip(f"Azure code trace not found at {TRACE}")
-    stamps = pd.read_csv(TRACE, usecols=["TIMESTAMP"], parse_dates=["TIMESTAMP"])["TIMESTAMP"]
+    stamps = cs.datasets.load_azure_trace("code")["TIMESTAMP"]
     minute = ((stamps - stamps.min()) // pd.Timedelta("1min")).to_numpy()
     return np.bincount(minute)[:57]  # the 57 whole minutes from the first request
 

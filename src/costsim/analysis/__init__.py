@@ -2,7 +2,9 @@
 :mod:`costsim.plot` draw what these functions compute.
 
 * :mod:`~costsim.analysis.sweep` - cost vs usage: cost curves, break-even volumes (of :func:`costsim.sweep`).
-* :mod:`~costsim.analysis.budget` - cost per period and cumulative, against a budget.
+* :mod:`~costsim.analysis.budget` - cost per period and cumulative, against a budget:
+  :func:`~costsim.analysis.per_period` (days, weeks, calendar months ``"MS"`` and quarters ``"QS"``),
+  :func:`~costsim.analysis.exceedance_probability`.
 * :mod:`~costsim.analysis.tails` - per-request cost quantiles, concentration, Lorenz, Gini.
 * :mod:`~costsim.analysis.unit_cost` - unit cost by query class.
 * :mod:`~costsim.analysis.compare` - deployment optionality: paired differences, regret.
@@ -13,7 +15,7 @@
 from .budget import exceedance_probability, per_period
 from .compare import compare_options, paired_difference, prob_cheaper, regret
 from .focus import FOCUS_COLUMNS, to_focus
-from .sensitivity import first_order_index, rank_correlation, sensitivity
+from .sensitivity import first_order_index, parameter_label, rank_correlation, sensitivity
 from .sweep import break_even, crossovers, volume_curves
 from ..run.volumes import sweep  # runs simulations; after .sweep, so that analysis.sweep is this function
 from .tails import (
@@ -40,6 +42,7 @@ __all__ = [
     "gini",
     "lorenz_curve",
     "paired_difference",
+    "parameter_label",
     "per_period",
     "prob_cheaper",
     "rank_correlation",

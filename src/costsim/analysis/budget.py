@@ -15,8 +15,15 @@ __all__ = ["exceedance_probability", "per_period"]
 _ADDITIVE_UNITS = {"USD", "queries", "calls", "tokens"}
 
 
+#: Calendar periods: the spellings accepted for each, and the pandas period that labels it.
+CALENDAR_PERIODS = {
+    "month": (("M", "1M", "MS", "1MS", "ME", "1ME", "month"), "M"),
+    "quarter": (("Q", "1Q", "QS", "1QS", "QE", "1QE", "quarter"), "Q"),
+}
+
+
 def per_period(ds: xr.Dataset, period: str) -> xr.Dataset:
-    """The result re-binned to longer periods (a day, a week, a month, ...).
+    """The result re-binned to longer periods: a fixed length (a day, a week) or calendar months and quarters.
 
     Costs and counts are summed over each period, levels (such as
     ``capacity_units``) averaged; ``attrs["bin_width"]`` becomes the period, so
@@ -27,8 +34,15 @@ def per_period(ds: xr.Dataset, period: str) -> xr.Dataset:
     ds : xarray.Dataset
         A :func:`costsim.simulate` result.
     period : str
-        A fixed length that is a whole number of the result's bins, as pandas
-        writes it: ``"1D"``, ``"7D"``, ``"6h"``.  Periods start at the first bin.
+        Either a fixed length that is a whole number of the result's bins, as
+        pandas writes it (``"1D"``, ``"7D"``, ``"6h"``; periods start at the first
+        bin), or a calendar period: ``"MS"`` (also ``"M"``, ``"1M"``, ``"ME"``,
+        ``"month"``) for calendar months, ``"QS"`` (also ``"Q"``, ``"1Q"``,
+        ``"QE"``, ``"quarter"``) for calendar quarters (January, April, July,
+        October), labelled by their first day as ``pandas.DataFrame.resample("MS")``
+        labels them.  The first and last months of a horizon that does not start
+        or end on a month boundary hold the part of the month simulated.  A bin
+        must not cross a month boundary (hourly and daily bins never do).
 
     Examples
     --------
@@ -39,20 +53,40 @@ def per_period(ds: xr.Dataset, period: str) -> xr.Dataset:
     (2, '1 days 00:00:00')
     >>> bool(np.allclose(daily["cost"].sum("time"), ds["cost"].sum("time")))
     True
+    >>> traffic = cs.Traffic(cs.demo.demo_traffic().classes,
+    ...                      cs.Arrivals(volume=500, horizon="60D", bin="1D", start="2026-01-20"))
+    >>> monthly = cs.analysis.per_period(cs.simulate(traffic, cs.demo.demo_options(), trials=2, seed=1), "MS")
+    >>> [str(t)[:10] for t in monthly["time"].values], monthly.attrs["bin_width"]
+    (['2026-01-01', '2026-02-01', '2026-03-01'], 'month')
     """
     import pandas as pd
 
+    calendar = next((name for name, (spellings, _) in CALENDAR_PERIODS.items() if period in spellings), None)
     try:
-        length = pd.Timedelta(period)
         bin_width = pd.Timedelta(ds.attrs["bin_width"])
+        length = None if calendar else pd.Timedelta(period)
     except (ValueError, KeyError, TypeError):
         raise ValueError(
-            f"period must be a duration such as '1D' or '6h' (and ds a costsim result); got {period!r}"
+            f"period must be a duration such as '1D' or '6h', or a calendar period 'MS' (month) or 'QS' "
+            f"(quarter) (and ds a costsim result); got {period!r}"
         ) from None
-    if length < bin_width or length % bin_width != pd.Timedelta(0):
-        raise ValueError(f"period must be a whole number of bins ({bin_width}); got {period!r}")
-    start = ds["time"].values[0]
-    labels = start + ((ds["time"].values - start) // length.to_timedelta64()) * length.to_timedelta64()
+    times = pd.DatetimeIndex(ds["time"].values)
+    if calendar:
+        kind = CALENDAR_PERIODS[calendar][1]
+        labels = times.to_period(kind).to_timestamp().values
+        ends = (times + bin_width - pd.Timedelta(1, "ns")).to_period(kind).to_timestamp().values
+        crossing = np.flatnonzero(ends != labels)
+        if crossing.size:
+            raise ValueError(f"period {period!r} needs bins that stay inside one {calendar}; the bin of "
+                             f"{bin_width} starting {times[crossing[0]]} crosses into the next")
+        width = calendar
+    else:
+        if length < bin_width or length % bin_width != pd.Timedelta(0):
+            raise ValueError(f"period must be a whole number of bins ({bin_width}) or a calendar period "
+                             f"('MS', 'QS'); got {period!r}")
+        start = ds["time"].values[0]
+        labels = start + ((ds["time"].values - start) // length.to_timedelta64()) * length.to_timedelta64()
+        width = str(length)
     group = xr.DataArray(labels, dims="time", name="time")
     timed = [name for name, v in ds.data_vars.items() if "time" in v.dims]
     additive = [n for n in timed if ds[n].attrs.get("units") in _ADDITIVE_UNITS]
@@ -64,7 +98,7 @@ def per_period(ds: xr.Dataset, period: str) -> xr.Dataset:
     for name in timed:
         out[name].attrs = ds[name].attrs
     out["time"].attrs = {"long_name": "Period start (UTC)"}
-    out.attrs = {**ds.attrs, "bin_width": str(length)}
+    out.attrs = {**ds.attrs, "bin_width": width}
     return out
 
 
@@ -89,7 +123,8 @@ def exceedance_probability(
         over ``time`` can hold a spending plan).  A DataArray may also vary by
         ``option``.
     period : str, optional
-        Re-bin to this period first (see :func:`per_period`); default the result's bins.
+        Re-bin to this period first (see :func:`per_period`: ``"1D"``, ``"7D"``, or calendar
+        months ``"MS"`` and quarters ``"QS"``); default the result's bins.
     cumulative : bool
         Compare the cumulative cost since the start instead of each period's cost.
     option : str or sequence of str, optional

@@ -5,8 +5,10 @@ column layout FinOps tools read.  :func:`to_focus` writes one row per (time bin,
 option, query class) of one simulated scenario with every column FOCUS 1.2
 requires of a row (``FOCUS_COLUMNS``), the AI categories, and the class and
 option in ``Tags``.  What a simulation cannot know (account ids, invoice issuer)
-is filled from arguments; costsim-specific columns carry the ``x_`` prefix FOCUS
-reserves for extensions.
+is filled from arguments; a simulated charge is on no invoice, so ``InvoiceId``
+is present and null, as FOCUS asks of such charges.  Units follow the FOCUS
+UnitFormat ("1000000 Tokens": a whole-number quantity and a plural unit).
+costsim-specific columns carry the ``x_`` prefix FOCUS reserves for extensions.
 """
 
 from __future__ import annotations
@@ -20,14 +22,19 @@ import xarray as xr
 
 __all__ = ["FOCUS_COLUMNS", "to_focus"]
 
+#: The unit of PricingQuantity: FOCUS UnitFormat "<quantity> <plural unit>", the
+#: quantity a whole number ("1M Tokens" breaks the format).
+PRICING_UNIT = "1000000 Tokens"
+TOKENS_PER_PRICING_UNIT = 1_000_000
+
 #: The FOCUS 1.2 columns every row of a cost and usage dataset carries (the
 #: mandatory ones, plus ServiceSubcategory, ChargeFrequency, Consumed* and Tags,
-#: which apply to AI usage).
+#: which apply to AI usage, and InvoiceId, recommended: null, no invoice).
 FOCUS_COLUMNS = (
     "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency",
     "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory", "ChargeClass", "ChargeDescription",
     "ChargeFrequency", "ChargePeriodEnd", "ChargePeriodStart", "ConsumedQuantity", "ConsumedUnit",
-    "ContractedCost", "EffectiveCost", "InvoiceIssuerName", "ListCost", "PricingQuantity", "PricingUnit",
+    "ContractedCost", "EffectiveCost", "InvoiceId", "InvoiceIssuerName", "ListCost", "PricingQuantity", "PricingUnit",
     "ProviderName", "PublisherName", "ServiceCategory", "ServiceName", "ServiceSubcategory", "Tags",
 )
 
@@ -87,7 +94,8 @@ def to_focus(
         costs (Billed, Effective, List and Contracted) are the simulated cost
         (list prices, no discounts modelled).  Usage is measured in tokens:
         ConsumedQuantity counts prompt + output tokens, PricingQuantity the same
-        in millions ("1M Tokens").  Options priced per time bin have
+        in millions (PricingUnit "1000000 Tokens").  InvoiceId is null: a simulated
+        charge is associated with no invoice.  Options priced per time bin have
         ChargeFrequency "Recurring", the others "Usage-Based".  Periods are UTC;
         the billing period is the calendar month of the charge.
 
@@ -139,10 +147,11 @@ def to_focus(
             "ConsumedUnit": "Tokens",
             "ContractedCost": usd,
             "EffectiveCost": usd,
+            "InvoiceId": None,  # FOCUS: null for a charge not associated with an invoice
             "InvoiceIssuerName": provider,
             "ListCost": usd,
-            "PricingQuantity": tokens.values.ravel() / 1e6,
-            "PricingUnit": "1M Tokens",
+            "PricingQuantity": tokens.values.ravel() / TOKENS_PER_PRICING_UNIT,
+            "PricingUnit": PRICING_UNIT,
             "ProviderName": provider,
             "PublisherName": provider,
             "ServiceCategory": "AI and Machine Learning",

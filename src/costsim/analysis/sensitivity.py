@@ -10,11 +10,20 @@ against a per-trial output (total cost by default):
   groups of equal size and taking the variance of the group means, less its
   sampling bias (within-group variance / group size).  Both are estimates from
   the trials: with a few hundred trials they tell the parameters that matter from
-  those that do not; close values are not a ranking.
+  those that do not; close values are not a ranking.  The true first-order indices
+  of independent parameters sum to at most 1; the estimates carry noise of about
+  ``sqrt(2 (bins - 1)) / trials`` each (recorded as ``first_order.attrs["noise"]``),
+  so with few trials their sum can exceed 1 and an irrelevant parameter can show a
+  few percent.
+
+Each parameter also gets a readable ``label`` (``"agent: cached fraction"``,
+``"conv/2: prompt tokens (component 1 mu)"``, ``"frontier: input price"``) beside
+its path (``traffic.classes[2].cached_fraction.value``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,7 +32,57 @@ from scipy.stats import rankdata
 
 from ._common import option_names
 
-__all__ = ["first_order_index", "rank_correlation", "sensitivity"]
+__all__ = ["first_order_index", "parameter_label", "rank_correlation", "sensitivity"]
+
+
+#: Words for field names in labels (others: underscores become spaces).
+_FIELD_WORDS = {"input_tokens": "prompt tokens", "first_prompt": "first prompt tokens"}
+#: ... and for the price fields of an option.
+_PRICE_WORDS = {"input": "input price", "output": "output price", "cached_input": "cached input price",
+                "cache_write": "cache write price", "reasoning": "reasoning price"}
+
+
+def parameter_label(path: str, classes: Sequence[str] = ()) -> str:
+    """A readable name for the path of an uncertain parameter.
+
+    Parameters
+    ----------
+    path : str
+        As in ``ds["uncertain"]["parameter"]``.
+    classes : sequence of str
+        The query class names, in the traffic's order (``ds["qclass"]``).
+
+    Examples
+    --------
+    >>> parameter_label("traffic.classes[1].input_tokens.components[0].mu", ["code", "conv/2"])
+    'conv/2: prompt tokens (component 1 mu)'
+    >>> parameter_label("traffic.classes[2].cached_fraction.value", ["chat", "rag", "agent"])
+    'agent: cached fraction'
+    >>> parameter_label("options['frontier'].input"), parameter_label("traffic.arrivals.growth")
+    ('frontier: input price', 'arrivals: growth')
+    >>> parameter_label("traffic.modulation[0].cv"), parameter_label("traffic.class_modulation['chat'][1].cv")
+    ('modulation 1: cv', 'chat modulation 2: cv')
+    """
+    words = _FIELD_WORDS
+    if m := re.fullmatch(r"traffic\.classes\[(\d+)\]\.(.+)", path):
+        i = int(m.group(1))
+        owner, rest = (classes[i] if i < len(classes) else f"class {i + 1}"), m.group(2)
+    elif m := re.fullmatch(r"options\['(.+?)'\]\.(.+)", path):
+        owner, rest, words = m.group(1), m.group(2), {**_FIELD_WORDS, **_PRICE_WORDS}
+    elif m := re.fullmatch(r"traffic\.class_modulation\['(.+?)'\]\[(\d+)\]\.(.+)", path):
+        owner, rest = f"{m.group(1)} modulation {int(m.group(2)) + 1}", m.group(3)
+    elif m := re.fullmatch(r"traffic\.(\w+)\[(\d+)\]\.(.+)", path):
+        owner, rest = f"{m.group(1).replace('_', ' ')} {int(m.group(2)) + 1}", m.group(3)
+    elif m := re.fullmatch(r"traffic\.(\w+)\.(.+)", path):
+        owner, rest = m.group(1).replace("_", " "), m.group(2)
+    else:
+        owner, rest = "", path
+    field, *details = [p for p in rest.split(".") if p not in ("dist", "value")] or [rest]
+    text = words.get(field, field.replace("_", " "))
+    details = [re.sub(r"^(\w+?)s?\[(\d+)\]$", lambda d: f"{d.group(1)} {int(d.group(2)) + 1}", p).replace("_", " ")
+               for p in details]
+    text += f" ({' '.join(details)})" if details else ""
+    return f"{owner}: {text}" if owner else text
 
 
 def _check_pair(x: xr.DataArray, y: xr.DataArray, dim: str) -> None:
@@ -103,7 +162,8 @@ def first_order_index(x: xr.DataArray, y: xr.DataArray, dim: str = "trial", bins
 
     x_b, y_b = xr.broadcast(x, y)
     out = xr.apply_ufunc(index, x_b, y_b, input_core_dims=[[dim], [dim]])
-    out.attrs = {"units": "1", "long_name": "First-order sensitivity index"}
+    out.attrs = {"units": "1", "long_name": "First-order sensitivity index",
+                 "noise": float(np.sqrt(2 * (groups - 1)) / n), "trials": n}
     return out
 
 
@@ -132,7 +192,9 @@ def sensitivity(
     xarray.Dataset
         ``spearman`` and ``first_order`` with dims ``parameter`` and those of ``y``
         other than ``trial``; parameters sorted by decreasing first-order index of
-        the first option.
+        the first option, with a readable ``label`` coordinate
+        (:func:`parameter_label`).  ``first_order.attrs["noise"]`` is the standard
+        deviation of an estimated index where the true one is 0.
 
     Examples
     --------
@@ -141,6 +203,8 @@ def sensitivity(
     >>> s = cs.analysis.sensitivity(ds)
     >>> s["first_order"].dims
     ('parameter', 'option')
+    >>> s["label"].values.tolist()
+    ['arrivals: growth']
     """
     if "uncertain" not in ds:
         raise ValueError("ds has no uncertain parameters (no 'uncertain' variable): nothing drives the spread")
@@ -152,6 +216,8 @@ def sensitivity(
         "first_order": first_order_index(x, target, bins=bins),
     })
     out = out.transpose("parameter", ...)
+    classes = ds["qclass"].values.tolist() if "qclass" in ds.coords else []
+    out = out.assign_coords(label=("parameter", [parameter_label(str(p), classes) for p in out["parameter"].values]))
     lead = out["first_order"]
     if lead.ndim > 1:
         lead = lead.isel({d: 0 for d in lead.dims if d != "parameter"})

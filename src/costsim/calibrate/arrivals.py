@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._format import duration_alias
 from .._validation import ParameterError, check_duration, check_int, check_number
 from ..traffic.distributions import LogNormal
 from ..traffic.processes import Modulation, OnOff, Overdispersion
@@ -227,7 +228,7 @@ def fit_arrivals(
     modulation: tuple[Modulation, ...] = ()
     empty = counts == 0
     if 2 <= empty.sum() <= counts.size - 2:
-        modulation = estimate_on_off(counts, unit=duration_str(width))
+        modulation = estimate_on_off(counts, unit=duration_alias(width))
     elif counts.size >= 2 and _overdispersed(counts, expected):
         cv2 = (np.sum((counts - expected) ** 2 - counts)) / np.sum(expected**2)
         modulation = (Overdispersion(math.sqrt(cv2)),) if cv2 > 0 else ()
@@ -267,12 +268,6 @@ def _hourly_factor(when: pd.DatetimeIndex, daily, weekly) -> np.ndarray:
     if weekly is not None:
         factor *= np.asarray(weekly)[when.day_of_week.to_numpy()]
     return factor
-
-
-def duration_str(width: pd.Timedelta) -> str:
-    """A duration as a string pandas reads back exactly (``'60s'``, ``'60377633868ns'``)."""
-    return f"{int(width / pd.Timedelta(seconds=1))}s" if width % pd.Timedelta(seconds=1) == pd.Timedelta(0) \
-        else f"{width.value}ns"
 
 
 def estimate_on_off(counts: Sequence[float], *, unit: str = "1min", sigma: float = 1.0) -> tuple[Modulation, ...]:

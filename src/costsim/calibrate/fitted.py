@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._format import duration_alias, duration_text
 from .._validation import ParameterError, check_duration, check_number
 from ..traffic.arrivals import Arrivals
 from ..traffic.distributions import Distribution, LogNormal
 from ..traffic.processes import MixShift, Modulation
 from ..traffic.query_class import QueryClass
 from ..traffic.traffic import Traffic
-from .arrivals import ArrivalFit, duration_str
+from .arrivals import ArrivalFit
 from .caching import CacheFit, ClassCache
 from .logs import TrafficLog, _instant
 from .tokens import TokenFit
@@ -139,7 +140,9 @@ class FitReport:
         family and its margin over the runner-up, and the relative standard
         error of the column's mean (block bootstrap).
     arrivals : pandas.DataFrame
-        One row per class and one for ``"(all)"``: requests per day, the 90 %
+        One row per class of the log (its latent segments share its arrivals)
+        and, where there are several, one for ``"(all)"`` of them together:
+        requests per day, the 90 %
         band of the volume, the index of dispersion and the share of empty bins
         of the per-bin counts, and the burstiness model.
     """
@@ -162,7 +165,9 @@ class FitReport:
                     "mean_rel_se": math.sqrt(var),
                 })
         arr = []
-        for name, a in [("(all)", total), *((c.name, c.arrivals) for c in classes.values())]:
+        # the segments of a log class (conv/1, conv/2) share its arrivals: one row per log class
+        per_class = list({c.qclass: (c.qclass, c.arrivals) for c in classes.values()}.values())
+        for name, a in ([("(all)", total)] if len(per_class) > 1 else []) + per_class:
             band = (a.volume * math.exp(-1.645 * a.volume_log_sd), a.volume * math.exp(1.645 * a.volume_log_sd))
             arr.append({
                 "qclass": name, "per_day": a.volume, "per_day_p5": band[0], "per_day_p95": band[1],
@@ -254,7 +259,7 @@ class TrafficFit:
         return pd.concat(parts, ignore_index=True)
 
     def __repr__(self) -> str:
-        return (f"TrafficFit({len(self.log)} rows, {len(self.classes)} class(es), span {self.span}, "
+        return (f"TrafficFit({len(self.log):,} rows, {len(self.classes)} class(es), span {duration_text(self.span)}, "
                 f"{self.arrivals.volume:,.0f} requests/day)")
 
 
@@ -291,7 +296,11 @@ def projected_traffic(
     if horizon_td < pd.Timedelta(seconds=1):
         raise ParameterError("horizon", "must be at least 1 second (bins are whole seconds)", horizon)
     horizon_td, width = _bins(horizon_td, fit.arrivals.bin, None if bin is None else check_duration("bin", bin))
-    start = (fit.start + fit.span).ceil("s") if start is None else _instant("start", start).floor("s")
+    if start is None:  # the end of the log, on a bin boundary where bins tile a day
+        day = pd.Timedelta(days=1)
+        start = (fit.start + fit.span).ceil(width if width <= day and day % width == pd.Timedelta(0) else "s")
+    else:
+        start = _instant("start", start).floor("s")
     if not isinstance(uncertainty, (bool, np.bool_)):
         raise ParameterError("uncertainty", "must be True or False", uncertainty)
     drift = check_number("drift", drift, low=0.0)
@@ -315,7 +324,7 @@ def projected_traffic(
         modulation, growth = (growth,), 0.0
     elif isinstance(growth, (list, tuple)):
         modulation, growth = tuple(growth), 0.0
-    arrivals = Arrivals(volume=volume, horizon=duration_str(horizon_td), bin=duration_str(width), start=pd.Timestamp(start).isoformat(),
+    arrivals = Arrivals(volume=volume, horizon=duration_alias(horizon_td), bin=duration_alias(width), start=pd.Timestamp(start).isoformat(),
                         daily_profile=fit.arrivals.daily_profile, weekly_profile=fit.arrivals.weekly_profile,
                         growth=growth)
     if len({c.qclass for c in fit.classes.values()}) == 1:  # one log class: its segments burst together

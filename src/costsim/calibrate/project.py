@@ -80,7 +80,9 @@ def project(
         (:meth:`ArrivalFit.modulation_for`).
     start : str or datetime, optional
         Start of the horizon, rounded down to whole seconds (default the end of
-        the log, rounded up).  Whole seconds keep the profile's sub-steps coarse.
+        the log, rounded up to a whole bin where the bin divides a day, e.g. the
+        next full hour for hourly bins, else to a whole second).  Whole seconds
+        keep the profile's sub-steps coarse.
     uncertainty : bool, default True
         Carry the estimation uncertainty to the trial level.
     drift : float, default 0
@@ -140,7 +142,9 @@ class PilotGap:
     quantiles : pandas.Series
         Quantiles of ``simulated`` (index: the probabilities).
     dataset : xarray.Dataset
-        The simulation result.
+        The simulation result: the production traffic priced with ``pricing``, an
+        option named ``"production"`` (``dataset.sel(option="production")``; the
+        name says which traffic it prices, not a deployment choice).
     """
 
     pilot_cost_per_request: float

@@ -1,17 +1,19 @@
 """Decisions under uncertainty: size capacity and commitments, choose routing thresholds.
 
-:func:`optimize` prices every candidate plan of a search grid on the same
-simulated requests, from one kernel run, and chooses the one that minimises a
-cost objective (mean, a quantile, a CVaR, mean + lambda x CVaR) under constraints
-(throttling, the chance of exceeding a budget, utilisation).  The result
-(:class:`OptimizeResult`) holds every candidate's cost in every trial, the mean-tail
+:func:`optimize` prices every candidate plan of a search grid (or, for grids too
+large, those a local search visits) on the same simulated requests, from one
+kernel run, and chooses the one that minimises a cost objective (mean, a
+quantile, a CVaR, mean + lambda x CVaR) under constraints (throttling, the chance
+of exceeding a budget, utilisation).  The result (:class:`OptimizeResult`) holds
+every candidate priced, its cost in every trial, the mean-tail
 frontier, the regret of the chosen plan against each trial's best candidate (the
 value of information) and the value of re-sizing each month (flexibility).
 
 * :mod:`.search` - the search grid: ``"option.parameter"`` keys, candidates built
   with :func:`dataclasses.replace`;
 * :mod:`.objectives` - objectives and constraints over the trials;
-* :mod:`.evaluate` - one kernel run, then each candidate billed;
+* :mod:`.evaluate` - one kernel run, then each candidate billed when asked;
+* :mod:`.refine` - ``method="refine"``: a local search for grids too large to price whole;
 * :mod:`.solve` - :func:`optimize`: choose, and label the result;
 * :mod:`.result` - :class:`OptimizeResult` and the tables and bands of its Dataset;
 * :mod:`.examples` - :func:`example_result`, a small result for examples and the docs.

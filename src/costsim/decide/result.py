@@ -33,7 +33,11 @@ Each searched parameter is a coordinate on ``candidate`` named like the search
 None) are strings.  ``attrs`` hold the option optimised, the objective, the tail
 measure, the constraints, the search (JSON), the chosen candidate (``best``),
 ``value_of_information``, ``value_of_flexibility``, ``value_of_adaptation``, the
-seed and the costsim version.
+method (``"grid"`` or ``"refine"``), ``grid_size`` (the candidates of the whole
+grid), ``converged`` (1, or 0 where refine ran out of candidates to price), the
+seed and the costsim version.  With ``method="refine"`` the candidates are those
+the search priced, in the order it priced them: the frontier, the regret and the
+flexible plans are over those.
 """
 
 from __future__ import annotations
@@ -51,8 +55,8 @@ from ..pricing.base import DeploymentOption
 from .search import key_text
 
 __all__ = [
-    "OptimizeResult", "candidate_table", "frontier_table", "plan_bands", "result_dataset", "search_bands",
-    "search_slice", "searched_parameters",
+    "OptimizeResult", "candidate_table", "frontier_table", "linked_keys", "plan_bands", "result_dataset",
+    "search_bands", "search_slice", "searched_parameters",
 ]
 
 
@@ -161,10 +165,23 @@ def search_slice(data: Any, parameter: str | None = None) -> np.ndarray:
 
 
 def _linked(ds: xr.Dataset, a: str, b: str) -> bool:
-    """Whether searched parameter ``b`` moves with ``a`` (a linked key): each value of ``a``
-    comes with one value of ``b`` only."""
-    pairs = {(repr(x), repr(y)) for x, y in zip(ds[a].values.tolist(), ds[b].values.tolist())}
-    return len(pairs) == len({repr(x) for x in ds[a].values.tolist()})
+    """Whether searched parameter ``b`` moves with ``a``: both in one key of the search
+    (a linked key, ``("disc.thresholds", "commit.monthly_minimum")``)."""
+    return any(a in names and b in names for names in linked_keys(ds))
+
+
+def linked_keys(data: Any) -> list[list[str]]:
+    """The searched parameters of an optimize result grouped by search key (a linked
+    key's parameters together, in the search's order).
+
+    Examples
+    --------
+    >>> from costsim.decide import example_result
+    >>> linked_keys(example_result())
+    [['ptu.units']]
+    """
+    ds = result_dataset(data)
+    return [[name.strip() for name in key.split(",")] for key in json.loads(ds.attrs["search"])]
 
 
 def plan_bands(data: Any, q: Sequence[float] = (0.05, 0.5, 0.95), *, cumulative: bool = True) -> xr.DataArray:
@@ -282,6 +299,10 @@ class OptimizeResult:
             (f"  {ds.attrs['objective']} = {self.objective:,.2f} USD; mean {float(ds['mean_cost'][i]):,.2f}, "
              f"{ds.attrs['tail']} {float(ds['tail_cost'][i]):,.2f} USD over {ds.sizes['trial']} trials"),
         ]
+        if ds.attrs.get("method") == "refine":
+            lines.append(f"  method refine: {ds.sizes['candidate']:,} of {int(ds.attrs['grid_size']):,} candidates "
+                         "priced, a local optimum" + ("" if ds.attrs["converged"] else
+                                                      " (stopped by max_candidates before converging)"))
         constraints = json.loads(ds.attrs["constraints_text"])
         if constraints:
             lines.append("  constraints: " + "; ".join(constraints))

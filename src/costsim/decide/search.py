@@ -8,7 +8,9 @@ Several parameters that must move together (a commitment and the discount tier i
 buys) share one key, a tuple of names (or one string of names separated by
 commas), whose values are tuples with one entry per name.  The candidates are the
 grid over the product of the keys' values, built with :func:`dataclasses.replace`,
-so every candidate is validated like an option written by hand.
+so every candidate is validated like an option written by hand.  ``method="grid"``
+prices them all (at most ``max_candidates``); ``method="refine"`` prices a few, by a
+local search between neighbouring values (:mod:`costsim.decide.refine`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from .._validation import ParameterError
 from ..pricing.base import DeploymentOption, PricingModel
 
 __all__ = [
-    "MAX_CANDIDATES", "Grid", "Parameter", "SearchKey", "candidates", "key_text", "parse_search", "references", "uses",
+    "MAX_CANDIDATES", "Grid", "Parameter", "SearchKey", "candidate", "candidates", "check_ordered", "key_text",
+    "parse_search", "references", "uses",
 ]
 
 MAX_CANDIDATES = 10_000
@@ -91,14 +94,15 @@ class Grid:
 
 
 def parse_search(
-    search: Any, options: Mapping[str, DeploymentOption], max_candidates: int = MAX_CANDIDATES
+    search: Any, options: Mapping[str, DeploymentOption], max_candidates: int | None = MAX_CANDIDATES
 ) -> Grid:
     """Check ``search`` against ``options`` and return its grid.
 
     Raises :class:`~costsim.ParameterError` naming the key, the rule and the value:
     an unknown option or parameter, an empty list of values, a parameter of a
     per-request model (priced inside the kernel: each value would need its own
-    simulation), a parameter given twice, a grid above ``max_candidates``.
+    simulation), a parameter given twice, a grid above ``max_candidates`` (None:
+    any size, for a search that prices only some of them).
 
     Examples
     --------
@@ -130,11 +134,38 @@ def parse_search(
             seen[p.name] = key
         axes.append(Axis(key, parameters, _values(label, key, values, parameters, options)))
     grid = Grid(tuple(axes))
-    if grid.size > max_candidates:
+    if max_candidates is not None and grid.size > max_candidates:
         counts = " x ".join(str(len(a.values)) for a in grid.axes)
         raise ParameterError("search", f"must give at most {max_candidates:,} candidates (the product of the "
-                             f"numbers of values, {counts}): search fewer values, or search in stages", grid.size)
+                             f"numbers of values, {counts}) to price them all: search fewer values, or use "
+                             "method='refine', which prices a few of them (a local search)", grid.size)
     return grid
+
+
+def check_ordered(grid: Grid) -> None:
+    """Refuse a grid that ``method="refine"`` cannot search: the values of a key of
+    one number-valued parameter must be strictly increasing or decreasing (refine
+    steps between neighbours in the order given; other values, such as tuples of
+    thresholds or linked keys, are taken in the order given).
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> ptu = cs.ProvisionedCapacity(units=2, price_per_unit_hour=3.0, tokens_per_minute=1e5)
+    >>> check_ordered(parse_search({"ptu.units": [1, 4, 2]}, {"ptu": ptu}))
+    Traceback (most recent call last):
+    ...
+    costsim._validation.ParameterError: search['ptu.units'] must hold increasing (or decreasing) values for method='refine', which steps between neighbours; got [1, 4, 2]
+    """
+    for axis in grid.axes:
+        values = [row[0] for row in axis.values]
+        if len(axis.parameters) > 1 or len(values) < 2 \
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            continue
+        steps = np.diff(np.asarray(values, dtype=np.float64))
+        if not ((steps > 0).all() or (steps < 0).all()):
+            raise ParameterError(f"search[{axis.key!r}]", "must hold increasing (or decreasing) values for "
+                                 "method='refine', which steps between neighbours", values)
 
 
 def key_text(key: SearchKey) -> str:
@@ -310,26 +341,38 @@ def candidates(grid: Grid, options: Mapping[str, DeploymentOption]) -> list[dict
     (ProvisionedCapacity: units must be >= 1; got 0); got 0
     """
     cache: dict[Any, DeploymentOption] = {}
-    out = []
-    for point in grid.points():
-        assigned = [(axis.key, p, axis.values[i][j])
-                    for axis, i in zip(grid.axes, point) for j, p in enumerate(axis.parameters)]
-        changed = {}
-        for name in grid.options:
-            mine = [(key, p, v) for key, p, v in assigned if p.option == name]
-            try:
-                cache_key: Any = (name, tuple(v for _, _, v in mine))
-                hash(cache_key)
-            except TypeError:
-                cache_key = None
-            if cache_key is not None and cache_key in cache:
-                changed[name] = cache[cache_key]
-                continue
-            changed[name] = _apply(options[name], name, mine)
-            if cache_key is not None:
-                cache[cache_key] = changed[name]
-        out.append(changed)
-    return out
+    return [candidate(grid, options, point, cache) for point in grid.points()]
+
+
+def candidate(grid: Grid, options: Mapping[str, DeploymentOption], point: Sequence[int],
+              cache: dict[Any, DeploymentOption]) -> dict[str, DeploymentOption]:
+    """The options one candidate of ``grid`` changes (see :func:`candidates`); ``cache``
+    keeps the options built, so candidates sharing an option's values share the object.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> ptu = cs.ProvisionedCapacity(units=2, price_per_unit_hour=3.0, tokens_per_minute=1e5)
+    >>> candidate(parse_search({"ptu.units": [1, 8]}, {"ptu": ptu}), {"ptu": ptu}, (1,), {})["ptu"].units
+    8
+    """
+    assigned = [(axis.key, p, axis.values[i][j])
+                for axis, i in zip(grid.axes, point) for j, p in enumerate(axis.parameters)]
+    changed = {}
+    for name in grid.options:
+        mine = [(key, p, v) for key, p, v in assigned if p.option == name]
+        try:
+            cache_key: Any = (name, tuple(v for _, _, v in mine))
+            hash(cache_key)
+        except TypeError:
+            cache_key = None
+        if cache_key is not None and cache_key in cache:
+            changed[name] = cache[cache_key]
+            continue
+        changed[name] = _apply(options[name], name, mine)
+        if cache_key is not None:
+            cache[cache_key] = changed[name]
+    return changed
 
 
 def _apply(option: DeploymentOption, name: str, assigned: list[tuple[Any, Parameter, Any]]) -> DeploymentOption:

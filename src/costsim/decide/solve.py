@@ -10,15 +10,25 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .._validation import ParameterError
+from .._validation import ParameterError, check_int
 from .._version import __version__
 from ..pricing.base import DeploymentOption
 from ..run.prepare import check_run
+from ..run.progress import progress_bar
 from ..traffic.traffic import Traffic
-from .evaluate import Evaluation, evaluate
+from .evaluate import Evaluation, Pricer, run_once
 from .objectives import Constraints, Objective, parse_constraints, parse_objective
+from .refine import pattern_search
 from .result import OptimizeResult
-from .search import MAX_CANDIDATES, Grid, candidates, key_text, parse_search, uses
+from .search import (
+    MAX_CANDIDATES,
+    Grid,
+    candidate,
+    check_ordered,
+    key_text,
+    parse_search,
+    uses,
+)
 
 __all__ = ["optimize"]
 
@@ -34,6 +44,7 @@ def optimize(
     tail: Any = None,
     trials: Any = 100,
     seed: int | None = None,
+    method: str = "grid",
     max_candidates: int = MAX_CANDIDATES,
     progress: bool | None = None,
     max_seconds: float | None = None,
@@ -88,8 +99,20 @@ def optimize(
         As in :func:`costsim.simulate`.
     seed : int, optional
         As in :func:`costsim.simulate` (None draws one, recorded in the result).
+    method : {"grid", "refine"}, default "grid"
+        ``"grid"`` prices every candidate of the grid and finds its optimum;
+        ``"refine"`` prices a few, by a local search that steps between
+        neighbouring values of each key (a compass search with successive
+        refinement, :mod:`costsim.decide.refine`), for grids too large to price
+        whole.  On an objective convex along the grid (capacity and commitment
+        sizes, usually) refine finds the grid's optimum with far fewer candidates
+        priced; on others it finds a *local* optimum: no neighbour along any single
+        key is better, a point further away may be.  The values of a key of one
+        number-valued parameter must then be strictly increasing or decreasing.
     max_candidates : int, default 10,000
-        Refuse a larger grid.
+        The most candidates priced: ``"grid"`` refuses a larger grid (and suggests
+        ``"refine"``); ``"refine"`` stops there, with a warning, if it has not
+        converged (its budget of evaluations).
     progress : bool, optional
         A progress bar over the kernel's trials and the candidates; None: for long
         runs in a terminal or notebook.
@@ -135,12 +158,17 @@ def optimize(
     candidates (the least violating when none is).
 
     *Frontier.*  ``on_frontier`` marks the feasible candidates no other feasible
-    candidate beats on both the mean and the tail measure.
+    candidate beats on both the mean and the tail measure.  With ``method="refine"``
+    the Dataset holds the candidates the search priced (in that order), and the
+    frontier, regret and flexible plans are over those.
 
     *Cost.*  One kernel run, as :func:`costsim.simulate` of the options ``option``
-    uses (with the prompt-size edges of every candidate's routers), then about
-    0.1 to 0.3 ms of billing per candidate and trial: 100 candidates cost about
-    1.2 times one simulation (``benchmarks/bench_optimize.py``).  Runs in this
+    uses (with the prompt-size edges of every candidate's routers), then billing
+    per candidate: only ``option`` and what it uses, every trial at once, about 1 ms
+    per candidate for 20 trials of 720 hourly bins (provisioned units and an API),
+    whatever the volume.  100 candidates cost 1.1 to 1.2 times one simulation at
+    1.6 to 6 M queries and less than one at 30 M (``benchmarks/bench_optimize.py``;
+    simulate builds a per-query cost histogram, optimize does not).  Runs in this
     process (no Dask client yet).
 
     Examples
@@ -178,27 +206,73 @@ def optimize(
     if not isinstance(base_options, Mapping):
         raise TypeError(f"base_options must be a mapping of name -> pricing option; got {type(base_options).__name__}")
     check_run(traffic, base_options, trials=trials)  # the options and the trials, before anything is built
-    grid = parse_search(search, base_options, max_candidates)
+    if method not in ("grid", "refine"):
+        raise ParameterError("method", "must be 'grid' (price every candidate) or 'refine' (a local search that "
+                             "prices a few)", method)
+    max_candidates = check_int("max_candidates", max_candidates, low=1)
+    grid = parse_search(search, base_options, max_candidates if method == "grid" else None)
+    if method == "refine":
+        check_ordered(grid)
     goal = parse_objective(objective)
     tail_measure = goal.tail if tail is None else parse_objective(tail, "tail")
     limits = parse_constraints(constraints)
     target = _target(base_options, grid, option)
-    changes = candidates(grid, base_options)
+    cache: dict[Any, DeploymentOption] = {}
+    if method == "grid":
+        points = list(grid.points())
+        changes = [candidate(grid, base_options, point, cache) for point in points]
+        probes = changes
+    else:  # each value of each key once (the others in the middle): together, every candidate's routers
+        middle = [(len(axis.values) - 1) // 2 for axis in grid.axes]
+        probes = [candidate(grid, base_options, (*middle[:k], i, *middle[k + 1:]), cache)
+                  for k, axis in enumerate(grid.axes) for i in range(len(axis.values))]
     # the options the target uses, in any candidate (a searched fallback may name another option)
     used = set(uses(base_options, target))
     seen: set[tuple[int, ...]] = set()
-    for change in changes:
+    for change in probes:
         key = tuple(id(v) for v in change.values())
         if key not in seen:
             seen.add(key)
             used.update(uses({**base_options, **change}, target))
     options = {name: model for name, model in base_options.items() if name in used}
-    ev = evaluate(traffic, options, target, changes, trials=trials, seed=seed, progress=progress,
-                  max_seconds=max_seconds, max_memory_bytes=max_memory_bytes)
-    ds, best = _decide(ev, grid, goal, tail_measure, limits, target)
-    points = list(grid.points())
+    pricer, show = run_once(traffic, options, target, probes, min(max_candidates, grid.size), trials=trials,
+                            seed=seed, progress=progress, max_seconds=max_seconds, max_memory_bytes=max_memory_bytes)
+    with progress_bar(show, min(max_candidates, grid.size), "candidate") as update:
+        if method == "grid":
+            for change in changes:
+                pricer.price(change)
+                update(1)
+            converged = True
+        else:
+            points, changes, converged = _refine(pricer, grid, base_options, cache, goal, limits, max_candidates,
+                                                 update)
+    ev = pricer.evaluation(changes)
+    ds, best = _decide(ev, grid, points, goal, tail_measure, limits, target)
+    ds.attrs.update(method=method, grid_size=grid.size, converged=int(converged))
     return OptimizeResult(dataset=ds, best=grid.assignment(points[best]),
                           options={**base_options, **changes[best]}, option=target)
+
+
+def _refine(pricer: Pricer, grid: Grid, options: Mapping[str, DeploymentOption], cache: dict[Any, DeploymentOption],
+            goal: Objective, limits: Constraints, budget: int,
+            update: Any) -> tuple[list[tuple[int, ...]], list[dict[str, DeploymentOption]], bool]:
+    """``method="refine"``: the points a :func:`~costsim.decide.refine.pattern_search`
+    priced, their changes, and whether it converged (a warning if not)."""
+    built: dict[tuple[int, ...], dict[str, DeploymentOption]] = {}
+
+    def score(point: tuple[int, ...]) -> tuple[float, float]:
+        built[point] = candidate(grid, options, point, cache)
+        total, _, throttled, capacity, used, _ = pricer.price(built[point])
+        measures = limits.measures(total[None], throttled[None], pricer.requests, capacity[None], used[None])
+        update(1)
+        return float(limits.violation(measures)[0]), float(goal(total[None])[0])
+
+    trace = pattern_search([len(axis.values) for axis in grid.axes], score, budget)
+    if not trace.converged:
+        warnings.warn(f"method='refine' priced max_candidates={budget:,} candidates before converging: the plan "
+                      f"chosen, {grid.assignment(trace.best)}, is the best of those; raise max_candidates to "
+                      "search on", UserWarning, stacklevel=3)
+    return trace.points, [built[p] for p in trace.points], trace.converged
 
 
 def _target(options: Mapping[str, DeploymentOption], grid: Grid, option: str | None) -> str:
@@ -222,9 +296,10 @@ def _target(options: Mapping[str, DeploymentOption], grid: Grid, option: str | N
     return roots[0]
 
 
-def _decide(ev: Evaluation, grid: Grid, goal: Objective, tail: Objective, limits: Constraints,
-            target: str) -> tuple[xr.Dataset, int]:
-    """Choose, and label every candidate's numbers as the result Dataset."""
+def _decide(ev: Evaluation, grid: Grid, points: list[tuple[int, ...]], goal: Objective, tail: Objective,
+            limits: Constraints, target: str) -> tuple[xr.Dataset, int]:
+    """Choose among the candidates priced (``points`` of ``grid``), and label their
+    numbers as the result Dataset."""
     value, mean, tail_value = goal(ev.total), ev.total.mean(axis=1), tail(ev.total)
     measures = limits.measures(ev.total, ev.throttled, ev.requests, ev.capacity_cost, ev.used_cost)
     violation = limits.violation(measures)
@@ -234,7 +309,7 @@ def _decide(ev: Evaluation, grid: Grid, goal: Objective, tail: Objective, limits
     if not feasible.any():
         warnings.warn(
             f"no candidate meets the constraints ({'; '.join(limits.describe())}): the least violating one is "
-            f"chosen, {grid.assignment(list(grid.points())[best])} (violation {violation[best]:.4g}: "
+            f"chosen, {grid.assignment(points[best])} (violation {violation[best]:.4g}: "
             f"throttled share {measures['throttled_share'][best]:.4g}, capacity utilisation "
             f"{measures['utilisation'][best]:.4g}"
             + (f", P(total cost > budget) {measures['budget_exceedance'][best]:.4g}" if limits.budget else "")
@@ -293,7 +368,6 @@ def _decide(ev: Evaluation, grid: Grid, goal: Objective, tail: Objective, limits
         "time": ev.bin_starts,
         "month": ev.month_starts,
     }
-    points = list(grid.points())
     for p in grid.parameters:
         coords[p.name] = ("candidate", _coordinate([grid.parameter_values(pt)[p.name] for pt in points]),
                           {"long_name": f"Searched parameter {p.name}"})

@@ -42,7 +42,6 @@ from ._capacity import (
     PROV_W_CACHED,
     PROV_W_INPUT,
     PROV_W_OUTPUT,
-    attribute,
     provisioned_capacity,
     self_hosted_gpu,
 )
@@ -116,7 +115,7 @@ __all__ = [
     "D_CACHED", "D_CALLS", "D_INPUT", "D_OUTPUT", "D_REQUESTS", "N_DEMAND", "HOURS_PER_MONTH",
     "GPU_DECODE", "GPU_FIXED_MONTHLY", "GPU_LAG", "GPU_MAX", "GPU_MIN", "GPU_OVERHEAD", "GPU_PER_REPLICA",
     "GPU_PREFILL", "GPU_PRICE", "GPU_STEP", "GPU_TARGET", "PROV_PRICE", "PROV_TPM", "PROV_UNITS", "PROV_W_CACHED",
-    "PROV_W_INPUT", "PROV_W_OUTPUT", "attribute", "provisioned_capacity", "self_hosted_gpu",
+    "PROV_W_INPUT", "PROV_W_OUTPUT", "provisioned_capacity", "self_hosted_gpu",
     # the fused kernel and its inputs
     "BLOCK", "HistogramSpec", "Limits", "Outputs", "PricingArrays", "TrafficArrays", "price_requests", "simulate_kernel",
     "trial_uniforms",

@@ -46,24 +46,36 @@ _CEIL_SLACK = 1e-9
 
 
 @JIT
-def attribute(total, weights, fallback, out):
-    """Split ``total`` over classes in proportion to ``weights``; to ``fallback``'s
-    proportions where the weights are all zero; equally where both are."""
-    s = weights.sum()
-    if s > 0.0:
-        for c in range(out.shape[0]):
-            out[c] = total * (weights[c] / s)
-        return
-    s = fallback.sum()
-    for c in range(out.shape[0]):
-        out[c] = total * (fallback[c] / s) if s > 0.0 else total / out.shape[0]
+def _serve_bins(load, capacity, bin_cost, cost, served, utilisation):
+    """Every bin ``b`` of ``load[b, class]`` on ``capacity[b]`` (same units): the
+    fraction served and the utilisation, and ``bin_cost[b]`` attributed to the
+    classes by their share of the bin's load (by their share of the whole horizon's
+    load in a bin without any; equally without either).
 
-
-@JIT
-def _serve(load, capacity, served, utilisation, b):
-    """Fraction served and utilisation of a bin with ``load`` on ``capacity`` (same units)."""
-    served[b] = 1.0 if load <= capacity else capacity / load
-    utilisation[b] = min(load, capacity) / capacity if capacity > 0.0 else 0.0
+    One call per trial, the bins in its loop: a call (or an array view) per bin
+    costs more than the bin's arithmetic.
+    """
+    n_bins, n_classes = load.shape
+    horizon = np.zeros(n_classes)
+    for b in range(n_bins):
+        for c in range(n_classes):
+            horizon[c] += load[b, c]
+    horizon_total = 0.0
+    for c in range(n_classes):
+        horizon_total += horizon[c]
+    for b in range(n_bins):
+        total = 0.0
+        for c in range(n_classes):
+            total += load[b, c]
+        served[b] = 1.0 if total <= capacity[b] else capacity[b] / total
+        utilisation[b] = min(total, capacity[b]) / capacity[b] if capacity[b] > 0.0 else 0.0
+        for c in range(n_classes):
+            if total > 0.0:
+                cost[b, c] = bin_cost[b] * (load[b, c] / total)
+            elif horizon_total > 0.0:
+                cost[b, c] = bin_cost[b] * (horizon[c] / horizon_total)
+            else:
+                cost[b, c] = bin_cost[b] / n_classes
 
 
 @JIT
@@ -80,16 +92,12 @@ def provisioned_capacity(demand, params, bin_hours, cost, served, units, utilisa
     load = np.empty((n_bins, n_classes))
     for b in range(n_bins):
         for c in range(n_classes):
-            d = demand[b, c]
-            load[b, c] = (params[PROV_W_INPUT] * (d[D_INPUT] - d[D_CACHED]) + params[PROV_W_CACHED] * d[D_CACHED]
-                          + params[PROV_W_OUTPUT] * d[D_OUTPUT])
-    horizon_load = load.sum(axis=0)
-    capacity = params[PROV_UNITS] * params[PROV_TPM] * 60.0 * bin_hours
-    bin_cost = params[PROV_UNITS] * params[PROV_PRICE] * bin_hours
-    for b in range(n_bins):
-        _serve(load[b].sum(), capacity, served, utilisation, b)
+            load[b, c] = (params[PROV_W_INPUT] * (demand[b, c, D_INPUT] - demand[b, c, D_CACHED])
+                          + params[PROV_W_CACHED] * demand[b, c, D_CACHED] + params[PROV_W_OUTPUT] * demand[b, c, D_OUTPUT])
         units[b] = params[PROV_UNITS]
-        attribute(bin_cost, load[b], horizon_load, cost[b])
+    capacity = np.full(n_bins, params[PROV_UNITS] * params[PROV_TPM] * 60.0 * bin_hours)
+    bin_cost = np.full(n_bins, params[PROV_UNITS] * params[PROV_PRICE] * bin_hours)
+    _serve_bins(load, capacity, bin_cost, cost, served, utilisation)
 
 
 @JIT
@@ -111,21 +119,24 @@ def self_hosted_gpu(demand, params, bin_hours, cost, served, units, utilisation)
     load = np.empty((n_bins, n_classes))  # replica-seconds
     wanted = np.empty(n_bins)
     for b in range(n_bins):
+        total = 0.0
         for c in range(n_classes):
-            d = demand[b, c]
-            gpu_seconds = (d[D_INPUT] - d[D_CACHED]) / params[GPU_PREFILL] + d[D_OUTPUT] / params[GPU_DECODE]
+            gpu_seconds = ((demand[b, c, D_INPUT] - demand[b, c, D_CACHED]) / params[GPU_PREFILL]
+                           + demand[b, c, D_OUTPUT] / params[GPU_DECODE])
             load[b, c] = gpu_seconds / per_replica
-        need = load[b].sum() / (seconds * params[GPU_TARGET])
+            total += load[b, c]
+        need = total / (seconds * params[GPU_TARGET])
         step = params[GPU_STEP]
         # np.ceil stays a float: math.ceil converts to int64, which wraps above 2**63
         replicas = np.ceil(need / step - _CEIL_SLACK) * step
         wanted[b] = min(max(replicas, params[GPU_MIN]), params[GPU_MAX])
-    horizon_load = load.sum(axis=0)
     lag = np.int64(params[GPU_LAG])
     fixed = params[GPU_FIXED_MONTHLY] * bin_hours / HOURS_PER_MONTH
+    capacity, bin_cost = np.empty(n_bins), np.empty(n_bins)
     for b in range(n_bins):
         running = wanted[max(b - lag, 0)]
-        _serve(load[b].sum(), running * seconds, served, utilisation, b)
         units[b] = running
+        capacity[b] = running * seconds
         gpu_cost = running * per_replica * bin_hours * params[GPU_PRICE] * (1.0 + params[GPU_OVERHEAD])
-        attribute(gpu_cost + fixed, load[b], horizon_load, cost[b])
+        bin_cost[b] = gpu_cost + fixed
+    _serve_bins(load, capacity, bin_cost, cost, served, utilisation)

@@ -138,7 +138,8 @@ def plot_budget(
     budget : float or dict of option name to float
         USD per period, or for the spend since the start if ``cumulative``.
     period : str, optional
-        Re-bin to this period first (``"1D"``, ``"7D"``); default the result's bins.
+        Re-bin to this period first (``"1D"``, ``"7D"``, calendar months ``"MS"``, quarters ``"QS"``; see
+        :func:`costsim.analysis.per_period`); default the result's bins.
     cumulative : bool
         Cumulative cost against a budget for the whole horizon.
     q, options

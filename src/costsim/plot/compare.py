@@ -49,7 +49,7 @@ def plot_comparison(
     lo, hi = sorted(float(x) for x in q)
     table = compare_options(ds, baseline, q=(lo, 0.5, hi))
     plo, pmid, phi = (f"p{100 * x:g}" for x in (lo, 0.5, hi))
-    diff_ax, regret_ax = _figure(fig, 2, figsize=(12, 0.6 * len(table) + 2.8))
+    diff_ax, regret_ax = _figure(fig, 2, figsize=(10, 0.6 * len(table) + 2.8))  # readable at page width
     names = table.index.tolist()
     y = np.arange(len(names))[::-1]
     for yy, name in zip(y, names):
@@ -59,11 +59,11 @@ def plot_comparison(
                                                         [row[f"diff_{phi}"] - row[f"diff_{pmid}"]]],
                          fmt="o", ms=7, capsize=5, color=color)
         text = "baseline" if name == baseline else f"cheaper in {row['p_cheaper']:.0%} of trials"
-        diff_ax.annotate(text, (row[f"diff_{phi}"], yy), xytext=(6, 6), textcoords="offset points", fontsize="small")
+        diff_ax.annotate(text, (row[f"diff_{phi}"], yy), xytext=(6, 6), textcoords="offset points")
         regret_ax.barh(yy, row[f"regret_{phi}"], color=color, alpha=0.3, height=0.6)
         regret_ax.barh(yy, row[f"regret_{pmid}"], color=color, height=0.6)
         regret_ax.annotate(f"best in {row['p_best']:.0%} of trials", (row[f"regret_{phi}"], yy),
-                           xytext=(4, 0), textcoords="offset points", va="center", fontsize="small")
+                           xytext=(4, 0), textcoords="offset points", va="center")
     diff_ax.axvline(0, color="0.3", lw=1)
     for ax in (diff_ax, regret_ax):
         ax.set_yticks(y, names)

@@ -120,5 +120,6 @@ def plot_pilot_gap(gap: PilotGap, *, actual: float | None = None, ax: Any = None
     ax.set_xlabel("total cost over the horizon (USD)")
     ax.set_ylabel("trials")
     ax.set_title("Pilot gap: naive extrapolation vs simulated production cost")
-    ax.legend(loc="upper right", fontsize="small")
+    # below the axes: the lines can sit anywhere in the histogram, so no corner inside is free
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize="small", frameon=False)
     return ax

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..decide.result import (
+    linked_keys,
     result_dataset,
     search_bands,
     search_slice,
@@ -64,7 +66,7 @@ def plot_frontier(result: Any, *, ax: Any = None, annotate: bool = True) -> Any:
     names = searched_parameters(ds)
 
     def plan(i: int) -> str:
-        return ", ".join(f"{n} = {ds[n].values[i]}" for n in names)
+        return ", ".join(f"{n} = {_value(ds[n].values[i])}" for n in names)
 
     if (~feasible).any():
         ax.scatter(mean[~feasible], tail[~feasible], marker="x", color="0.6", s=25,
@@ -76,12 +78,15 @@ def plot_frontier(result: Any, *, ax: Any = None, annotate: bool = True) -> Any:
     ax.scatter([mean[best]], [tail[best]], marker="*", s=260, color="C3", zorder=5, edgecolor="k", linewidth=0.6,
                label=f"chosen ({ds.attrs['objective']})")
     if annotate:
-        ax.annotate(plan(best), (mean[best], tail[best]), xytext=(10, 8), textcoords="offset points",
-                    fontsize="small", color="C3")
         ends = {int(order[0]), int(order[-1])} if order.size else set()
-        for i in sorted(ends - {best}):
-            ax.annotate(plan(i), (mean[i], tail[i]), xytext=(6, -12), textcoords="offset points", fontsize="x-small",
-                        color="C1")
+        labels = [(plan(best), best, {"fontsize": "small", "color": "C3"})]
+        labels += [(plan(i), i, {"fontsize": "x-small", "color": "C1"}) for i in sorted(ends - {best})]
+        # what a label must not cover: every marker, and points along the frontier's line
+        t = np.linspace(0.0, 1.0, 12)[:, None]
+        along = [(1 - t) * np.array([mean[a], tail[a]]) + t * np.array([mean[b], tail[b]])
+                 for a, b in itertools.pairwise(order)]
+        _place_labels(ax, [(text, (mean[i], tail[i]), style) for text, i, style in labels],
+                      np.concatenate([np.column_stack([mean, tail]), *along]))
     ax.set_xlabel(_label(ds["mean_cost"], "Mean total cost"))
     ax.set_ylabel(_label(ds["tail_cost"], "Tail of total cost"))
     ax.set_title(f"Mean vs {ds.attrs['tail']} of {ds.sizes['candidate']} candidate plans "
@@ -175,15 +180,75 @@ def plot_search(
         xb = x[where[0]]
         ax.axvline(xb, color="C3", lw=1.0, alpha=0.7)
         ax.scatter([xb], [ds[on_curve].values[best]], marker="*", s=220, color="C3", zorder=5, edgecolor="k",
-                   linewidth=0.6, label=f"chosen ({ds.attrs['objective']}): {parameter} = {ds[parameter].values[best]}")
+                   linewidth=0.6,
+                   label=f"chosen ({ds.attrs['objective']}): {parameter} = {_value(ds[parameter].values[best])}")
     if not numeric:
         ax.set_xticks(x, [str(v) for v in raw], rotation=30 if idx.size > 6 else 0)
-    others = [n for n in names if n != parameter]
-    fixed = ", ".join(f"{n} = {ds[n].values[best]}" for n in others)
-    ax.set_title(f"Total cost against {parameter} ({ds.sizes['trial']} trials)" + (f"\n{fixed}" if fixed else ""))
-    ax.set_xlabel(parameter)
+    linked = next((names for names in linked_keys(ds) if parameter in names), [parameter])
+    partners = [n for n in linked if n != parameter]  # they move with the parameter: not held fixed
+    fixed = ", ".join(f"{n} = {_value(ds[n].values[best])}" for n in names if n not in linked)
+    ax.set_title(f"Total cost against {parameter} ({ds.sizes['trial']} trials)"
+                 + (f"\nheld at the chosen plan: {fixed}" if fixed else ""))
+    ax.set_xlabel(parameter + (f" (with {', '.join(partners)}, linked)" if partners else ""))
     ax.set_ylabel(_label(ds["total_cost"], "Total cost"))
     ax.yaxis.set_major_formatter(usd_formatter())
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False, fontsize="small")
     return ax
+
+
+def _value(value: Any) -> str:
+    """A searched value for a label, numbers to 6 significant digits (a tuple's
+    entries too: the Dataset holds tuples as text, ``"0.7, 1.4285714285714286"``)."""
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.6g}"
+    if isinstance(value, str):
+        parts = value.split(", ")
+        try:
+            return ", ".join(f"{float(part):.6g}" for part in parts)
+        except ValueError:
+            return value
+    return str(value)
+
+
+_RING = (  # directions from the anchor, and the text's alignment: below-left first (under a frontier: empty)
+    (-1, -1, "right", "top"), (1, -1, "left", "top"), (1, 1, "left", "bottom"), (-1, 1, "right", "bottom"),
+    (0, -1.5, "center", "top"), (0, 1.5, "center", "bottom"), (1.3, 0, "left", "center"),
+    (-1.3, 0, "right", "center"),
+)
+_OFFSETS = tuple((dx * r, dy * r, ha, va) for r in (9, 24) for dx, dy, ha, va in _RING)  # points
+
+
+def _place_labels(ax: Any, labels: list[tuple[str, tuple[float, float], dict]], avoid: np.ndarray) -> None:
+    """Annotate each ``(text, (x, y), style)`` at the first of a few offsets around its
+    point (near, then further) where the text covers none of the ``avoid`` points
+    (data coordinates), no label placed before, and stays inside the axes; else where
+    it does least harm (a point covered counts 1, a label 10, leaving the axes 100)."""
+    renderer = ax.figure.canvas.get_renderer()
+    ax.figure.canvas.draw()  # the layout (and limits) the labels are placed in
+    frame = ax.get_window_extent(renderer)
+    points = ax.transData.transform(np.asarray(avoid, dtype=float))
+    placed: list[Any] = []
+    for text, xy, style in labels:
+        best = None
+        for dx, dy, ha, va in _OFFSETS:
+            note = ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                               arrowprops={"arrowstyle": "-", "color": style.get("color"), "lw": 0.6,
+                                           "shrinkA": 0, "shrinkB": 4} if abs(dx) + abs(dy) > 30 else None,
+                               bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+                               **style)
+            box = note.get_window_extent(renderer).padded(3)
+            covered = int(((points[:, 0] >= box.x0) & (points[:, 0] <= box.x1)
+                           & (points[:, 1] >= box.y0) & (points[:, 1] <= box.y1)).sum())
+            covered += 10 * sum(box.overlaps(other) for other in placed)
+            covered += 0 if (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0
+                             and box.y1 <= frame.y1) else 100
+            if best is None or covered < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (covered, note, box)
+            else:
+                note.remove()
+            if covered == 0:
+                break
+        placed.append(best[2])

@@ -55,12 +55,14 @@ def plot_volume_sweep(
     ('log', 'log')
     >>> plt.close(unit_ax.figure)
     """
+    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
+
     from ..analysis.sweep import crossovers, volume_curves
 
     lo, hi = sorted(float(x) for x in q)
     curves = volume_curves(ds, q=(lo, 0.5, hi), option=options)
     names = curves["option"].values.tolist()
-    unit_ax, total_ax = _figure(fig, 2)
+    unit_ax, total_ax = _figure(fig, 2, figsize=(10, 4.8))  # readable at page width
     volume = curves["volume"].values
     for ax, var in ((unit_ax, "unit_cost"), (total_ax, "total")):
         for name in names:
@@ -71,6 +73,9 @@ def plot_volume_sweep(
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(usd_log_formatter())
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 3.0)))  # 1,000  3,000  10,000 ...: volumes as numbers
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(f"Traffic volume ({ds['volume'].attrs.get('units', 'queries/day')})")
         ax.grid(alpha=0.3, which="both")
     unit_ax.set_ylabel("Cost per query (USD)")
@@ -93,8 +98,6 @@ def plot_volume_sweep(
         handles, _ = ax.get_legend_handles_labels()
         return [*handles, Patch(color="0.4", alpha=0.2, linewidth=0, label=f"p{_pct(lo)}–p{_pct(hi)} across trials")]
 
-    unit_ax.legend(handles=handles_of(unit_ax), frameon=False, fontsize="small", loc="best")
-    # the total-cost legend (with the break-even lines) goes below the panel, off the curves
-    total_ax.legend(handles=handles_of(total_ax), frameon=False, fontsize="small", loc="upper center",
-                    bbox_to_anchor=(0.5, -0.14), ncols=1)
+    # one legend for both panels (the options, the break-even lines, the band), below them, off the curves
+    total_ax.figure.legend(handles=handles_of(total_ax), frameon=False, loc="outside lower center")
     return [unit_ax, total_ax]

@@ -66,14 +66,15 @@ def plot_unit_cost(
     long_names = max(len(c) for c in classes) * len(classes) > 60
     ax.set_xticks(np.arange(len(classes)), classes, rotation=30 if long_names else 0,
                   ha="right" if long_names else "center")
+    from matplotlib.ticker import LogLocator, NullFormatter
+
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(usd_log_formatter())
     span = table[phi].max() / table[plo].min() if table[plo].min() > 0 else np.inf
-    if span < 10:  # within a decade matplotlib labels minor ticks: in dollars too
+    if span < 3:  # too narrow for 1-2-5 ticks: matplotlib's labelled minor ticks, in dollars too
         ax.yaxis.set_minor_formatter(usd_log_formatter())
-    else:
-        from matplotlib.ticker import NullFormatter
-
+    else:  # labels at 1, 2 and 5 times a power of ten, none between (they crowd near a decade's end)
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_minor_formatter(NullFormatter())
     what = "Cost per query" if per == "query" else "Cost per 1,000 tokens"
     ax.set_ylabel(f"{what} (USD)")

@@ -6,10 +6,13 @@ nested in capacity fallbacks, hybrids, discounts and commitments), in a fixed
 order.  After the kernel, :func:`bill_options` prices every named option per time
 bin from the leaves' costs and the aggregated demand: capacity models through
 their compiled capacity functions, spill to fallbacks, routing, volume discounts
-and committed spend.
+and committed spend.  :class:`Billing` does the work for every trial at once
+(numpy over the trial axis; a capacity function is called once per trial), and
+bills any one option on demand: :func:`costsim.optimize` bills each candidate's
+option from one kernel run.
 
-A node of an option receives a *weight* per (bin, class): the fraction of that
-class's traffic in that bin it must serve (1 for a whole class, less for the
+A node of an option receives a *weight* per (trial, bin, class): the fraction of
+that class's traffic in that bin it must serve (1 for a whole class, less for the
 part a capacity option spilled).  Costs and demand scale with it, which is
 exact for per-token prices: spilled traffic is a proportional slice of every
 class in the bin.
@@ -29,7 +32,10 @@ from .base import DeploymentOption, PricingModel, check_kernel_kind
 from .capacity import CapacityModel
 from .compose import CommittedSpend, Hybrid, PromptRouter, VolumeDiscount
 
-__all__ = ["Bills", "bill_options", "check_options", "leaf_classes", "leaf_models", "leaf_paths", "size_edges"]
+__all__ = [
+    "Billing", "Bills", "OptionBill", "bill_options", "check_options", "leaf_classes", "leaf_models", "leaf_paths",
+    "size_edges",
+]
 
 Path = tuple[Any, ...]
 
@@ -201,50 +207,73 @@ class Bills:
     hist_leaf: np.ndarray  # [O, C] leaf whose per-query histogram is the option's, -1 for none
 
 
-@dataclasses.dataclass
-class _Bill:
-    """One node's bill in one trial: [B, C] and [B] arrays."""
+Part = np.ndarray | float
+"""A part of a bill: an array, or the number 0.0 where it is zero everywhere."""
 
-    cost: np.ndarray
-    spill: np.ndarray
-    throttled: np.ndarray
-    capacity_cost: np.ndarray
-    unused: np.ndarray
-    units: np.ndarray
-    used: np.ndarray  # utilisation x capacity cost, summed over capacity models
-    utilisation_sum: np.ndarray  # utilisation summed over capacity models
+
+@dataclasses.dataclass
+class OptionBill:
+    """One option's bill in every trial: arrays over (trial, bin[, column]), the
+    columns being the (query class, prompt-size band) pairs of :class:`Billing`.
+
+    A part that is zero everywhere (no spill, no throttling, no capacity) is the
+    number 0.0, not an array: most parts of most bills are, and arrays of zeros
+    would cost an allocation and an addition each, per candidate of a search.
+    """
+
+    cost: Part = 0.0  # [T, B, columns] USD
+    spill: Part = 0.0  # [T, B, columns] USD of it paid to fallbacks
+    throttled: Part = 0.0  # [T, B, columns] queries not served
+    capacity_cost: Part = 0.0  # [T, B] USD of capacity
+    unused: Part = 0.0  # [T, B] USD of capacity left unused
+    units: Part = 0.0  # [T, B] units / replicas running, summed over capacity models
+    used: Part = 0.0  # [T, B] utilisation x capacity cost, summed over capacity models
+    utilisation_sum: Part = 0.0  # [T, B] utilisation summed over capacity models
     n_capacity: int = 0  # capacity models in the bill
 
-    @classmethod
-    def zeros(cls, n_bins: int, n_classes: int) -> "_Bill":
-        z2, z1 = np.zeros((n_bins, n_classes)), np.zeros(n_bins)
-        return cls(z2, z2.copy(), z2.copy(), z1, z1.copy(), z1.copy(), z1.copy(), z1.copy())
+    def cost_per_bin(self) -> np.ndarray:
+        """[T, B] USD: the cost summed over the columns."""
+        return _sum_last(self.cost)
 
     @property
-    def utilisation(self) -> np.ndarray:
-        """Utilisation of the capacity in the bill, weighted by the capacity models'
-        costs (plain mean where capacity is free); NaN without capacity."""
+    def utilisation(self) -> Part:
+        """[T, B] utilisation of the capacity in the bill, weighted by the capacity
+        models' costs (plain mean where capacity is free); NaN without capacity."""
         if not self.n_capacity:
-            return np.full(self.units.shape, np.nan)
+            return np.nan
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.capacity_cost > 0.0, self.used / self.capacity_cost,
+            return np.where(np.asarray(self.capacity_cost) > 0.0, self.used / self.capacity_cost,
                             self.utilisation_sum / self.n_capacity)
 
-    def add(self, other: "_Bill", spilled: bool = False) -> None:
-        self.cost = self.cost + other.cost
-        self.spill = self.spill + (other.cost if spilled else other.spill)
-        self.throttled = self.throttled + other.throttled
-        self.capacity_cost = self.capacity_cost + other.capacity_cost
-        self.unused = self.unused + other.unused
-        self.units = self.units + other.units
-        self.used = self.used + other.used
-        self.utilisation_sum = self.utilisation_sum + other.utilisation_sum
+    def add(self, other: OptionBill, spilled: bool = False) -> None:
+        self.cost = _plus(self.cost, other.cost)
+        self.spill = _plus(self.spill, other.cost if spilled else other.spill)
+        self.throttled = _plus(self.throttled, other.throttled)
+        self.capacity_cost = _plus(self.capacity_cost, other.capacity_cost)
+        self.unused = _plus(self.unused, other.unused)
+        self.units = _plus(self.units, other.units)
+        self.used = _plus(self.used, other.used)
+        self.utilisation_sum = _plus(self.utilisation_sum, other.utilisation_sum)
         self.n_capacity += other.n_capacity
 
-    def scale_bins(self, factor: np.ndarray) -> None:
-        """Multiply the bill's money per bin (a discount)."""
-        self.cost = self.cost * factor[:, None]
-        self.spill = self.spill * factor[:, None]
+
+def _sum_last(a: np.ndarray) -> np.ndarray:
+    """``a`` summed over its last axis, entry by entry in order: for the short axes
+    here (classes, bands, tiers) many times faster than ``a.sum(axis=-1)``, and the
+    same floats for up to 8 entries (numpy's pairwise summation starts above)."""
+    out = a[..., 0].copy()
+    for k in range(1, a.shape[-1]):
+        out += a[..., k]
+    return out
+
+
+def _plus(a: Part, b: Part) -> Part:
+    """``a + b`` where either may be the number 0.0 (zero everywhere), which adds nothing."""
+    if not isinstance(b, np.ndarray) and b == 0.0:
+        return a
+    if not isinstance(a, np.ndarray) and a == 0.0:
+        return b
+    return a + b
 
 
 class _Calendar:
@@ -263,136 +292,222 @@ class _Calendar:
         return zip(self.first, self.last, self.covered)
 
 
-class _Context:
-    """What billing one trial needs: its options, leaf costs and demand, the calendar."""
+Nodes = list[Any]
+"""One node of the options in each trial (one entry when nothing is uncertain): the
+same kind of option at the same place, its uncertain parameters resolved per trial."""
 
-    def __init__(self, options: Mapping[str, DeploymentOption], leaf_index: dict[Path, int], leaf_cost: np.ndarray,
-                 counts: np.ndarray, class_names: Sequence[str], edges: np.ndarray, calendar: _Calendar,
-                 bin: pd.Timedelta) -> None:
-        # The columns of every [B, column] array: (class, prompt-size band) pairs, class-major.
-        n_bands = edges.shape[0] + 1
+
+class Billing:
+    """Bills options in every trial at once from one kernel run's outputs.
+
+    Built once per kernel run (and prompt-size edges): the demand, the calendar and
+    the leaves' costs are arranged here, then :meth:`option` bills any option of any
+    set of options with the same per-request models at the same places (the
+    candidates of :func:`costsim.optimize`), vectorised over the trials: numpy over
+    the trial axis, and one call per trial of a capacity model's compiled function
+    (its contract is one trial's demand).
+
+    Parameters
+    ----------
+    options : mapping of str to DeploymentOption
+        Options whose leaves (:func:`leaf_models`) the kernel priced, in that order.
+    class_names : sequence of str
+    leaf_cost : ndarray
+        [T, B, L, C, K] USD per trial, bin, leaf, class and prompt-size band.
+    counts : ndarray
+        [T, B, C, K, N] the kernel's counts.
+    edges : ndarray
+        The prompt-size edges of the K bands (:func:`size_edges`).
+    bin_starts : ndarray
+        datetime64 starts of the B bins.
+    bin : pandas.Timedelta
+        The bins' width.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, costsim as cs
+    >>> from costsim import kernels as K
+    >>> api = cs.TokenPricing(input=3.0, output=15.0)
+    >>> ptu = cs.ProvisionedCapacity(units=1, price_per_unit_hour=2.0, tokens_per_minute=1_000, fallback="api")
+    >>> counts = np.zeros((1, 2, 1, 1, K.N_COUNTS))  # one trial, two hourly bins, one class, one band
+    >>> counts[0, :, 0, 0, K.N_REQUESTS] = 10.0
+    >>> counts[0, :, 0, 0, K.N_INPUT] = [30_000.0, 120_000.0]  # the units serve 60,000 tokens an hour
+    >>> leaf_cost = np.zeros((1, 2, 1, 1, 1))
+    >>> leaf_cost[0, :, 0, 0, 0] = [0.09, 0.36]  # USD of the API for each bin's tokens
+    >>> starts = np.array(["2026-01-01T00", "2026-01-01T01"], dtype="datetime64[ns]")
+    >>> billing = Billing({"api": api, "ptu": ptu}, ["chat"], leaf_cost, counts, np.array([]), starts,
+    ...                   pd.Timedelta("1h"))
+    >>> bill = billing.option([{"api": api, "ptu": ptu}], "ptu")  # 2 USD of units a bin, and the spill
+    >>> bill.cost[0, :, 0].round(4).tolist(), bill.spill[0, :, 0].round(4).tolist()
+    ([2.0, 2.18], [0.0, 0.18])
+    """
+
+    def __init__(self, options: Mapping[str, DeploymentOption], class_names: Sequence[str], leaf_cost: np.ndarray,
+                 counts: np.ndarray, edges: np.ndarray, bin_starts: np.ndarray, bin: pd.Timedelta) -> None:
+        n_trials, n_bins, n_leaves, n_classes, n_bands = leaf_cost.shape
+        self.shape = (n_trials, n_bins, n_classes * n_bands)
+        # The columns of every [T, B, column] array: (class, prompt-size band) pairs, class-major.
         self.column_class = [name for name in class_names for _ in range(n_bands)]
         self.band_floor = np.tile(np.concatenate([[-np.inf], edges]), len(class_names))  # prompts > this
-        self.options = options
-        self.leaf_index = leaf_index
-        self.leaf_cost = leaf_cost  # [B, L, columns]
-        self.calendar = calendar
+        self.leaf_index = {path: i for i, (path, _) in enumerate(_leaves(options))}
+        self.leaf_cost = leaf_cost.reshape(n_trials, n_bins, n_leaves, n_classes * n_bands)
+        self.calendar = _Calendar(bin_starts, bin)
         self.bin = bin
         self.bin_hours = bin / pd.Timedelta(hours=1)
-        counts = counts.astype(np.float64)  # [B, columns, N_COUNTS]; token sums are exact in float64
-        self.requests = counts[..., K.N_REQUESTS]
+        counts = counts.reshape(n_trials, n_bins, n_classes * n_bands, counts.shape[-1]).astype(np.float64)
+        self.requests = counts[..., K.N_REQUESTS]  # token sums are exact in float64
         self.billed_tokens = counts[..., K.N_INPUT] + counts[..., K.N_OUTPUT] + counts[..., K.N_REASONING]
-        demand = np.empty(counts.shape[:2] + (K.N_DEMAND,))
+        demand = np.empty(counts.shape[:3] + (K.N_DEMAND,))
         demand[..., K.D_REQUESTS] = counts[..., K.N_REQUESTS]
         demand[..., K.D_CALLS] = counts[..., K.N_CALLS]
         demand[..., K.D_INPUT] = counts[..., K.N_INPUT]
         demand[..., K.D_CACHED] = counts[..., K.N_CACHED]
         demand[..., K.D_OUTPUT] = counts[..., K.N_OUTPUT] + counts[..., K.N_REASONING]
         self.demand = demand
+        self._whole = np.ones((1, 1, 1))  # a weight broadcasts against the [T, B, column] arrays
 
-    def bill(self, node: Any, path: Path, weight: np.ndarray) -> _Bill:
-        """The bill of ``node`` (at ``path``) serving ``weight`` [B, columns] of the traffic."""
+    def option(self, options_per_trial: Sequence[Mapping[str, DeploymentOption]], name: str) -> OptionBill:
+        """The bill of option ``name`` serving all the traffic, in every trial.
+
+        ``options_per_trial`` holds each trial's options with its draws (one entry
+        when nothing is uncertain); only ``name`` and what it refers to are billed.
+        """
+        self._options = options_per_trial
+        return self._bill([options[name] for options in options_per_trial], (name,), self._whole)
+
+    def _bill(self, nodes: Nodes, path: Path, weight: np.ndarray) -> OptionBill:
+        """The bill of ``nodes`` (at ``path``) serving ``weight`` (broadcast to [T, B,
+        columns]) of the traffic.  Its arrays may be views of this object's: copy
+        before writing into them."""
+        node = nodes[0]
         if isinstance(node, str):
-            return self.bill(self.options[node], (node,), weight)
+            return self._bill([options[node] for options in self._options], (node,), weight)
         if isinstance(node, PricingModel):
-            bill = _Bill.zeros(*weight.shape)
-            bill.cost = weight * self.leaf_cost[:, self.leaf_index[path], :]
-            return bill
+            leaf_cost = self.leaf_cost[:, :, self.leaf_index[path], :]
+            return OptionBill(cost=leaf_cost if weight is self._whole else weight * leaf_cost)
         if isinstance(node, CapacityModel):
-            return self._capacity(node, path, weight)
+            return self._capacity(nodes, path, weight)
         if isinstance(node, Hybrid):
-            return self._hybrid(node, path, weight)
+            return self._hybrid(nodes, path, weight)
         if isinstance(node, PromptRouter):
-            return self._router(node, path, weight)
+            return self._router(nodes, path, weight)
         if isinstance(node, VolumeDiscount):
-            return self._discount(node, path, weight)
+            return self._discount(nodes, path, weight)
         if isinstance(node, CommittedSpend):
-            return self._commitment(node, path, weight)
+            return self._commitment(nodes, path, weight)
         raise TypeError(f"{_describe(path)}: cannot bill a {type(node).__name__}")
 
-    def _capacity(self, node: CapacityModel, path: Path, weight: np.ndarray) -> _Bill:
-        function, params = node._capacity(self.bin)
-        n_bins, n_classes = weight.shape
-        bill = _Bill.zeros(n_bins, n_classes)
-        served, utilisation = np.empty(n_bins), np.empty(n_bins)
-        function(weight[..., None] * self.demand, params, self.bin_hours, bill.cost, served, bill.units, utilisation)
-        _check_capacity_outputs(node, path, bill.cost, served, bill.units, utilisation)
-        bill.capacity_cost = bill.cost.sum(axis=1)
+    def _capacity(self, nodes: Nodes, path: Path, weight: np.ndarray) -> OptionBill:
+        n_trials, n_bins, _ = self.shape
+        bill = OptionBill(cost=np.empty(self.shape), units=np.empty((n_trials, n_bins)))
+        served, utilisation = np.empty((n_trials, n_bins)), np.empty((n_trials, n_bins))
+        demand = self.demand if weight is self._whole else weight[..., None] * self.demand
+        calls = [node._capacity(self.bin) for node in nodes]
+        for t in range(n_trials):  # the compiled function prices one trial's demand
+            function, params = calls[t if len(calls) > 1 else 0]
+            function(demand[t], params, self.bin_hours, bill.cost[t], served[t], bill.units[t], utilisation[t])
+        _check_capacity_outputs(nodes[0], path, bill.cost, served, bill.units, utilisation)
+        bill.capacity_cost = _sum_last(bill.cost)
         bill.unused = (1.0 - utilisation) * bill.capacity_cost
         bill.used = utilisation * bill.capacity_cost
         bill.utilisation_sum = utilisation
         bill.n_capacity = 1
-        rest = weight * (1.0 - served)[:, None]
-        if node.fallback is None:
+        rest = weight * (1.0 - served)[..., None]
+        if nodes[0].fallback is None:
             bill.throttled = rest * self.requests
         else:
-            bill.add(self.bill(node.fallback, path + ("fallback",), rest), spilled=True)
+            bill.add(self._bill([node.fallback for node in nodes], path + ("fallback",), rest), spilled=True)
         return bill
 
-    def _hybrid(self, node: Hybrid, path: Path, weight: np.ndarray) -> _Bill:
-        routes = [(("routes", name), node.routes[name]) if name in node.routes else (("default",), node.default)
-                  for name in self.column_class]
+    def _hybrid(self, nodes: Nodes, path: Path, weight: np.ndarray) -> OptionBill:
+        routes = [(("routes", name), [node.routes[name] for node in nodes]) if name in nodes[0].routes
+                  else (("default",), [node.default for node in nodes]) for name in self.column_class]
         return self._route(routes, path, weight)
 
-    def _router(self, node: PromptRouter, path: Path, weight: np.ndarray) -> _Bill:
+    def _router(self, nodes: Nodes, path: Path, weight: np.ndarray) -> OptionBill:
         # a band's prompts exceed its floor, so the thresholds at or below the floor are exceeded
-        picks = np.searchsorted(np.asarray(node.thresholds, dtype=np.float64), self.band_floor, side="right")
-        return self._route([(("options", int(k)), node.options[k]) for k in picks], path, weight)
+        picks = np.searchsorted(np.asarray(nodes[0].thresholds, dtype=np.float64), self.band_floor, side="right")
+        return self._route([(("options", int(k)), [node.options[k] for node in nodes]) for k in picks], path, weight)
 
-    def _route(self, routes: list[tuple[Path, Any]], path: Path, weight: np.ndarray) -> _Bill:
+    def _route(self, routes: list[tuple[Path, Nodes]], path: Path, weight: np.ndarray) -> OptionBill:
         """Bill each column's traffic on its route's target; columns sent to the same
         target (the same object, or the same option name) share it."""
-        bill = _Bill.zeros(*weight.shape)
-        groups: dict[int, tuple[Path, Any, list[int]]] = {}
-        for column, (sub, target) in enumerate(routes):
-            key = id(self.options[target]) if isinstance(target, str) else id(target)
-            groups.setdefault(key, (path + sub, target, []))[2].append(column)
-        for target_path, target, columns in groups.values():
-            mask = np.zeros(weight.shape[1])
+        bill = OptionBill()
+        groups: dict[int, tuple[Path, Nodes, list[int]]] = {}
+        for column, (sub, targets) in enumerate(routes):
+            target = targets[0]
+            key = id(self._options[0][target]) if isinstance(target, str) else id(target)
+            groups.setdefault(key, (path + sub, targets, []))[2].append(column)
+        for target_path, targets, columns in groups.values():
+            mask = np.zeros(self.shape[2])
             mask[columns] = 1.0
-            bill.add(self.bill(target, target_path, weight * mask))
+            bill.add(self._bill(targets, target_path, weight * mask))
         return bill
 
-    def _discount(self, node: VolumeDiscount, path: Path, weight: np.ndarray) -> _Bill:
-        bill = self.bill(node.base, path + ("base",), weight)
-        volume = (weight * self.billed_tokens if node.measure == "tokens" else bill.cost).sum(axis=1)
-        edges = np.asarray(node.thresholds, dtype=np.float64)
-        rates = np.concatenate([[1.0], np.asarray(node.multipliers, dtype=np.float64)])
-        factor = np.ones(volume.shape[0])
+    def _discount(self, nodes: Nodes, path: Path, weight: np.ndarray) -> OptionBill:
+        node = nodes[0]
+        bill = self._bill([n.base for n in nodes], path + ("base",), weight)
+        volume = _sum_last(weight * self.billed_tokens if node.measure == "tokens" else bill.cost)  # [T, B]
+        edges = np.array([n.thresholds for n in nodes], dtype=np.float64)  # [1 or T, tiers]
+        rates = np.concatenate([np.ones((len(nodes), 1)), np.array([n.multipliers for n in nodes], dtype=np.float64)],
+                               axis=1)
+        factor = np.ones(volume.shape)
         for first, last, _ in self.calendar.months():
-            after = np.cumsum(volume[first:last + 1])
-            factor[first:last + 1] = _tier_factor(after - volume[first:last + 1], after, edges, rates)
-        bill.scale_bins(factor)
+            after = np.cumsum(volume[:, first:last + 1], axis=1)
+            factor[:, first:last + 1] = _tier_factor(after - volume[:, first:last + 1], after, edges, rates)
+        bill.cost = bill.cost * factor[..., None]
+        if isinstance(bill.spill, np.ndarray):
+            bill.spill = bill.spill * factor[..., None]
         return bill
 
-    def _commitment(self, node: CommittedSpend, path: Path, weight: np.ndarray) -> _Bill:
-        bill = self.bill(node.base, path + ("base",), weight)
+    def _commitment(self, nodes: Nodes, path: Path, weight: np.ndarray) -> OptionBill:
+        bill = self._bill([n.base for n in nodes], path + ("base",), weight)
+        minimum = np.array([n.monthly_minimum for n in nodes], dtype=np.float64)  # [1 or T]
+        cost = np.array(np.broadcast_to(bill.cost, self.shape))  # a copy, written below
         for first, last, covered in self.calendar.months():
-            spend_by_class = bill.cost[first:last + 1].sum(axis=0)
-            shortfall = node.monthly_minimum * covered - spend_by_class.sum()
-            if shortfall > 0.0:
-                share = np.empty(spend_by_class.shape[0])
-                K.attribute(shortfall, spend_by_class, (weight * self.requests)[first:last + 1].sum(axis=0), share)
-                bill.cost[last] += share
+            spend_by_class = cost[:, first:last + 1].sum(axis=1)  # [T, columns]
+            shortfall = minimum * covered - spend_by_class.sum(axis=1)
+            if (shortfall > 0.0).any():
+                requests = (weight * self.requests)[:, first:last + 1].sum(axis=1)
+                cost[:, last] += _attribute(np.maximum(shortfall, 0.0), spend_by_class, requests)
+        bill.cost = cost
         return bill
+
+
+def _attribute(total: np.ndarray, weights: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """[T, C]: ``total[t]`` split over classes in proportion to ``weights[t]``; to
+    ``fallback[t]``'s proportions where the weights are all zero; equally where both
+    are (as the capacity functions attribute a bin's cost, over trials)."""
+    s, f = weights.sum(axis=1, keepdims=True), fallback.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(s > 0.0, total[:, None] * (weights / s),
+                        np.where(f > 0.0, total[:, None] * (fallback / f), total[:, None] / weights.shape[1]))
 
 
 def _tier_factor(before: np.ndarray, after: np.ndarray, edges: np.ndarray, rates: np.ndarray) -> np.ndarray:
-    """Mean price multiplier over cumulative volume ``[before, after]`` per bin: tier
-    ``k`` (``rates[k]``) covers ``[edges[k-1], edges[k])`` with ``edges[-1] = 0``."""
-    lower = np.concatenate([[0.0], edges])
-    upper = np.concatenate([edges, [np.inf]])
-    overlap = np.clip(np.minimum(after[:, None], upper) - np.maximum(before[:, None], lower), 0.0, None)
+    """Mean price multiplier over cumulative volume ``[before, after]`` per trial and
+    bin ([T, b]): tier ``k`` (``rates[:, k]``) covers ``[edges[:, k-1], edges[:, k])``
+    with ``edges[:, -1] = 0``; ``edges`` and ``rates`` have one row, or one per trial."""
+    lower = np.concatenate([np.zeros((edges.shape[0], 1)), edges], axis=1)[:, None, :]
+    upper = np.concatenate([edges, np.full((edges.shape[0], 1), np.inf)], axis=1)[:, None, :]
+    overlap = np.clip(np.minimum(after[..., None], upper) - np.maximum(before[..., None], lower), 0.0, None)
     volume = after - before
-    at_start = rates[np.searchsorted(edges, before, side="right")]  # a bin with no volume: the current rate
+    tier = np.zeros(before.shape, dtype=np.int64)  # the tier a bin starts in (edges increase)
+    for k in range(edges.shape[1]):
+        tier += before >= edges[:, k, None]
+    at_start = np.take_along_axis(np.broadcast_to(rates[:, None, :], tier.shape + rates.shape[1:]),
+                                  tier[..., None], axis=2)[..., 0]  # a bin with no volume: the current rate
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(volume > 0.0, (overlap * rates).sum(axis=1) / volume, at_start)
+        return np.where(volume > 0.0, _sum_last(overlap * rates[:, None, :]) / volume, at_start)
 
 
 def _check_capacity_outputs(node: CapacityModel, path: Path, cost: np.ndarray, served: np.ndarray,
                             units: np.ndarray, utilisation: np.ndarray) -> None:
     for name, values, low, high in (("cost", cost, 0.0, np.inf), ("served", served, 0.0, 1.0),
                                     ("units", units, 0.0, np.inf), ("utilisation", utilisation, 0.0, 1.0)):
+        smallest, largest = values.min(), values.max()  # NaN if any is
+        if smallest >= low and largest <= high and np.isfinite(largest):
+            continue
         bad = ~(np.isfinite(values) & (values >= low) & (values <= high))
         if bad.any():
             raise ValueError(
@@ -435,12 +550,10 @@ def bill_options(
     ``options_per_trial`` holds each trial's options with its draws (one entry when
     nothing is uncertain).  The bills are per class (summed over bands).
     """
-    n_trials, n_bins, n_leaves, n_classes, n_bands = leaf_cost.shape
-    edges = size_edges(options_per_trial[0])
-    leaf_cost = leaf_cost.reshape(n_trials, n_bins, n_leaves, n_classes * n_bands)
-    counts = counts.reshape(n_trials, n_bins, n_classes * n_bands, counts.shape[-1])
-    leaf_index = {path: i for i, (path, _) in enumerate(_leaves(options_per_trial[0]))}
-    n_options = len(options_per_trial[0])
+    n_trials, n_bins, _, n_classes, n_bands = leaf_cost.shape
+    options = options_per_trial[0]
+    leaf_index = {path: i for i, (path, _) in enumerate(_leaves(options))}
+    n_options = len(options)
     out = Bills(
         cost=np.empty((n_trials, n_bins, n_options, n_classes)),
         spill_cost=np.zeros((n_trials, n_bins, n_options, n_classes)),
@@ -449,35 +562,26 @@ def bill_options(
         unused_capacity_cost=np.zeros((n_trials, n_bins, n_options)),
         capacity_units=np.full((n_trials, n_bins, n_options), np.nan),
         utilisation=np.full((n_trials, n_bins, n_options), np.nan),
-        hist_leaf=_histogram_leaves(options_per_trial[0], class_names, leaf_index),
+        hist_leaf=_histogram_leaves(options, class_names, leaf_index),
     )
-    # The common case, a per-request model: its leaf's cost as it is, every trial at once.
-    composite = []
-    for o, (name, model) in enumerate(options_per_trial[0].items()):
-        if isinstance(model, PricingModel):
-            leaf = leaf_cost[:, :, leaf_index[(name,)]]
-            out.cost[:, :, o] = leaf.reshape(n_trials, n_bins, n_classes, n_bands).sum(axis=3)
-        else:
-            composite.append((o, name))
-    if not composite:
-        return out
 
-    def by_class(a: np.ndarray) -> np.ndarray:  # [B, columns] -> [B, C]: the bands summed
-        return a.reshape(n_bins, n_classes, n_bands).sum(axis=2)
+    def by_class(a: Part) -> Part:  # [T, B, columns] -> [T, B, C]: the bands summed
+        return _sum_last(a.reshape(n_trials, n_bins, n_classes, n_bands)) if isinstance(a, np.ndarray) else a
 
-    calendar = _Calendar(bin_starts, bin)
-    whole = np.ones((n_bins, n_classes * n_bands))
-    for t in range(n_trials):
-        options = options_per_trial[t if len(options_per_trial) > 1 else 0]
-        context = _Context(options, leaf_index, leaf_cost[t], counts[t], class_names, edges, calendar, bin)
-        for o, name in composite:
-            bill = context.bill(options[name], (name,), whole)
-            out.cost[t, :, o] = by_class(bill.cost)
-            out.spill_cost[t, :, o] = by_class(bill.spill)
-            out.throttled[t, :, o] = by_class(bill.throttled)
-            out.capacity_cost[t, :, o] = bill.capacity_cost
-            out.unused_capacity_cost[t, :, o] = bill.unused
-            if bill.n_capacity:
-                out.capacity_units[t, :, o] = bill.units
-                out.utilisation[t, :, o] = bill.utilisation
+    billing = None
+    for o, (name, model) in enumerate(options.items()):
+        if isinstance(model, PricingModel):  # the common case: its leaf's cost as it is
+            out.cost[:, :, o] = by_class(leaf_cost[:, :, leaf_index[(name,)]])
+            continue
+        if billing is None:
+            billing = Billing(options, class_names, leaf_cost, counts, size_edges(options), bin_starts, bin)
+        bill = billing.option(options_per_trial, name)
+        out.cost[:, :, o] = by_class(bill.cost)
+        out.spill_cost[:, :, o] = by_class(bill.spill)
+        out.throttled[:, :, o] = by_class(bill.throttled)
+        out.capacity_cost[:, :, o] = bill.capacity_cost
+        out.unused_capacity_cost[:, :, o] = bill.unused
+        if bill.n_capacity:
+            out.capacity_units[:, :, o] = bill.units
+            out.utilisation[:, :, o] = bill.utilisation
     return out

@@ -149,11 +149,17 @@ class SelfHostedGPU(CapacityModel):
     ----------
     gpu_hour_price : float
         USD per GPU-hour: on-demand, reserved or spot.
-    prefill_tokens_per_s, decode_tokens_per_s : float
-        Throughput of one GPU (for this model and serving stack), in
+    prefill_tokens_per_s : float
+        Prompt (prefill) throughput of one GPU for this model and serving stack, in
         ``[MIN_THROUGHPUT, MAX_THROUGHPUT]`` tokens per second.
+    decode_tokens_per_s : float
+        Output (decode) throughput of one GPU, in the same range.
     gpus_per_replica : int, default 1
-        GPUs one model replica needs (tensor parallelism).
+        GPUs one model replica needs (tensor parallelism).  Every count of this
+        model is in **replicas**, not GPUs: ``min_replicas``, ``max_replicas``,
+        ``scale_step`` and the result's ``capacity_units``.  GPUs running (and
+        paid) = replicas x ``gpus_per_replica``: ``min_replicas=2`` with
+        ``gpus_per_replica=8`` keeps 16 GPUs running.
     target_utilisation : float, default 0.7
         Fraction of throughput the autoscaler plans for, in [0.001, 1].
     min_replicas : int, default 1

@@ -4,14 +4,19 @@ LiteLLM's ``model_prices_and_context_window.json`` holds, per model, USD **per t
 under keys such as ``input_cost_per_token``.  :func:`from_litellm` maps one entry to a
 :class:`TokenPricing` (USD **per million** tokens) that bills what LiteLLM's cost
 calculator bills, and :func:`price` prices calls against it (or against a model of the
-bundled catalog, ``catalog.json``, by name).
+offline catalog by name: LiteLLM 1.110.2's chat-capable entries, see
+:mod:`costsim.pricing.catalog` and ``costsim catalog``).  ``tests/pricing/
+test_litellm_conformance.py`` checks this against LiteLLM 1.110.2 itself on every
+chat-capable entry; the remaining differences are listed below.
 
 Key families understood
 -----------------------
 ``input_cost_per_token``, ``output_cost_per_token``
     The standard rates.
 ``cache_read_input_token_cost``, ``cache_creation_input_token_cost``, ``cache_creation_input_token_cost_above_1hr``
-    Cache reads, 5-minute and 1-hour cache writes (all part of the prompt).
+    Cache reads, 5-minute and 1-hour cache writes (all part of the prompt).  A cache
+    rate the entry does not give bills at the input rate, as in LiteLLM 1.110.2
+    (``input_cost_per_token_cache_hit`` is DeepSeek's name for the cache-read rate).
 ``output_cost_per_reasoning_token``
     Reasoning tokens.  Following LiteLLM, a service tier that has its own output
     rate but no reasoning rate bills reasoning at its output rate, and an explicit
@@ -20,18 +25,27 @@ Key families understood
     Long-context rates for the WHOLE call once prompt tokens exceed ``N * 1000``
     (strictly; inclusively for provider ``xai``, as LiteLLM computes).  A rate missing
     above a threshold is the tier's base rate, as in LiteLLM.
-``<key>_batches``, ``<key>_flex``, ``<key>_priority``
-    Service tiers ``"batch"``, ``"flex"``, ``"priority"``; combined with thresholds as
+``<key>_flex``, ``<key>_balanced``, ``<key>_priority``, ``<key>_ultrafast``, ``<key>_decisions``
+    Service tiers of those names; combined with thresholds as
     ``<key>_above_200k_tokens_priority`` (or ``<key>_priority_above_200k_tokens``).  A
     rate missing in a tier is the standard rate of the same key, as in LiteLLM.
+``<key>_batches``
+    Service tier ``"batch"``, offered when any ``_batches`` key is listed.  Rates not
+    listed follow LiteLLM's ``batch_cost_calculator`` and the providers' batch rule:
+    input and output are half the standard rate of the same long-context band; with
+    no ``input_cost_per_token_batches`` every rate is half the standard one, with it
+    cache reads keep the standard rate and cache writes bill as batch input;
+    reasoning bills at the batch output rate.
 ``tiered_pricing``
     Ranges ``start < prompt <= end`` with one rate set for the whole call: the first
     range (which must start at 0) is the base card, each further one a long-context
-    tier with ``threshold = start``; prompts beyond the last range stay in it.
+    tier with ``threshold = start``; prompts beyond the last range stay in it.  An
+    explicit 0 in a range is free (as in LiteLLM 1.110.2).
 ``off_peak_pricing``
     Rates that replace the standard tier's during ``windows`` (``hours_utc`` as a
-    string or list of ``"HH:MM-HH:MM"``, ``weekdays`` 1 = Monday .. 7 = Sunday) or
-    the every-day ``hours_utc``; unset rates keep the standard ones.
+    string or list of ``"HH:MM-HH:MM"``, ``weekdays`` 1 = Monday .. 7 = Sunday, read on
+    the ``weekday_timezone`` calendar if given: fixed-offset zones only) or the
+    every-day ``hours_utc``; unset rates keep the standard ones.
 ``*_uplift_multiplier``, ``regional_processing_uplift_multiplier_<region>``, ``provider_specific_entry``
     Price multipliers that apply only to some deployments (a regional endpoint,
     FedRAMP, a data-residency region, an inference geo): NOT applied unless chosen
@@ -40,21 +54,43 @@ Key families understood
 ``search_context_cost_per_query``
     USD per web search; becomes ``fee_per_tool_call`` only with ``web_search=True``
     (count the searches as the queries' ``tool_calls``).
+``input_cost_per_request``
+    USD per request: ``fee_per_request``.
+``alias_of``
+    The entry is the entry it names.
 
-Informational keys (``max_input_tokens``, ``mode``, ``source``, ``supports_*``, ...)
-are ignored.  Any other key that looks like a price (audio, image, per-second,
-per-character pricing, ...) raises a ValueError naming the model and the keys; pass
-``ignore=`` (glob patterns) to drop keys that do not apply to your traffic.
+Rates LiteLLM's code supplies where the map is silent (Fireworks AI cache reads at
+half the input rate; the batch rule above) are in one table,
+:data:`costsim.pricing.provider_defaults.PROVIDER_DEFAULTS`.  Informational keys
+(``max_input_tokens``, ``mode``, ``source``, ``supports_*``, Databricks
+``*_dbu_cost_per_token``, which LiteLLM never bills, ...) do not price anything;
+``max_input_tokens`` and ``max_output_tokens`` are carried onto the model.  Prices of
+what costsim's traffic does not have (audio, image, video, per-character and
+per-pixel rates, 12-hour cache writes, ``explicit_cache_read_input_token_cost``,
+per-session and grounding tool fees) are recorded in ``TokenPricing.not_applied``
+and not billed.  Any other key that looks like a price (per-second pricing, ...)
+raises a ValueError naming the model and the keys; pass ``ignore=`` (glob patterns)
+to drop keys that do not apply to your traffic.
 
-Where costsim deliberately differs from LiteLLM
------------------------------------------------
-* A cache rate the entry does not give (no ``cache_read_input_token_cost``) bills
-  those tokens at the input rate; LiteLLM bills them at 0.
-* An explicit 0 in a ``tiered_pricing`` range is free; LiteLLM reads it as missing.
-* ``"batch"`` is a full service tier (thresholds and cache rates apply); LiteLLM's
-  batch calculator bills every prompt token at ``input_cost_per_token_batches``.
-* Off-peak rates apply to the standard tier only; LiteLLM swaps them in for every
-  tier.
+Where costsim differs from LiteLLM 1.110.2
+------------------------------------------
+costsim follows the map; LiteLLM's code departs from it in these cases (each
+measured, with a worked example, in ``docs/concepts/pricing.md``):
+
+* Batch above a long-context threshold with no ``..._above_N_tokens_batches`` key:
+  LiteLLM (``get_batch_cost_rates``) bills the flat batch rate, costsim half the
+  standard long-context rate.
+* Batch with no ``input_cost_per_token_batches`` on a model with no cache-read rate:
+  LiteLLM (``batch_cost_calculator``) bills cache reads at 0 and 1-hour writes at
+  half the 5-minute rate; costsim at half the input and half the 1-hour rate.
+* ``fireworks_ai`` flex/priority: LiteLLM's Fireworks branch of ``cost_per_token``
+  drops the service tier.
+* ``perplexity``: LiteLLM's Perplexity ``cost_per_token`` ignores long-context keys,
+  cache-write rates, service tiers and ``input_cost_per_request``.
+* Names LiteLLM resolves to a sibling entry (``gemini-exp-1206`` priced as
+  ``gemini/gemini-exp-1206``'s free entry): costsim prices the entry asked for.
+* Off-peak rates apply to the standard tier only; LiteLLM would swap them in for
+  every tier (no entry of the 1.110.2 map has both).
 """
 
 from __future__ import annotations
@@ -66,6 +102,7 @@ from typing import Any
 
 import numpy as np
 
+from .catalog import active_path
 from .litellm_map import CATALOG, bundled
 from .rates import STANDARD, RateCard, effective_rates
 from .token import TokenPricing
@@ -74,7 +111,8 @@ __all__ = ["CATALOG", "call_rates", "catalog", "from_litellm", "price"]
 
 
 def catalog() -> dict[str, Any]:
-    """The bundled catalog's metadata: ``{"date", "sources", "note", "models"}``.
+    """The metadata of the catalog in use: ``{"date", "litellm_version", "sources", "license",
+    "note", "models"}`` (``models``: the sorted model names).
 
     Examples
     --------
@@ -152,7 +190,8 @@ def from_litellm(
 
 
 @functools.lru_cache(maxsize=64)
-def _catalog_pricing(model: str) -> TokenPricing:
+def _catalog_pricing(model: str, path: Path, mtime_ns: int) -> TokenPricing:
+    """``model`` of the catalog in use, keyed by that file's version (``catalog update``)."""
     return from_litellm(model)
 
 
@@ -180,8 +219,10 @@ def price(
     output_tokens : int or array of int
         Output tokens other than reasoning ones: LiteLLM's ``completion_tokens`` minus
         ``reasoning_tokens``.
-    cache_read_tokens, cache_write_tokens : int or array of int
-        Prompt tokens read from / written to the prompt cache.
+    cache_read_tokens : int or array of int
+        Prompt tokens read from the prompt cache.
+    cache_write_tokens : int or array of int
+        Prompt tokens written to the prompt cache.
     cache_write_ttl : {"5m", "1h"}
         Lifetime of the cache writes (1-hour writes have their own rate).
     reasoning_tokens : int or array of int
@@ -215,7 +256,8 @@ def price(
     0.15
     """
     if isinstance(model, str):
-        pricing = _catalog_pricing(model)
+        path = active_path()
+        pricing = _catalog_pricing(model, path, path.stat().st_mtime_ns)
     elif isinstance(model, TokenPricing):
         pricing = model
     else:

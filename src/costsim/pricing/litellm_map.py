@@ -9,12 +9,12 @@ from LiteLLM) are documented in :mod:`costsim.pricing.litellm`, the public modul
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import fnmatch
-import functools
-import json
 import math
 import re
+import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -22,12 +22,14 @@ from typing import Any
 
 from .._limits import MAX_PRICE, MAX_TOKENS_PER_CALL
 from .._validation import ParameterError
+from . import catalog
+from .provider_defaults import BATCH_FALLBACK, with_provider_defaults
 from .rates import RATE_FIELDS, LongContextTier, OffPeak, OffPeakWindow, RateCard
 
 __all__ = ["CATALOG", "bundled", "token_pricing_fields"]
 
-CATALOG = Path(__file__).with_name("catalog.json")
-"""The bundled price catalog (LiteLLM's format, with a ``"_meta"`` entry)."""
+CATALOG = catalog.SHIPPED
+"""The shipped price catalog (LiteLLM's format, with a ``"_meta"`` entry; gzip JSON)."""
 
 _BASE_KEYS = {
     "input_cost_per_token": "input",
@@ -38,14 +40,16 @@ _BASE_KEYS = {
     "output_cost_per_reasoning_token": "reasoning",
 }
 _KEY_OF = {field: key for key, field in _BASE_KEYS.items()}
-_TIER_SUFFIXES = {"batches": "batch", "flex": "flex", "priority": "priority"}
+_TIER_SUFFIXES = {"batches": "batch", "flex": "flex", "balanced": "balanced", "priority": "priority",
+                  "ultrafast": "ultrafast", "decisions": "decisions"}
+_TIER = "|".join(_TIER_SUFFIXES)
 _PRICE_KEY = re.compile(
     r"^(?P<base>input_cost_per_token|output_cost_per_token|cache_read_input_token_cost"
     r"|cache_creation_input_token_cost_above_1hr|cache_creation_input_token_cost"
     r"|output_cost_per_reasoning_token)"
-    r"(?:_(?P<tier1>batches|flex|priority))?"
+    rf"(?:_(?P<tier1>{_TIER}))?"
     r"(?:_above_(?P<n>\d+(?:\.\d+)?)(?P<k>k?)_tokens)?"
-    r"(?:_(?P<tier2>batches|flex|priority))?$"
+    rf"(?:_(?P<tier2>{_TIER}))?$"
 )
 _UPLIFT_KEY = re.compile(r"^(?P<name>\w+)_uplift_multiplier$")
 _REGIONAL_UPLIFT_KEY = re.compile(r"^regional_processing_uplift_multiplier_(?P<region>\w+)$")
@@ -55,6 +59,12 @@ _INFORMATIONAL = frozenset({
     "tool_use_system_prompt_tokens", "display_name", "rpm", "tpm",
 })
 _INFORMATIONAL_PREFIXES = ("supports_", "supported_", "max_")
+_INFORMATIONAL_PATTERN = re.compile(r"_dbu_cost_per_token$")  # Databricks DBUs: LiteLLM never bills them
+_NOT_APPLIED = re.compile(
+    # prices of inputs and outputs costsim's traffic does not have: recorded on the model, not billed
+    r"audio|image|video|character|pixel|_12hr|^explicit_cache_read_input_token_cost"
+    r"|^citation_cost_per_token$|^code_interpreter_cost_per_session$|^google_maps_grounding_cost_per_query$"
+)
 _LOOKS_LIKE_PRICE = re.compile(
     r"cost|price|pricing|uplift|multiplier|fee|charge|"
     r"per_(second|minute|hour|character|image|page|pixel|query|request|call|session|token)"
@@ -79,10 +89,10 @@ _STD_OUTPUT = "standard output"  # sentinel: reasoning billed at the standard (n
 # ---- loading -------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
 def bundled() -> dict[str, Any]:
-    """The bundled catalog (:data:`CATALOG`), read once."""
-    return json.loads(CATALOG.read_text(encoding="utf-8"))
+    """The catalog in use: the user catalog (``costsim catalog update``) if present, else
+    the shipped one (see :mod:`costsim.pricing.catalog`)."""
+    return catalog.active()
 
 
 def _price_map(price_map: str | Path | Mapping | None) -> Mapping[str, Any]:
@@ -91,35 +101,51 @@ def _price_map(price_map: str | Path | Mapping | None) -> Mapping[str, Any]:
     if isinstance(price_map, Mapping):
         return price_map
     if isinstance(price_map, (str, Path)):
-        path = Path(price_map)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise ValueError(f"price_map {str(path)!r} is not valid JSON: {err}") from None
-        except UnicodeDecodeError:
-            raise ValueError(f"price_map {str(path)!r} is not a text (UTF-8) JSON file") from None
-        except OSError as err:  # no such file, a folder, no permission
-            raise ValueError(f"price_map {str(path)!r} cannot be read: {err.strerror or err}") from None
-        if not isinstance(data, Mapping):
-            raise ValueError(f"price_map {str(path)!r} must hold a JSON object of model entries")
-        return data
+        return catalog.read(price_map)
     raise ValueError(f"price_map must be a path, a mapping of model entries or None; got {price_map!r}")
 
 
 def _entry(model: str, prices: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``model``'s entry, an ``alias_of`` entry resolved to the entry it names."""
     if not isinstance(model, str) or not model:
         raise ValueError(f"model must be a model name (str); got {model!r}")
-    names = [n for n in prices if isinstance(n, str) and not n.startswith("_") and n != "sample_spec"]
-    if model in names:
-        entry = prices[model]
-        if not isinstance(entry, Mapping):
-            raise ValueError(f"LiteLLM entry {model!r} must be a JSON object; got {entry!r}")
-        return entry
+    names = model_names(prices)
+    if model not in names:
+        close = close_matches(model, names)
+        hint = f"; close matches: {close}" if close else ""
+        raise ValueError(f"unknown model {model!r}: not in the price map ({len(names)} models){hint}")
+    seen = [model]
+    entry = prices[model]
+    while isinstance(entry, Mapping) and isinstance(entry.get("alias_of"), str):
+        target = entry["alias_of"]
+        if target in seen or target not in prices:
+            why = "a cycle" if target in seen else "a model not in the price map"
+            raise ValueError(f"LiteLLM entry {seen[-1]!r}: alias_of {target!r} names {why} "
+                             f"({' -> '.join([*seen, target])})")
+        seen.append(target)
+        entry = prices[target]
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"LiteLLM entry {seen[-1]!r} must be a JSON object; got {entry!r}")
+    return entry
+
+
+def model_names(prices: Mapping[str, Any]) -> list[str]:
+    """The model names of a price map (not ``_meta`` nor LiteLLM's ``sample_spec``)."""
+    return [n for n in prices if isinstance(n, str) and not n.startswith("_") and n != "sample_spec"]
+
+
+def close_matches(model: str, names: Iterable[str]) -> list[str]:
+    """Up to 5 names like ``model`` (difflib), then those with the same last path part.
+
+    Examples
+    --------
+    >>> close_matches("gpt4o", ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "openai/gpt4o"])
+    ['gpt-4o', 'gpt-4o-mini', 'openai/gpt4o']
+    """
+    names = list(names)
     close = difflib.get_close_matches(model, names, n=5, cutoff=0.6)
     tail = model.rsplit("/", 1)[-1]
-    close += [n for n in names if n.rsplit("/", 1)[-1] == tail and n not in close]
-    hint = f"; close matches: {close}" if close else ""
-    raise ValueError(f"unknown model {model!r}: not in the price map ({len(names)} models){hint}")
+    return close + [n for n in names if n.rsplit("/", 1)[-1] == tail and n not in close]
 
 
 # ---- mapping -------------------------------------------------------------------------------
@@ -168,6 +194,8 @@ class _Parsed:
     off_peak: Any = None
     uplifts: dict[str, float] = dataclasses.field(default_factory=dict)
     search: Any = None
+    fee_per_request: float = 0.0
+    not_applied: list[str] = dataclasses.field(default_factory=list)
 
 
 def _parse(model: str, entry: Mapping[str, Any], ignore: tuple[str, ...]) -> _Parsed:
@@ -205,6 +233,8 @@ def _parse(model: str, entry: Mapping[str, Any], ignore: tuple[str, ...]) -> _Pa
             parsed.search = value
         elif key == "input_cost_per_token_cache_hit":
             cache_hit = _rate(model, key, value)
+        elif key == "input_cost_per_request":
+            parsed.fee_per_request = _at_most_price(model, key, _usd(model, key, value))
         elif (m := _REGIONAL_UPLIFT_KEY.match(key)) or (m := _UPLIFT_KEY.match(key)):
             name = f"regional_processing_{m['region']}" if "region" in m.groupdict() else m["name"]
             parsed.uplifts[name] = _multiplier(model, key, value)
@@ -217,8 +247,10 @@ def _parse(model: str, entry: Mapping[str, Any], ignore: tuple[str, ...]) -> _Pa
                     unmapped.append(f"{key}[{name!r}]")
                 else:
                     parsed.uplifts[str(name).lower()] = _multiplier(model, f"{key}[{name!r}]", multiplier)
-        elif key in _INFORMATIONAL or key.startswith(_INFORMATIONAL_PREFIXES):
+        elif key in _INFORMATIONAL or key.startswith(_INFORMATIONAL_PREFIXES) or _INFORMATIONAL_PATTERN.search(key):
             continue
+        elif _NOT_APPLIED.search(key):
+            parsed.not_applied.append(key)
         elif _LOOKS_LIKE_PRICE.search(key):
             unmapped.append(key)
     if unmapped:
@@ -238,6 +270,12 @@ def _parse(model: str, entry: Mapping[str, Any], ignore: tuple[str, ...]) -> _Pa
                 f"with cache_read_input_token_cost ({base['cached_input']} per 1M)"
             )
     return parsed
+
+
+def _usd(model: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"LiteLLM entry {model!r}: {key} must be USD >= 0; got {value!r}")
+    return float(value)
 
 
 def _multiplier(model: str, key: str, value: Any) -> float:
@@ -320,7 +358,38 @@ def _threshold_bands(model: str, entry: Mapping[str, Any], parsed: _Parsed) -> d
                 band[field] = base[field] if value is None else value
             band_list.append(band)
         bands[tier] = band_list
+    if "batch" in bands:
+        bands["batch"] = _batch_bands(rates, bands[None])
     return bands
+
+
+def _batch_bands(rates: dict, standard: list[dict]) -> list[dict]:
+    """The batch tier's bands, as LiteLLM's ``batch_cost_calculator`` bills them.
+
+    A listed ``_batches`` rate is used.  Input and output not listed are
+    ``BATCH_FALLBACK`` (half) of the standard band's.  With no batch input rate listed
+    every rate is half the standard band's; with one, cache reads not listed are the
+    standard band's, cache writes not listed bill as batch input.  Reasoning follows
+    the batch output rate unless listed.
+    """
+    half_all = "input" not in rates.get(("batch", None), {})
+    out = []
+    for band in standard:
+        own = rates.get(("batch", band["threshold"]), {})
+        batch = {"threshold": band["threshold"]}
+        for field in RATE_FIELDS:
+            if field in own:
+                batch[field] = own[field]
+            elif field == "reasoning" or band[field] is None:
+                batch[field] = None
+            elif field in ("input", "output") or half_all:
+                batch[field] = BATCH_FALLBACK.factor * band[field]
+            elif field == "cached_input":
+                batch[field] = band[field]
+            else:
+                batch[field] = None
+        out.append(batch)
+    return out
 
 
 def _tiered_bands(model: str, entry: Mapping[str, Any], parsed: _Parsed) -> list[dict]:
@@ -403,6 +472,19 @@ def _tiered_bands(model: str, entry: Mapping[str, Any], parsed: _Parsed) -> list
     return bands
 
 
+def _limit(model: str, entry: Mapping[str, Any], key: str) -> int | None:
+    """A token limit of the entry: None when absent or 0 (some entries write 0 for
+    unknown), else a whole number >= 1."""
+    value = entry.get(key)
+    if value is None or (value == 0 and not isinstance(value, bool)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"LiteLLM entry {model!r}: {key} must be a whole number of tokens >= 1; got {value!r}")
+    return value
+
+
 def _card(bands: list[dict], cls: Callable[..., Any] = RateCard, **extra: Any) -> Any:
     def rates(band: dict) -> dict:
         out = {field: band[field] for field in RATE_FIELDS}
@@ -459,6 +541,50 @@ def _weekdays(label: str, days: Any) -> tuple[int, ...]:
     return tuple(sorted(set(out)))
 
 
+def _fixed_offset_minutes(label: str, zone: Any) -> int:
+    """The UTC offset (minutes) of ``weekday_timezone``: the calendar LiteLLM reads a window's
+    weekdays on (its hours stay UTC).  Only zones without daylight saving time are supported."""
+    if zone is None or str(zone).strip().upper() in ("UTC", "ETC/UTC", "Z", ""):
+        return 0
+    try:
+        tz = zoneinfo.ZoneInfo(str(zone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{label}.weekday_timezone {zone!r} is not a known time zone") from None
+    offsets = {datetime.datetime(year, month, 1, tzinfo=tz).utcoffset() for year in range(2024, 2036)
+               for month in (1, 7)}
+    if len(offsets) != 1:
+        raise ValueError(f"{label}.weekday_timezone {zone!r} changes its UTC offset (daylight saving time); "
+                         "costsim supports fixed-offset zones only")
+    minutes, rest = divmod(offsets.pop().total_seconds(), 60)
+    if rest:
+        raise ValueError(f"{label}.weekday_timezone {zone!r} has a UTC offset that is not whole minutes")
+    return int(minutes)
+
+
+def _on_utc_weekdays(window: OffPeakWindow, offset: int) -> list[OffPeakWindow]:
+    """``window`` (weekdays on a calendar ``offset`` minutes from UTC, hours UTC) as windows
+    whose weekdays are UTC ones: split where that calendar's date changes."""
+    if offset == 0:
+        return [window]
+    change = (-offset) % (24 * 60)  # the UTC minute at which the local date turns
+    days = set(window.weekdays)
+    earlier = tuple(sorted((d % 7) + 1 for d in days))  # offset < 0, before the turn: local day d = UTC day d+1
+    later = tuple(sorted(((d - 2) % 7) + 1 for d in days))  # offset > 0, after the turn: local day d = UTC day d-1
+    before, after = (tuple(sorted(days)), later) if offset > 0 else (earlier, tuple(sorted(days)))
+    start = int(window.start[:2]) * 60 + int(window.start[3:])
+    end = (int(window.end[:2]) * 60 + int(window.end[3:])) or 24 * 60
+    out = []
+    if start < change:
+        out.append(OffPeakWindow(before, window.start, _hhmm(min(end, change))))
+    if end > change:
+        out.append(OffPeakWindow(after, _hhmm(max(start, change)), window.end))
+    return out
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
+
+
 def _off_peak(model: str, block: Any, bands: list[dict]) -> OffPeak:
     label = f"LiteLLM entry {model!r}: off_peak_pricing"
     if not isinstance(block, Mapping):
@@ -466,9 +592,7 @@ def _off_peak(model: str, block: Any, bands: list[dict]) -> OffPeak:
     unknown = sorted(set(block) - {"windows", "hours_utc", "weekday_timezone", *_OFF_PEAK_RATE_KEYS})
     if unknown:
         raise ValueError(f"{label} has keys costsim cannot map: {unknown}")
-    zone = block.get("weekday_timezone")
-    if zone is not None and str(zone).strip().upper() not in ("UTC", "ETC/UTC", "Z", ""):
-        raise ValueError(f"{label}.weekday_timezone {zone!r} is not supported (weekdays are read in UTC)")
+    offset = _fixed_offset_minutes(label, block.get("weekday_timezone"))
     windows: list[OffPeakWindow] = []
     if block.get("hours_utc") is not None:
         windows += _windows(label, block["hours_utc"], _weekdays(label, None))
@@ -480,7 +604,8 @@ def _off_peak(model: str, block: Any, bands: list[dict]) -> OffPeak:
             where = f"{label}.windows[{i}]"
             if not isinstance(rule, Mapping) or set(rule) - {"hours_utc", "weekdays"} or "hours_utc" not in rule:
                 raise ValueError(f"{where} must be {{'hours_utc': ..., 'weekdays': [...]}}; got {rule!r}")
-            windows += _windows(where, rule["hours_utc"], _weekdays(where, rule.get("weekdays")))
+            for window in _windows(where, rule["hours_utc"], _weekdays(where, rule.get("weekdays"))):
+                windows += _on_utc_weekdays(window, offset)
     if not windows:
         raise ValueError(f"{label} has no windows (hours_utc or windows)")
     over = {field: _rate(model, f"off_peak_pricing.{key}", block[key])
@@ -530,7 +655,7 @@ def token_pricing_fields(
     (2.5, 10.0, ['batch', 'priority'])
     """
     ignore = (ignore,) if isinstance(ignore, str) else tuple(ignore)
-    entry = _entry(model, _price_map(price_map))
+    entry = with_provider_defaults(_entry(model, _price_map(price_map)))
     parsed = _parse(model, entry, ignore)
     if parsed.tiered is not None:
         standard = _tiered_bands(model, entry, parsed)
@@ -567,7 +692,10 @@ def token_pricing_fields(
         fee = _at_most_price(model, "search_context_cost_per_query", float(search))
 
     try:
-        return _card(standard, dict, service_tiers=service, off_peak=off_peak,
-                     multiplier=multiplier, fee_per_tool_call=fee)
+        return _card(standard, dict, service_tiers=service, off_peak=off_peak, multiplier=multiplier,
+                     fee_per_request=parsed.fee_per_request, fee_per_tool_call=fee,
+                     max_input_tokens=_limit(model, entry, "max_input_tokens"),
+                     max_output_tokens=_limit(model, entry, "max_output_tokens"),
+                     not_applied=tuple(sorted(parsed.not_applied)) or None)
     except ParameterError as err:
         raise ValueError(f"LiteLLM entry {model!r}: {err}") from None

@@ -70,9 +70,10 @@ class LongContextTier(Model):
     threshold : int
         Prompt tokens, at most ``MAX_TOKENS_PER_CALL``; the tier applies when
         prompt tokens ``> threshold`` (strict, as providers bill and LiteLLM computes).
-    input, output : float
-        USD per million prompt and output tokens in this tier (every rate is in
-        ``[0, MAX_PRICE]``).
+    input : float
+        USD per million prompt tokens in this tier (every rate is in ``[0, MAX_PRICE]``).
+    output : float
+        USD per million output tokens in this tier.
     cached_input, cache_write, cache_write_1h, reasoning : float, optional
         As for :class:`RateCard`, with the same fallbacks.
 
@@ -112,8 +113,10 @@ class RateCard(Model):
 
     Parameters
     ----------
-    input, output : float
-        Prompt and output tokens.
+    input : float
+        Prompt tokens.
+    output : float
+        Output tokens.
     cached_input : float, optional
         Cache reads; None bills them at ``input`` (an explicit 0 makes them free).
     long_context : sequence of LongContextTier

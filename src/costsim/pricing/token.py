@@ -45,10 +45,18 @@ class TokenPricing(RateCard, PricingModel):
         Cheaper standard-tier rates in some UTC hours.
     multiplier : float, default 1
         Applied to token charges (regional or compliance uplift, e.g. 1.1).
-    fee_per_request, fee_per_tool_call : float, default 0
-        USD per query and per tool call (e.g. a web search) the query makes.
+    fee_per_request : float, default 0
+        USD per query.
+    fee_per_tool_call : float, default 0
+        USD per tool call (e.g. a web search) the query makes.
     minimum_charge : float, default 0
         USD: no query costs less.
+    max_input_tokens, max_output_tokens : int, optional
+        The model's context window and output limit (tokens), informational: they
+        do not change a price (``from_litellm`` carries them over from the map).
+    not_applied : sequence of str, optional
+        Price keys of the source entry this pricing does not bill (audio, image,
+        video, character, 12-hour cache-write rates, ...), informational; None: none.
 
     Notes
     -----
@@ -80,9 +88,22 @@ class TokenPricing(RateCard, PricingModel):
     fee_per_request: float = 0.0
     fee_per_tool_call: float = 0.0
     minimum_charge: float = 0.0
+    # informational (no effect on a price): left out of a result's scenario when None, so results
+    # keep the format they had before these fields existed
+    max_input_tokens: int | None = dataclasses.field(default=None, metadata={"omit_none": True})
+    max_output_tokens: int | None = dataclasses.field(default=None, metadata={"omit_none": True})
+    not_applied: tuple[str, ...] | None = dataclasses.field(default=None, metadata={"omit_none": True})
 
     def _validate(self) -> None:
         super()._validate()
+        for name in ("max_input_tokens", "max_output_tokens"):
+            if getattr(self, name) is not None:
+                self._int(name, low=1)
+        names = self.not_applied
+        if names is not None:
+            if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+                self._fail("not_applied", "must be a sequence of price-key names (str)", names)
+            object.__setattr__(self, "not_applied", tuple(names))
         if not isinstance(self.service_tiers, Mapping):
             self._fail("service_tiers", "must be a mapping of tier name -> RateCard", self.service_tiers)
         object.__setattr__(self, "service_tiers", dict(self.service_tiers))

@@ -1,4 +1,7 @@
-"""One home for a run, read top to bottom in this folder.
+"""Running a simulation: :func:`simulate`, :func:`estimate` (its size before it
+starts) and :func:`sweep` (the same scenario at several volumes).
+
+The modules of this folder, read top to bottom:
 
 * :mod:`.dispatch` - the public :func:`simulate`: check the inputs once, size the
   run (:mod:`.sizing`), then run it here or on a Dask cluster (:mod:`.dask`).

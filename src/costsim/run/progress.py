@@ -62,17 +62,41 @@ def show_progress(progress: bool | None, seconds: float) -> bool:
     return bool(progress)
 
 
+TICK_SECONDS = 0.5
+"""A shown bar is redrawn this often, updates or not: its clock keeps running
+through a long step (the first call of a kernel compiles it, tens of seconds)."""
+
+
 @contextlib.contextmanager
-def progress_bar(show: bool, total: int, unit: str) -> Iterator[Callable[[int], Any]]:
+def progress_bar(show: bool, total: float, unit: str, **tqdm_kwargs: Any) -> Iterator[Callable[[float], Any]]:
     """A tqdm bar (tqdm.auto: a widget in Jupyter, text on stderr otherwise) as an
-    ``update(n)`` function; a no-op when ``show`` is False."""
+    ``update(n)`` function; a no-op when ``show`` is False.  The bar is redrawn every
+    :data:`TICK_SECONDS`, so its elapsed time runs between updates."""
     if not show:
         yield lambda n: None
         return
     from tqdm.auto import tqdm
 
-    with tqdm(total=total, unit=unit, desc="costsim", dynamic_ncols=True) as bar:
+    with tqdm(total=total, unit=unit, desc="costsim", dynamic_ncols=True, **tqdm_kwargs) as bar, _ticking(bar):
         yield bar.update
+
+
+@contextlib.contextmanager
+def _ticking(bar: Any) -> Iterator[None]:
+    """Redraw ``bar`` every :data:`TICK_SECONDS` from a helper thread until the block ends."""
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.wait(TICK_SECONDS):
+            bar.refresh()
+
+    thread = threading.Thread(target=tick, name="costsim-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def trial_chunks(n_trials: int, threads: int, seconds: float | None) -> list[slice]:

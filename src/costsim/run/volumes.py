@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .prepare import resolve_seed
 from .dispatch import simulate
+from .prepare import resolve_seed
+from .progress import progress_bar, show_progress
+from .sizing import estimate
 
 __all__ = ["sweep"]
 
@@ -24,6 +26,7 @@ def sweep(
     trials: int = 100,
     seed: int | None = None,
     client: Any = None,
+    progress: bool | None = None,
     **simulate_kwargs: Any,
 ) -> xr.Dataset:
     """Simulate the same scenario at several traffic volumes.
@@ -44,6 +47,10 @@ def sweep(
     trials, seed, client, **simulate_kwargs
         Passed to :func:`costsim.simulate`.  A seed of None is drawn once, so all
         volumes share it.
+    progress : bool or None, default None
+        One progress bar for the whole sweep, counting the expected queries of
+        the volumes done (None: for a sweep estimated to take more than a few
+        seconds, when a person reads the output; see :func:`costsim.simulate`).
 
     Returns
     -------
@@ -63,11 +70,22 @@ def sweep(
     if grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid <= 0) or np.any(np.diff(grid) <= 0):
         raise ValueError(f"volume must be a non-empty, strictly increasing sequence of numbers > 0; got {volume!r}")
     seed = resolve_seed(seed)  # drawn once: every volume shares it
-    runs = [
-        simulate(dataclasses.replace(traffic, arrivals=dataclasses.replace(traffic.arrivals, volume=float(v))),
-                 options, trials=trials, seed=seed, client=client, **simulate_kwargs)
-        for v in grid
-    ]
+    scaled = [dataclasses.replace(traffic, arrivals=dataclasses.replace(traffic.arrivals, volume=float(v)))
+              for v in grid]
+    # expected queries (and time) are proportional to the volume: one estimate sizes every run
+    first = None if isinstance(progress, bool) else estimate(scaled[0], options, trials=trials, seed=seed)
+    show = show_progress(progress, 0.0 if first is None else first.seconds * grid.sum() / grid[0])
+    runs = []
+    with progress_bar(show, None, "queries", unit_scale=True) as update:  # shown before the estimate
+        if first is None and show:
+            first = estimate(scaled[0], options, trials=trials, seed=seed)
+        per_volume = 0.0 if first is None else first.queries / grid[0]
+        if show:  # the bar's total, now known (update is the bound method of the tqdm bar)
+            update.__self__.total = per_volume * grid.sum()
+        for t, v in zip(scaled, grid):
+            runs.append(simulate(t, options, trials=trials, seed=seed, client=client, progress=False,
+                                 **simulate_kwargs))
+            update(per_volume * v)
     scenarios = [run.attrs["scenario"] for run in runs]
     out = xr.concat(runs, dim=xr.DataArray(grid, dims="volume", name="volume"), combine_attrs="override",
                     data_vars="different", coords="different", compat="equals")

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .._format import duration_alias
 from .._limits import MAX_VOLUME
 from .._model import Model
 from .._validation import check_duration
@@ -20,15 +21,6 @@ __all__ = ["Arrivals"]
 
 _DAYS_PER_MONTH = 365.25 / 12.0
 _HOUR = pd.Timedelta(hours=1)
-
-
-def _duration_text(td: pd.Timedelta) -> str:
-    """A duration in its largest whole unit, as pandas reads it back: ``'30D'``, ``'15min'``, ``'7ns'``."""
-    for unit, size in (("D", 86_400 * 10**9), ("h", 3_600 * 10**9), ("min", 60 * 10**9), ("s", 10**9)):
-        n, rest = divmod(td.value, size)
-        if rest == 0:
-            return f"{n}{unit}"
-    return f"{td.value}ns"
 
 
 def _check_profile(model: Model, name: str, length: int) -> None:
@@ -82,9 +74,10 @@ class Arrivals(Model):
     ----------
     volume : float
         Mean requests per day at ``start``, averaged over a week of profile.
-    horizon, bin : str or timedelta
-        Simulated span and bin length (``"30D"``, ``"1h"``, ``"15min"``); the
-        horizon must be a whole number of bins.
+    horizon : str or timedelta
+        Simulated span (``"30D"``, ``"14D"``): a whole number of bins.
+    bin : str or timedelta
+        Bin length (``"1h"``, ``"15min"``).
     start : str or datetime
         UTC start of the first bin.
     daily_profile : sequence of 24 floats, optional
@@ -142,9 +135,9 @@ class Arrivals(Model):
         # a timedelta or datetime given in Python is stored as the text a scenario file holds,
         # so that an Arrivals equals itself read back from its file
         if not isinstance(self.horizon, str):
-            object.__setattr__(self, "horizon", _duration_text(horizon))
+            object.__setattr__(self, "horizon", duration_alias(horizon))
         if not isinstance(self.bin, str):
-            object.__setattr__(self, "bin", _duration_text(width))
+            object.__setattr__(self, "bin", duration_alias(width))
         if not isinstance(self.start, str):
             object.__setattr__(self, "start", start.isoformat())
         if start.tz is not None:

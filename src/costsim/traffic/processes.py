@@ -154,9 +154,11 @@ class OnOff(Modulation):
 
     Parameters
     ----------
-    on, off : Distribution
-        Durations of on and off periods in ``unit``: non-negative, with a finite mean
+    on : Distribution
+        Durations of the on periods in ``unit``: non-negative, with a finite mean
         (e.g. ``LogNormal`` or ``Pareto`` with ``alpha > 1`` for heavy tails).
+    off : Distribution
+        Durations of the off periods in ``unit``, with the same conditions.
     unit : str or timedelta, default "1min"
         Time unit of the durations.
     off_level : float, default 0

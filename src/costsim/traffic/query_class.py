@@ -53,9 +53,29 @@ class QueryClass(Model):
     drawn afresh.  ``cached_fraction`` of every call's prompt is billed as cached
     input.
 
+    Three names that sound alike and count different things:
+
+    * ``steps``: **model calls** per query (the agent loop's iterations; each is
+      billed for its prompt and output tokens);
+    * ``tool_tokens``: **tokens** a tool returns after each call but the last,
+      appended to the next call's prompt (billed as prompt tokens of later calls);
+    * ``tool_calls``: **priced tool invocations** per query (web searches, code
+      runs) billed per call by ``TokenPricing.fee_per_tool_call``; they add no
+      tokens and no model calls.
+
+    So an agent that calls the model 5 times and a search tool twice, reading about
+    800 tokens of results between calls, has ``steps=5``, ``tool_calls=2`` and
+    ``tool_tokens`` around 800 (distributions, in practice).
+
     Distribution-valued fields are drawn per request.  To make a per-request
     constant uncertain across trials, wrap a trial-level distribution in
     :class:`~costsim.traffic.Constant`: ``cached_fraction=Constant(Uniform(0.2, 0.5))``.
+
+    Every token draw is clipped at ``costsim._limits.MAX_TOKENS_PER_CALL`` (2**30),
+    model calls at ``MAX_STEPS`` (4,096) and tool calls at ``MAX_TOOL_CALLS`` (2**20)
+    per query; clipped draws are counted in the result's ``clipped_draws``.  A
+    distribution that would draw more than 1% of its values beyond its limit is
+    refused.
 
     Parameters
     ----------
@@ -64,19 +84,19 @@ class QueryClass(Model):
     share : float or Distribution
         Share of requests (relative weight; shares are normalised to sum to 1 in
         every trial).  A distribution makes the share uncertain across trials.
-    input_tokens, output_tokens : Distribution
-        Prompt tokens of the first call and output tokens of each call.  Draws are
-        rounded to the nearest integer.  Every token draw is clipped at
-        ``costsim._limits.MAX_TOKENS_PER_CALL`` (2**30), model calls at ``MAX_STEPS``
-        (4,096) and tool calls at ``MAX_TOOL_CALLS`` (2**20) per query; clipped
-        draws are counted in the result's ``clipped_draws``.  A distribution that
-        would draw more than 1% of its values beyond its limit is refused.
+    input_tokens : Distribution
+        Prompt tokens of the first call (later calls add the context produced so
+        far), rounded to the nearest integer.
+    output_tokens : Distribution
+        Output tokens of each call, rounded to the nearest integer.
     cached_fraction : float or Distribution, default 0
         Fraction of each call's prompt served from the provider's prompt cache, in [0, 1].
     steps : int or Distribution, default 1
         Model calls per query (>= 1), e.g. ``Geometric(p=0.25)`` for an agent loop.
+        Not tool calls: see ``tool_calls``.
     tool_tokens : Distribution, optional
-        Tool/observation tokens appended to the context after each call but the last.
+        Tool/observation tokens appended to the context after each model call but
+        the last (they are prompt tokens of the later calls).
     service_tier : str, default "standard"
         The service tier its calls use ("batch", "flex", "priority", ...); every
         option it is priced under must offer it.
@@ -88,8 +108,9 @@ class QueryClass(Model):
     reasoning_tokens : Distribution, optional
         Reasoning tokens of each call: billed (at the reasoning rate), not sent back.
     tool_calls : int or Distribution, default 0
-        Priced tool calls per query (e.g. web searches; see
-        ``TokenPricing.fee_per_tool_call``).
+        Priced tool invocations per query (e.g. web searches), billed per call by
+        ``TokenPricing.fee_per_tool_call``; not model calls (those are ``steps``)
+        and no tokens (those are ``tool_tokens``).
     io_rank_correlation : float or Distribution, default 0
         Rank (Spearman) correlation between a query's input tokens and the output
         tokens of each of its calls, in [-1, 1], through a Gaussian copula: the
@@ -204,11 +225,16 @@ class QueryClass(Model):
 
         Parameters
         ----------
-        name, share
-            As for :class:`QueryClass`.
-        first_prompt, user_tokens, output_tokens : Distribution
-            Prompt tokens of the first turn, new user tokens of each later turn,
-            output tokens of each turn.
+        name : str
+            Unique name; results are labelled with it.
+        share : float or Distribution
+            Share of requests, as for :class:`QueryClass`.
+        first_prompt : Distribution
+            Prompt tokens of the first turn (system prompt, documents, first message).
+        user_tokens : Distribution
+            New user tokens of each later turn.
+        output_tokens : Distribution
+            Output tokens of each turn.
         turns : int or Distribution
             Turns per conversation (>= 1).
         **fields
