@@ -48,7 +48,7 @@ MAX_DEPTH = 64
 REGISTRY: Mapping[str, type] = types.MappingProxyType({cls.__name__: cls for cls in sorted((
     # traffic
     T.Traffic, T.QueryClass, T.Arrivals, T.MixShift,
-    T.Beta, T.Capped, T.Constant, T.Empirical, T.Gamma, T.GeneralizedPareto, T.Geometric, T.LogNormal, T.Mixture,
+    T.Beta, T.Capped, T.Constant, T.Empirical, T.Gamma, T.GeneralizedPareto, T.Geometric, T.Joint, T.LogNormal, T.Mixture,
     T.Normal, T.Pareto, T.Uniform, T.Weibull,
     T.FlashEvent, T.LogisticGrowth, T.OnOff, T.Overdispersion, T.Profile,
     # pricing

@@ -29,13 +29,14 @@ def project(
     fit: TrafficFit,
     *,
     volume: float | Distribution | None = None,
+    scale: float | None = None,
     growth: float | Distribution | Modulation | Sequence[Modulation] = 0.0,
     mix: Mapping[str, float | Distribution] | MixShift | None = None,
     horizon: str | pd.Timedelta | None = None,
     bin: str | pd.Timedelta | None = None,
     start: Any = None,
     uncertainty: bool = True,
-    drift: float = 0.0,
+    drift: str | float = "auto",
 ) -> Traffic:
     """The traffic to simulate: the fitted pilot under production assumptions.
 
@@ -109,8 +110,8 @@ def project(
     (1000000.0, Uniform(low=0.0, high=0.2), 30)
     """
     _check_fit(fit)
-    return projected_traffic(fit, volume=volume, growth=growth, mix=mix, horizon=horizon, bin=bin, start=start,
-                             uncertainty=uncertainty, drift=drift)
+    return projected_traffic(fit, volume=volume, scale=scale, growth=growth, mix=mix, horizon=horizon, bin=bin,
+                             start=start, uncertainty=uncertainty, drift=drift)
 
 
 def _check_fit(fit: Any) -> None:

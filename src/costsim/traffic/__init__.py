@@ -10,6 +10,7 @@ from .distributions import (
     Gamma,
     GeneralizedPareto,
     Geometric,
+    Joint,
     LogNormal,
     Mixture,
     Normal,
@@ -31,6 +32,6 @@ from .traffic import Traffic
 
 __all__ = [
     "Arrivals", "Beta", "Capped", "Constant", "Distribution", "Empirical", "FlashEvent", "Gamma",
-    "GeneralizedPareto", "Geometric", "LogNormal", "LogisticGrowth", "MixShift", "Mixture", "Modulation",
+    "GeneralizedPareto", "Geometric", "Joint", "LogNormal", "LogisticGrowth", "MixShift", "Mixture", "Modulation",
     "Normal", "OnOff", "Overdispersion", "Pareto", "Profile", "QueryClass", "Traffic", "Uniform", "Weibull",
 ]
