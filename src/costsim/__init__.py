@@ -32,7 +32,7 @@ from .run import Estimate, estimate, simulate, sweep
 from . import analysis
 from .analysis import break_even, to_focus
 from . import calibrate
-from .calibrate import estimate_on_off, fit_traffic, pilot_gap, project, to_scenario
+from .calibrate import backtest, estimate_on_off, fit_traffic, pilot_gap, project, to_scenario
 from . import decide
 from .decide import OptimizeResult, optimize
 from .traffic import (

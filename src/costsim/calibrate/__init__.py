@@ -8,11 +8,14 @@
   QQ plots);
 - :func:`project` turns the fit into production traffic under assumptions
   (volume, growth, mix, horizon), carrying the uncertainty to the trial level;
+- :func:`backtest` fits pilot windows of a log, forecasts the rest and scores
+  the bands against what the log billed;
 - :func:`pilot_gap` compares the naive pilot extrapolation with the simulated
   production cost; :func:`to_scenario` writes the projection as a scenario.
 """
 
 from .arrivals import ArrivalFit, estimate_on_off, fit_arrivals
+from .backtest import Backtest, backtest, interval_score
 from .fit import fit_traffic
 from .fitted import ClassFit, TrafficFit
 from .logs import TrafficLog, read_log
@@ -22,8 +25,8 @@ from .segments import dependence_distance, find_segments
 from .tokens import TokenFit, find_pile, fit_tokens, ks_distance
 
 __all__ = [
-    "ArrivalFit", "ClassFit", "FitReport", "PilotGap", "TokenFit", "TrafficFit", "TrafficLog", "dependence_distance",
+    "ArrivalFit", "Backtest", "ClassFit", "FitReport", "PilotGap", "TokenFit", "TrafficFit", "TrafficLog", "backtest", "dependence_distance",
     "estimate_on_off",
-    "find_pile", "find_segments", "fit_arrivals", "fit_tokens", "fit_traffic", "ks_distance", "pilot_gap", "project",
+    "find_pile", "find_segments", "fit_arrivals", "fit_tokens", "fit_traffic", "interval_score", "ks_distance", "pilot_gap", "project",
     "qq_points", "read_log", "to_scenario",
 ]

@@ -22,9 +22,14 @@ a growing variance past the log's own scales would turn seconds of burstiness
 into hours of drift.  :func:`costsim.project` takes the larger of this
 prediction and the block bootstrap's for each quantity.
 
-A log of fewer than ``16 * MIN_ROWS_PER_WINDOW`` rows is too short to see the
-variance grow: no drift is estimated (the bootstrap's variance stands) and the fit report
-says so.
+The slope is read as drift only where it exceeds -1 significantly (a one-sided
+t-test on the regression, :data:`TEST_LEVEL`): noise in a few points of a
+stationary log would otherwise widen every band.  A window is at least the
+fitted count bin and, where the log bursts on and off, a mean on/off cycle:
+shorter windows see the bursts, which the simulation draws itself, not the
+level.  A log too short for :data:`MIN_WINDOWS` such windows of
+:data:`MIN_ROWS_PER_WINDOW` rows shows nothing of its drift: none is estimated
+(the bootstrap's variance stands) and the fit report says so.
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ._bootstrap import block_index
+from ..traffic.processes import OnOff
 from .arrivals import ArrivalFit, _hourly_factor
 
 __all__ = ["DriftFit", "MAX_WINDOWS", "MIN_ROWS_PER_WINDOW", "MIN_WINDOWS", "fit_drift"]
@@ -48,6 +55,8 @@ MAX_WINDOWS = 64
 MIN_WINDOWS = 16
 #: Rows per short window, on average, at least.
 MIN_ROWS_PER_WINDOW = 20
+#: False-alarm rate of the test for a variance that decays slower than independent windows'.
+TEST_LEVEL = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,7 +124,9 @@ def _pair_variance(num: np.ndarray, den: np.ndarray, w: int) -> tuple[float, int
 
 
 def _power_law(num: np.ndarray, den: np.ndarray) -> tuple[float, float] | None:
-    """``(alpha, log c)`` of ``D(w)`` over ``w = 1, 2, 4, ... <= J / 4``, or None."""
+    """``(alpha, log c)`` of ``D(w)`` over ``w = 1, 2, 4, ... <= J / 4``, or None.  ``alpha`` is -1
+    (independent windows) unless the fitted slope exceeds -1 significantly (one-sided t-test at
+    :data:`TEST_LEVEL` on the weighted regression's ``k - 2`` degrees of freedom)."""
     j = num.size
     scales = [w for w in (2**k for k in range(16)) if w <= j // 4]
     pts = [(w, *_pair_variance(num, den, w)) for w in scales]
@@ -126,8 +137,25 @@ def _power_law(num: np.ndarray, den: np.ndarray) -> tuple[float, float] | None:
     y = np.log([d for _, d in pts])
     wt = np.array([j / (2.0 * w) for w, _ in pts])
     xm, ym = np.average(x, weights=wt), np.average(y, weights=wt)
-    alpha = float(np.clip(np.sum(wt * (x - xm) * (y - ym)) / np.sum(wt * (x - xm) ** 2), -1.0, 0.0))
+    sxx = np.sum(wt * (x - xm) ** 2)
+    slope = float(np.sum(wt * (x - xm) * (y - ym)) / sxx)
+    resid = y - ym - slope * (x - xm)
+    dof = len(pts) - 2
+    se = math.sqrt(float(np.sum(wt * resid**2)) / dof / sxx) if dof > 0 else math.inf
+    significant = slope + 1.0 > stats.t.isf(TEST_LEVEL, dof) * se if dof > 0 else False
+    alpha = float(np.clip(slope, -1.0, 0.0)) if significant else -1.0
     return alpha, float(ym - alpha * xm)
+
+
+def _shortest_window(arrivals: ArrivalFit) -> pd.Timedelta:
+    """The fitted count bin, or a mean on/off cycle where the arrivals burst on and off: shorter
+    windows see the bursts (which the simulation draws itself), not the level."""
+    shortest = arrivals.bin
+    for m in arrivals.modulation:
+        if isinstance(m, OnOff):
+            cycle = (m.on.mean() + m.off.mean()) * pd.Timedelta(m.unit)
+            shortest = max(shortest, pd.Timedelta(cycle).ceil("s"))
+    return shortest
 
 
 def fit_drift(timestamp: np.ndarray, input_tokens: np.ndarray, output_tokens: np.ndarray, *,
@@ -159,14 +187,18 @@ def fit_drift(timestamp: np.ndarray, input_tokens: np.ndarray, output_tokens: np
     >>> arr = fit_arrivals(ts, start=t0, span=pd.Timedelta("1h"))
     >>> d = fit_drift(ts, rng.lognormal(6, 1, 6000), rng.lognormal(4, 1, 6000), start=t0,
     ...               span=pd.Timedelta("1h"), arrivals=arr)
-    >>> d.windows, round(d.variance(pd.Timedelta("9h"))["volume"] * 6000 / 64, 1)  # Poisson: 1 / rows
-    (64, 1.0)
+    >>> d.windows, d.exponent["volume"]  # one-minute windows; independent, as Poisson counts are
+    (60, -1.0)
+    >>> round(d.variance(pd.Timedelta("9h"))["volume"] * 6000, 1)  # Poisson: (1 + 1/9) / rows, here estimated
+    1.4
     """
     n = timestamp.shape[0]
-    j = min(MAX_WINDOWS, n // MIN_ROWS_PER_WINDOW)
+    shortest = _shortest_window(arrivals)
+    j = min(MAX_WINDOWS, n // MIN_ROWS_PER_WINDOW, int(span // shortest))
     if j < MIN_WINDOWS:
-        return DriftFit(0, span, {}, {}, f"drift not estimated: {n} rows; it needs {MIN_WINDOWS} windows of "
-                        f"{MIN_ROWS_PER_WINDOW} rows on average ({MIN_WINDOWS * MIN_ROWS_PER_WINDOW} rows)")
+        return DriftFit(0, span, {}, {}, f"drift not estimated: it needs {MIN_WINDOWS} windows of at least "
+                        f"{MIN_ROWS_PER_WINDOW} rows on average and at least {shortest} (the count bin, and an "
+                        f"on/off cycle where the log bursts); {n} rows over {span} give {j}")
     window = pd.Timedelta(span.value // j, unit="ns")
     idx = np.minimum(block_index(timestamp, start.to_datetime64(), window), j - 1)
     count = np.bincount(idx, minlength=j).astype(float)
