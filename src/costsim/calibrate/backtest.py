@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy import stats
 
 from .._validation import ParameterError, check_duration, check_int, check_number
 from ..pricing.litellm import price
@@ -112,6 +113,30 @@ class Backtest:
                 "naive_per_hour_score": float((d["naive_per_hour_score"] / y).mean()),
             })
         return pd.DataFrame(rows).set_index("level")
+
+    def drift(self) -> float:
+        """The drift the origins show: the sd of the log level that, added to the forecasts' own
+        spread, accounts for how far the realised costs fell from the medians.
+
+        ``sqrt(max(0, mean(e**2) - mean(s**2)))`` over the origins with a forecast, with ``e =
+        log(realised / median)`` and ``s`` the forecast's own sd of the log cost (the widest band's
+        log-width over its normal width, ``2 z``).  Pass it as ``project(fit, drift=...)`` for a
+        forecast whose pilot is as short, relative to its horizon, as these.  It is fitted on these
+        origins: a backtest with it is no longer out of sample.
+
+        Examples
+        --------
+        See :func:`backtest`.
+        """
+        ds = self.ok
+        if not ds.sizes["origin"]:
+            raise ValueError("backtest: no origin has a forecast, so no drift can be read from it")
+        widest = float(ds["level"].max())
+        d = ds.sel(level=widest)
+        z = float(stats.norm.isf((1.0 - widest) / 2.0))
+        own = (np.log(d["upper"]) - np.log(d["lower"])).to_numpy() / (2.0 * z)
+        err = np.log(ds["realised"] / ds["median"]).to_numpy()
+        return float(math.sqrt(max(0.0, np.mean(err**2) - np.mean(own**2))))
 
     def __str__(self) -> str:
         ds = self.dataset
@@ -235,8 +260,9 @@ def backtest(
     Returns
     -------
     Backtest
-        ``.dataset`` (per origin and level), ``.metrics()`` (the summary);
-        draw it with :func:`costsim.plot.plot_backtest`.
+        ``.dataset`` (per origin and level), ``.metrics()`` (the summary),
+        ``.drift()`` (the drift the origins show); draw it with
+        :func:`costsim.plot.plot_backtest`.
 
     Examples
     --------
@@ -250,6 +276,8 @@ def backtest(
     ...                  fit_options={"families": ["LogNormal"], "segments": 1})
     >>> bt.dataset.sizes["origin"], list(bt.metrics().index)
     (3, [0.5, 0.9])
+    >>> bt.drift() >= 0  # the sd of the log level the realised costs show beyond the bands
+    True
     """
     from ..run import simulate
 

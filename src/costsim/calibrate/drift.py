@@ -143,7 +143,7 @@ def _power_law(num: np.ndarray, den: np.ndarray) -> tuple[float, float] | None:
     dof = len(pts) - 2
     se = math.sqrt(float(np.sum(wt * resid**2)) / dof / sxx) if dof > 0 else math.inf
     significant = slope + 1.0 > stats.t.isf(TEST_LEVEL, dof) * se if dof > 0 else False
-    alpha = float(np.clip(slope, -1.0, 0.0)) if significant else -1.0
+    alpha = float(np.clip(slope, -1.0, 1.0)) if significant else -1.0
     return alpha, float(ym - alpha * xm)
 
 

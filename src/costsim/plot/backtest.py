@@ -83,5 +83,5 @@ def plot_backtest(backtest: Backtest, *, ax: Any = None) -> Any:
     m = backtest.metrics()
     cover = ", ".join(f"{100 * lv:g}% band covers {int(r.covered)}/{int(r.origins)}" for lv, r in m.iterrows())
     ax.set_title(f"Backtest: {cover}")
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax
