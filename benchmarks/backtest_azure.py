@@ -5,11 +5,11 @@ origins at the DEFAULT settings of fit_traffic and project, 400 trials each, pri
 $3 per million input tokens and $15 per million output tokens.  Prints, per trace, the
 per-origin bands beside the realised cost and the summary (coverage of the 50% and 90%
 bands, median width over realised, mean interval score over realised against the naive
-extrapolations').
+extrapolations'), and the drift the origins show (Backtest.drift).
 
 Run: python benchmarks/backtest_azure.py [DATA_DIR] [--trials N] [--plot DIR]
-(DATA_DIR defaults to /work/shared/data/azure_llm_2023, or the traces bundled as
-costsim.datasets where that module exists).
+(DATA_DIR: the folder of AzureLLMInferenceTrace_conv.csv and _code.csv, default
+/work/shared/data/azure_llm_2023).
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ def main() -> None:
     parser.add_argument("data", nargs="?", default="/work/shared/data/azure_llm_2023")
     parser.add_argument("--trials", type=int, default=400)
     parser.add_argument("--plot", default=None, help="folder for backtest_<trace>.png")
+    parser.add_argument("--in-sample-drift", action="store_true",
+                        help="rerun each trace with drift=Backtest.drift() (in sample: the drift is read from "
+                        "the same origins)")
     args = parser.parse_args()
     for trace in ("conv", "code"):
         path = Path(args.data) / f"AzureLLMInferenceTrace_{trace}.csv"
@@ -51,11 +54,18 @@ def main() -> None:
             print(f"== {trace}: {time.perf_counter() - t0:.0f} s")
             print(table)
             print(bt)
+            print(f"drift the origins show (Backtest.drift): {bt.drift():.3f}")
+        if args.in_sample_drift:
+            again = cs.backtest(path, PRICING, pilot=0.1, origins=10, trials=args.trials, seed=0,
+                                project_options={"drift": bt.drift()})
+            with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
+                print(f"-- {trace} with drift={bt.drift():.3f} (IN SAMPLE)")
+                print(again)
         if args.plot:
             from costsim.plot import plot_backtest
 
             ax = plot_backtest(bt)
-            ax.set_title(f"Azure {trace} trace: each tenth as the pilot, the other 90% forecast")
+            ax.set_title(f"Azure {trace} trace, each tenth as the pilot: {ax.get_title().removeprefix('Backtest: ')}")
             ax.figure.savefig(Path(args.plot) / f"backtest_{trace}.png", dpi=110, bbox_inches="tight")
 
 

@@ -8,9 +8,9 @@ import pytest
 
 import costsim as cs
 from costsim._model import draw_uncertain
-from costsim.calibrate.drift import fit_drift
-from costsim.calibrate.arrivals import fit_arrivals
 from costsim._validation import ParameterError
+from costsim.calibrate.arrivals import fit_arrivals
+from costsim.calibrate.drift import fit_drift
 
 API = cs.TokenPricing(input=3.0, output=15.0)
 T0 = pd.Timestamp("2026-01-05")

@@ -345,8 +345,8 @@ def _dataset(records: list, levels: list[float], trials: int, seed: int, end: pd
     for i, (rec, bands) in enumerate(records):
         if bands is None:
             continue
-        for name in per_origin:
-            per_origin[name][i] = rec[name]
+        for name, values in per_origin.items():
+            values[i] = rec[name]
         for p, band in bands.items():
             per_level[f"{p}lower"][i], per_level[f"{p}upper"][i] = band[:, 0], band[:, 1]
     take = {name: np.array([rec[name] for rec, _ in records]) for name in

@@ -41,11 +41,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._bootstrap import block_index
 from ..traffic.processes import OnOff
+from ._bootstrap import block_index
 from .arrivals import ArrivalFit, _hourly_factor
 
-__all__ = ["DriftFit", "MAX_WINDOWS", "MIN_ROWS_PER_WINDOW", "MIN_WINDOWS", "fit_drift"]
+__all__ = ["MAX_WINDOWS", "MIN_ROWS_PER_WINDOW", "MIN_WINDOWS", "DriftFit", "fit_drift"]
 
 #: Quantities whose drift is estimated.
 QUANTITIES = ("volume", "input_tokens", "output_tokens")

@@ -33,7 +33,7 @@ import dataclasses
 import numpy as np
 from scipy import stats
 
-__all__ = ["BlockSums", "JointDeviations", "SCENARIOS"]
+__all__ = ["SCENARIOS", "BlockSums", "JointDeviations"]
 
 #: Joint scenarios (bootstrap resamples) a projection draws from.
 SCENARIOS = 1000

@@ -73,7 +73,12 @@ def plot_backtest(backtest: Backtest, *, ax: Any = None) -> Any:
                     fontsize="small", color="0.4")
     finite = np.concatenate([r[np.isfinite(r) & (r > 0)] for r in ratios])
     if finite.size and finite.max() / finite.min() > 5:
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
     starts = ds["pilot_start"].to_numpy().astype("datetime64[m]")
     same_day = starts.astype("datetime64[D]").min() == starts.astype("datetime64[D]").max()
     ax.set_xticks(x, [str(s)[11:16] if same_day else str(s)[:16].replace("T", "\n") for s in starts],
