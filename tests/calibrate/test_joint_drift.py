@@ -122,8 +122,6 @@ def test_scale_keeps_the_relative_band():
         cs.project(fit, scale=2, volume=1e5)
     with pytest.raises(ParameterError, match=r"^scale must be > 0; got 0$"):
         cs.project(fit, scale=0)
-    with pytest.raises(ParameterError, match=r"^drift must be 'auto' or a number >= 0; got 'on'$"):
-        cs.project(fit, drift="on")
 
 
 def _drift_inputs(ts_seconds, inp, out):
@@ -171,3 +169,21 @@ def test_too_short_a_log_says_so():
     assert "drift not estimated" in str(fit.report)
     # the projection falls back to the bootstrap: it still runs, with uncertainty
     assert isinstance(cs.project(fit).arrivals.volume, cs.Joint)
+
+
+def test_drift_as_a_distribution():
+    rng = np.random.default_rng(0)
+    n = 3000
+    log = {"timestamp": np.sort(rng.uniform(0, 3600, n)), "input_tokens": np.round(rng.lognormal(6, 1, n)),
+           "output_tokens": np.round(rng.lognormal(4, 0.7, n))}
+    fit = cs.fit_traffic(log, families=["LogNormal"], segments=1)
+    base = np.log(cs.project(fit, horizon="1D", bin="1h", drift=0).arrivals.volume.values)
+    shifted = np.log(cs.project(fit, horizon="1D", bin="1h", drift=cs.Normal(0.1, 0.2)).arrivals.volume.values)
+    # the log level moves by the distribution's draws: mean 0.1 (sd 0.2 / sqrt(1000) = 0.006) and variance
+    # 0.04 more (sd 0.04 sqrt(2 / 1000) = 0.0018, plus a covariance term of about 0.0004)
+    assert abs(np.mean(shifted - base) - 0.1) < 4 * 0.0064
+    assert abs(np.var(shifted) - np.var(base) - 0.04) < 4 * 0.0019
+    with pytest.raises(ParameterError, match=r"^drift must be 'auto', a number >= 0 or a costsim Distribution"):
+        cs.project(fit, drift="on")
+    with pytest.raises(TypeError, match="uncertain parameters"):
+        cs.project(fit, drift=cs.Normal(cs.Uniform(0.0, 0.1), 0.2))

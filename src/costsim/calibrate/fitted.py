@@ -267,29 +267,43 @@ def _bins(horizon: pd.Timedelta, fitted_bin: pd.Timedelta, bin: Any) -> tuple[pd
     return pd.Timedelta(seconds=width * n), pd.Timedelta(seconds=width)
 
 
-def check_drift(drift: Any) -> str | float:
-    """``drift``: ``"auto"`` or a number >= 0."""
+def check_drift(drift: Any) -> str | float | Distribution:
+    """``drift``: ``"auto"``, a number >= 0 or a Distribution (of the log of the level)."""
+    if isinstance(drift, Distribution):
+        drift._check_resolved()
+        return drift
     if isinstance(drift, str):
         if drift != "auto":
-            raise ParameterError("drift", "must be 'auto' or a number >= 0", drift)
+            raise ParameterError("drift", "must be 'auto', a number >= 0 or a costsim Distribution", drift)
         return drift
     return check_number("drift", drift, low=0.0)
 
 
-def _joint_values(fit: TrafficFit, horizon: pd.Timedelta, drift: str | float) -> tuple[np.ndarray, list, list]:
+def _assumed_drift(drift: str | float | Distribution, k: int) -> np.ndarray:
+    """``[3, k]`` log-shifts of the volume, the input and the output level per joint scenario: 0 for
+    ``"auto"``, ``Normal(0, drift)`` for a number, the distribution's quantiles at fixed uniforms for a
+    distribution (each row independent)."""
+    if isinstance(drift, str):
+        return np.zeros((3, k))
+    rng = np.random.default_rng(0)
+    if isinstance(drift, Distribution):
+        return np.asarray(drift.ppf(rng.random((3, k))), dtype=float)
+    return drift * rng.standard_normal((3, k))
+
+
+def _joint_values(fit: TrafficFit, horizon: pd.Timedelta,
+                  drift: str | float | Distribution) -> tuple[np.ndarray, list, list]:
     """Per joint scenario: the volume factor, and per class the share and the (input, output)
     location shifts (see :mod:`costsim.calibrate.joint`)."""
     dev = fit.joint
     future = 1.0 + fit.span / horizon
     inflation = dict.fromkeys(("volume", "input_tokens", "output_tokens"), 1.0)
-    predicted = fit.drift.variance(horizon) if drift == "auto" else None
+    predicted = fit.drift.variance(horizon) if isinstance(drift, str) else None
     if predicted is not None:
         boot = dev.variance()
         own = {"volume": 1.0, "input_tokens": future, "output_tokens": future}
         inflation = {q: max(1.0, predicted[q] / (boot[q] * own[q])) if boot[q] > 0 else 1.0 for q in inflation}
-    extra = np.zeros((3, dev.volume.shape[0]))
-    if drift != "auto" and drift > 0:  # an assumed level sd, on volume and on each token column
-        extra = drift * np.random.default_rng(0).standard_normal(extra.shape)
+    extra = _assumed_drift(drift, dev.volume.shape[0])
     c = dev.correction
     volume = np.exp(np.sqrt(c * inflation["volume"]) * dev.volume + extra[0])
     shares, shifts = [], []
@@ -312,7 +326,7 @@ def projected_traffic(
     bin: str | pd.Timedelta | None = None,
     start: Any = None,
     uncertainty: bool = True,
-    drift: str | float = "auto",
+    drift: str | float | Distribution = "auto",
 ) -> Traffic:
     """:func:`costsim.project` of a fit known to be a :class:`TrafficFit` (see there)."""
     horizon_td = fit.span if horizon is None else check_duration("horizon", horizon)
@@ -323,7 +337,7 @@ def projected_traffic(
     if not isinstance(uncertainty, (bool, np.bool_)):
         raise ParameterError("uncertainty", "must be True or False", uncertainty)
     drift = check_drift(drift)
-    if drift != "auto" and drift > 0 and not uncertainty:
+    if (isinstance(drift, Distribution) or (drift != "auto" and drift > 0)) and not uncertainty:
         raise ParameterError("drift", "needs uncertainty=True (it widens the fit's uncertainty)", drift)
     if scale is not None:
         scale = check_number("scale", scale, low=0.0, low_open=True)
