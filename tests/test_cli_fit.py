@@ -65,8 +65,10 @@ def test_fit_unit_sets_the_epoch_unit_of_numeric_timestamps(tmp_path):
         args = ["fit", str(tmp_path / "log.csv"), "--model", "gpt-4o", "--out", str(out), "--seed", "1"]
         assert main([*args, *(["--unit", unit] if unit else [])]) == 0
         volumes[unit] = load_scenario(out).traffic.arrivals.volume
-    assert volumes[None] == volumes["s"]  # uncertain volumes: LogNormal(mu, sigma) of requests per day
-    assert abs(volumes["ms"].mu - volumes["s"].mu - np.log(1_000.0)) < 1e-3
+    assert volumes[None] == volumes["s"]  # uncertain volumes: joint scenarios of requests per day
+    # the levels (medians of the joint scenarios, each within a few % of its fitted volume) differ by 1,000x
+    ratio = np.median(np.log(volumes["ms"].values)) - np.median(np.log(volumes["s"].values))
+    assert abs(ratio - np.log(1_000.0)) < 0.1
 
 
 def test_fit_preset_limits_and_cache(tmp_path):

@@ -32,7 +32,7 @@ from .run import Estimate, estimate, simulate, sweep
 from . import analysis
 from .analysis import break_even, to_focus
 from . import calibrate
-from .calibrate import estimate_on_off, fit_traffic, pilot_gap, project, to_scenario
+from .calibrate import backtest, estimate_on_off, fit_traffic, pilot_gap, project, to_scenario
 from . import decide
 from .decide import OptimizeResult, optimize
 from .traffic import (
@@ -46,6 +46,7 @@ from .traffic import (
     Gamma,
     GeneralizedPareto,
     Geometric,
+    Joint,
     LogisticGrowth,
     LogNormal,
     MixShift,
@@ -67,14 +68,14 @@ __all__ = [
     "CapacityModel", "CommittedSpend", "CustomCapacity", "DeploymentOption", "Hybrid", "PromptRouter", "ProvisionedCapacity",
     "SelfHostedGPU", "VolumeDiscount",
     "Arrivals", "Beta", "Capped", "Constant", "CostsimAccessor", "Distribution", "Empirical",
-    "FlashEvent", "Gamma", "GeneralizedPareto", "Geometric", "LogNormal", "LogisticGrowth", "LongContextTier",
+    "FlashEvent", "Gamma", "GeneralizedPareto", "Geometric", "Joint", "LogNormal", "LogisticGrowth", "LongContextTier",
     "MixShift", "Mixture", "Modulation", "Normal", "OnOff", "Overdispersion", "OffPeak", "OffPeakWindow",
     "ParameterError", "Pareto", "PricingModel", "Profile", "QueryClass",
     "RateCard", "TokenPricing", "price",
     "Traffic", "Truncated", "Uniform", "Weibull", "demo", "estimate_on_off", "from_dict", "pricing", "results",
     "simulate", "to_dict", "traffic", "datasets",
     "analysis", "break_even", "sweep", "to_focus",
-    "calibrate", "fit_traffic", "pilot_gap", "project", "to_scenario",
+    "calibrate", "backtest", "fit_traffic", "pilot_gap", "project", "to_scenario",
     "decide", "OptimizeResult", "optimize",
     "Estimate", "estimate",
 ]

@@ -117,6 +117,12 @@ class DistributionBase(Model):
     def ppf(self, q: Any) -> np.ndarray:  # pragma: no cover - every distribution overrides
         raise NotImplementedError
 
+    def _stream(self, path: str) -> str:
+        """The name of the random stream a trial draws this parameter from: its path
+        (independent of every other parameter), unless the distribution draws jointly
+        with others (:class:`costsim.traffic.Joint`)."""
+        return path
+
 
 def _children(obj: Any):
     """Yield ``(suffix, child, is_request)`` for the fields of a Model."""
@@ -204,12 +210,14 @@ def draw_uncertain(
 ) -> dict[str, np.ndarray]:
     """Draw every uncertain parameter for the given trial indices.
 
-    Each value is ``dist.ppf(u)`` with ``u`` a pure function of (seed, trial, path).
+    Each value is ``dist.ppf(u)`` with ``u`` a pure function of (seed, trial, stream): the stream is the
+    path, or a key shared by parameters drawn jointly (``dist._stream(path)``).
     """
     from .kernels import trial_uniforms
 
     trials = np.asarray(trials, dtype=np.int64)
     return {
-        path: np.asarray(dist.ppf(trial_uniforms(np.uint64(seed), trials, np.uint64(stream_key(path)))), dtype=float)
+        path: np.asarray(dist.ppf(trial_uniforms(np.uint64(seed), trials, np.uint64(stream_key(dist._stream(path))))),
+                         dtype=float)
         for path, dist in uncertain.items()
     }

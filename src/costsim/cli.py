@@ -27,6 +27,7 @@ import xarray as xr
 
 from . import cli_catalog
 from ._format import usd
+from .cli_backtest import add_backtest
 from .files import check_folder, check_writable, write_atomic
 
 __all__ = ["main", "summary_table"]
@@ -304,12 +305,7 @@ def _fit(args: argparse.Namespace) -> int:
 
     source = _input_file(args.log, "log")
     out = _output_file(args.out, (".toml", ".json"), "a scenario file name")
-    columns = {}
-    for item in args.column:
-        field, sep, name = item.partition("=")
-        if not sep or not field or not name:
-            raise ValueError(f"--column must be FIELD=NAME, e.g. input_tokens=ContextTokens; got {item!r}")
-        columns[field] = name
+    columns = _columns(args.column)
     options = {model: from_litellm(model, ignore=args.ignore) for model in args.model}
     if args.preset is not None and columns:
         raise ValueError("--preset and --column exclude each other: a preset names every column")
@@ -327,6 +323,17 @@ def _fit(args: argparse.Namespace) -> int:
         print(fit.cache)
     print(f"wrote {out} (run it with: costsim run {out})")
     return 0
+
+
+def _columns(items: Sequence[str]) -> dict[str, str]:
+    """``--column FIELD=NAME`` options as a mapping field -> column name."""
+    columns = {}
+    for item in items:
+        field, sep, name = item.partition("=")
+        if not sep or not field or not name:
+            raise ValueError(f"--column must be FIELD=NAME, e.g. input_tokens=ContextTokens; got {item!r}")
+        columns[field] = name
+    return columns
 
 
 def _positive(finite: bool = True) -> Callable[[str], float]:
@@ -500,6 +507,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--trials", type=_int_at_least(1), default=100, help="trials of the scenario (default 100)")
     fit.add_argument("--seed", type=_int_at_least(0), default=None, help="seed of the scenario (default: none)")
     fit.set_defaults(func=_fit)
+    add_backtest(sub, input_file=_input_file, parse_columns=_columns, positive=_positive(),
+                 int_at_least=_int_at_least)
 
     price = sub.add_parser(
         "price",

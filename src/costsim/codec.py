@@ -48,8 +48,8 @@ MAX_DEPTH = 64
 REGISTRY: Mapping[str, type] = types.MappingProxyType({cls.__name__: cls for cls in sorted((
     # traffic
     T.Traffic, T.QueryClass, T.Arrivals, T.MixShift,
-    T.Beta, T.Capped, T.Constant, T.Empirical, T.Gamma, T.GeneralizedPareto, T.Geometric, T.LogNormal, T.Mixture,
-    T.Normal, T.Pareto, T.Truncated, T.Uniform, T.Weibull,
+    T.Beta, T.Capped, T.Constant, T.Empirical, T.Gamma, T.GeneralizedPareto, T.Geometric, T.Joint, T.LogNormal,
+    T.Mixture, T.Normal, T.Pareto, T.Truncated, T.Uniform, T.Weibull,
     T.FlashEvent, T.LogisticGrowth, T.OnOff, T.Overdispersion, T.Profile,
     # pricing
     P.TokenPricing, P.RateCard, P.LongContextTier, P.OffPeak, P.OffPeakWindow,

@@ -294,7 +294,7 @@ def test_a_single_family_name_is_accepted():
     ({"horizon": "1D", "bin": "0s"}, ParameterError, r"^bin must be a positive duration .*; got '0s'$"),
     ({"start": "soon"}, ParameterError, r"^start must be a date-time such as '2026-01-05T00:00'; got 'soon'$"),
     ({"drift": -0.1}, ParameterError, r"^drift must be >= 0; got -0\.1$"),
-    ({"drift": "x"}, ParameterError, r"^drift must be a real number; got 'x'$"),
+    ({"drift": "x"}, ParameterError, r"^drift must be 'auto', a number >= 0 or a costsim Distribution; got 'x'$"),
     ({"uncertainty": "no"}, ParameterError, r"^uncertainty must be True or False; got 'no'$"),
     ({"mix": [0.5]}, TypeError, r"^mix must be a mapping of class -> share or a costsim\.MixShift; got list$"),
     ({"volume": -5.0}, ParameterError, r"^Arrivals: volume must be .*; got -5\.0$"),

@@ -11,11 +11,14 @@
   QQ plots);
 - :func:`project` turns the fit into production traffic under assumptions
   (volume, growth, mix, horizon), carrying the uncertainty to the trial level;
+- :func:`backtest` fits pilot windows of a log, forecasts the rest and scores
+  the bands against what the log billed;
 - :func:`pilot_gap` compares the naive pilot extrapolation with the simulated
   production cost; :func:`to_scenario` writes the projection as a scenario.
 """
 
 from .arrivals import ArrivalFit, estimate_on_off, fit_arrivals
+from .backtest import Backtest, backtest, interval_score
 from .caching import CacheFit
 from .fit import fit_traffic
 from .fitted import ClassFit, TrafficFit
@@ -27,8 +30,9 @@ from .tails import Tail
 from .tokens import TokenFit, find_pile, fit_tokens, ks_distance
 
 __all__ = [
-    "ArrivalFit", "CacheFit", "ClassFit", "FitReport", "PilotGap", "Tail", "TokenFit", "TrafficFit", "TrafficLog", "dependence_distance",
+    "ArrivalFit", "Backtest", "CacheFit", "ClassFit", "FitReport", "PilotGap", "Tail", "TokenFit", "TrafficFit",
+    "TrafficLog", "backtest", "dependence_distance",
     "estimate_on_off",
-    "find_pile", "find_segments", "fit_arrivals", "fit_tokens", "fit_traffic", "ks_distance", "pilot_gap", "project",
+    "find_pile", "find_segments", "fit_arrivals", "fit_tokens", "fit_traffic", "interval_score", "ks_distance", "pilot_gap", "project",
     "qq_points", "read_log", "to_scenario",
 ]

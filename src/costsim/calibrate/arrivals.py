@@ -8,14 +8,16 @@ weeks; shorter logs give none (a one-hour pilot says nothing about the night).
 Burstiness is read from the counts per ``bin`` (default one minute), compared
 with what the volume and profile predict:
 
-- with empty bins among busy ones (on/off traffic such as the Azure code
-  trace), an on/off process with gamma noise,
+- with more empty bins among busy ones than Poisson counts around the volume
+  and profile leave (on/off traffic such as the Azure code trace; a quiet night
+  of a plain Poisson log is no burst), an on/off process with gamma noise,
   :func:`estimate_on_off`;
 - otherwise gamma noise (:class:`costsim.traffic.Overdispersion`) with
   ``cv**2 = sum((n - e)**2 - n) / sum(e**2)`` (method of moments for
   gamma-Poisson counts ``n`` around expected counts ``e``), where the counts
-  are significantly more variable than Poisson (Pearson's chi-square above its
-  95th percentile); plain Poisson otherwise.
+  are significantly more variable than Poisson around the volume and profile
+  (Pearson's chi-square); plain Poisson otherwise.  Each test has a false-alarm
+  rate of :data:`TEST_LEVEL` (2.5 %), 5 % together.
 
 The uncertainty of the volume comes from a block bootstrap over time blocks
 (:mod:`costsim.calibrate._bootstrap`): the counts of neighbouring minutes are
@@ -227,7 +229,7 @@ def fit_arrivals(
     expected = volume * (width / _DAY) * _hourly_factor(bin_starts, daily, weekly)
     modulation: tuple[Modulation, ...] = ()
     empty = counts == 0
-    if 2 <= empty.sum() <= counts.size - 2:
+    if 2 <= empty.sum() <= counts.size - 2 and _excess_empty(empty, expected):
         modulation = estimate_on_off(counts, unit=duration_alias(width))
     elif counts.size >= 2 and _overdispersed(counts, expected):
         cv2 = (np.sum((counts - expected) ** 2 - counts)) / np.sum(expected**2)
@@ -254,11 +256,26 @@ def fit_arrivals(
     )
 
 
+#: False-alarm rate of each of the two burstiness tests (empty bins, dispersion): 5 % together.
+TEST_LEVEL = 0.025
+
+
+def _excess_empty(empty: np.ndarray, expected: np.ndarray) -> bool:
+    """Whether there are more empty bins than Poisson counts around ``expected`` (volume and
+    profile) leave: their number above the upper ``TEST_LEVEL`` quantile of its normal
+    approximation (a sum of independent Bernoulli(``exp(-expected)``))."""
+    p = np.exp(-expected)
+    sd = math.sqrt(float(np.sum(p * (1.0 - p))))
+    excess = float(empty.sum() - p.sum())
+    return excess > 0 and (sd == 0 or excess / sd > stats.norm.isf(TEST_LEVEL))
+
+
 def _overdispersed(counts: np.ndarray, expected: np.ndarray) -> bool:
-    """Whether the counts vary more than Poisson: Pearson's statistic above the 95th
-    percentile of its chi-square distribution under Poisson (``len(counts) - 1`` dof)."""
+    """Whether the counts vary more than Poisson around ``expected`` (volume and profile):
+    Pearson's statistic above the upper ``TEST_LEVEL`` quantile of its chi-square
+    distribution under Poisson (``len(counts) - 1`` dof)."""
     pearson = float(np.sum((counts - expected) ** 2 / np.maximum(expected, 1e-12)))
-    return pearson > stats.chi2.ppf(0.95, counts.size - 1)
+    return pearson > stats.chi2.isf(TEST_LEVEL, counts.size - 1)
 
 
 def _hourly_factor(when: pd.DatetimeIndex, daily, weekly) -> np.ndarray:

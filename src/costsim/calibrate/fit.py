@@ -12,7 +12,9 @@ from .._validation import ParameterError, check_int
 from ._bootstrap import block_index, log_ratio_variance
 from .arrivals import ArrivalFit, check_bins, fit_arrivals
 from .caching import CacheFit, fit_caching
+from .drift import fit_drift
 from .fitted import ClassFit, TrafficFit
+from .joint import BlockSums
 from .logs import TrafficLog, _instant, read_log
 from .report import FitReport
 from .segments import find_segments
@@ -197,6 +199,7 @@ def fit_traffic(
         blocks=blocks, n_blocks=total.n_blocks, ttl=log.cache_ttl, seed=seed)
     codes, class_names = pd.factorize(log.qclass)
     classes = {}
+    unit_rows = []
     many = len(class_names) > 1
     for code, qclass in enumerate(class_names):
         in_class = np.flatnonzero(codes == code)
@@ -207,10 +210,18 @@ def fit_traffic(
         n_seg = int(labels.max()) + 1
         for j in range(n_seg):
             name = qclass if n_seg == 1 else f"{qclass}/{j + 1}"
-            classes[name] = _fit_unit(log, in_class[labels == j], name, qclass, class_arrivals, blocks,
+            unit_rows.append(in_class[labels == j])
+            classes[name] = _fit_unit(log, unit_rows[-1], name, qclass, class_arrivals, blocks,
                                       rows_per_block, many or n_seg > 1, families=families, cap=cap, seed=seed,
                                       limits=limit_of(qclass), cache=cache)
-    return TrafficFit(classes, total, log, start, width, FitReport.build(classes, total), cache)
+    edges = np.minimum(np.arange(total.n_blocks + 1) * blk.value, width.value)
+    sums = BlockSums(duration=np.diff(edges) / pd.Timedelta(days=1).value,
+                     **{key: np.array([np.bincount(blocks[r], weights=None if col is None else col[r],
+                                                   minlength=total.n_blocks) for r in unit_rows], dtype=float)
+                        for key, col in (("count", None), ("input", log.input_tokens), ("output", log.output_tokens))})
+    drift = fit_drift(log.timestamp, log.input_tokens, log.output_tokens, start=start, span=width, arrivals=total)
+    return TrafficFit(classes, total, log, start, width, FitReport.build(classes, total, drift),
+                      sums.deviations(seed), drift, cache)
 
 
 def _limits(max_input: Any, max_output: Any, source: Any,

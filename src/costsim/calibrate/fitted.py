@@ -19,12 +19,15 @@ import pandas as pd
 from .._format import duration_alias, duration_text
 from .._validation import ParameterError, check_duration, check_number
 from ..traffic.arrivals import Arrivals
-from ..traffic.distributions import Distribution, LogNormal
+from ..traffic.distributions import Capped, Distribution, GeneralizedPareto, Joint, LogNormal, Mixture
+from ..traffic.truncated import Truncated
 from ..traffic.processes import MixShift, Modulation
 from ..traffic.query_class import QueryClass
 from ..traffic.traffic import Traffic
 from .arrivals import ArrivalFit
 from .caching import CacheFit, ClassCache
+from .drift import DriftFit
+from .joint import JointDeviations
 from .logs import TrafficLog, _instant
 from .tokens import TokenFit
 
@@ -78,52 +81,62 @@ class ClassFit:
     cache: ClassCache | None = None
 
     def query_class(self, *, share: float | Distribution | None = None,
-                    token_var: tuple[float, float] | None = None, warmup: float | None = None) -> QueryClass:
+                    shifts: tuple[np.ndarray, np.ndarray] | None = None, warmup: float | None = None) -> QueryClass:
         """The class as a :class:`~costsim.QueryClass`.
 
         Parameters
         ----------
         share : float or Distribution, optional
-            Its share (default: the fitted one, uncertain where ``token_var`` is given).
-        token_var : (float, float), optional
-            None: point estimates.  ``(factor, extra)``: the location parameters
-            of the token distributions are drawn per trial so that the variance
-            of the log of each column's mean token count is the bootstrap's
-            times ``factor``, plus ``extra`` (and a learned cached share is drawn
-            per trial with its standard error).
+            Its share (default: the fitted one).
+        shifts : (numpy.ndarray, numpy.ndarray), optional
+            Per joint scenario, the log-shift of the input and of the output
+            token locations (every component's): the locations become
+            :class:`~costsim.Joint` parameters (see :mod:`costsim.calibrate.joint`),
+            and a learned cached share is drawn per trial with its standard error.
         warmup : float, optional
             Seconds of a new deployment whose mean cached share (a cache warming
             up from cold) replaces the steady state, where the cache was learned.
         """
-        if token_var is None:
-            inp, out = self.input_tokens.distribution, self.output_tokens.distribution
-            default_share: float | Distribution = self.share
-        else:
-            factor, extra = token_var
-            inp = _uncertain_tokens(self.input_tokens, self.input_log_var * factor + extra)
-            out = _uncertain_tokens(self.output_tokens, self.output_log_var * factor + extra)
-            default_share = LogNormal(math.log(self.share), math.sqrt(self.share_log_var)) \
-                if self.share_log_var > 0 else self.share
+        inp, out = self.input_tokens.distribution, self.output_tokens.distribution
+        if shifts is not None:
+            inp, out = shifted(inp, shifts[0]), shifted(out, shifts[1])
         cached = self.cached_fraction if self.cache is None else \
-            self.cache.fraction(uncertain=token_var is not None, warmup=warmup)
-        return QueryClass(self.name, default_share if share is None else share, inp, out, cached_fraction=cached)
+            self.cache.fraction(uncertain=shifts is not None, warmup=warmup)
+        return QueryClass(self.name, self.share if share is None else share, inp, out, cached_fraction=cached)
 
 
+#: The key of the joint scenarios of a projection (:class:`~costsim.Joint`).
+JOINT_KEY = "fit"
 
-def _uncertain_tokens(fit: TokenFit, log_var: float) -> Distribution:
-    """The fit with independent per-trial location draws whose combined effect on the log
-    of the mean has variance ``log_var``: ``sd**2 * sum(g**2) = log_var`` with ``g`` the
-    gradient of the log-mean in the components' log-locations.
 
-    The components' draws are independent (costsim draws every uncertain
-    parameter on its own stream), so the spread is set from the quantity that
-    drives cost, the mean, rather than from each location's own bootstrap spread.
+def shifted(dist: Distribution, shift: np.ndarray) -> Distribution:
+    """``dist`` with every component's location moved by ``shift`` (log scale), one value per
+    joint scenario: ``mu + shift`` of a lognormal, ``scale * exp(shift)`` otherwise; a
+    generalized Pareto tail and a truncated body move their threshold with it (the
+    whole column is multiplied by ``exp(shift)``), a cap (a physical limit) stays.
+
+    Examples
+    --------
+    >>> d = shifted(LogNormal(5.0, 1.0), np.array([-0.1, 0.0, 0.1]))
+    >>> d.mu
+    Joint(values=(4.9, 5.0, 5.1), key='fit')
     """
-    if log_var <= 0:
-        return fit.distribution
-    g = fit.log_mean_gradient()
-    return fit.with_location_sd(math.sqrt(log_var / float(np.sum(g * g))))
-
+    if not np.any(shift):
+        return dist
+    if isinstance(dist, Capped):
+        return dataclasses.replace(dist, dist=shifted(dist.dist, shift))
+    if isinstance(dist, Truncated):
+        return dataclasses.replace(dist, dist=shifted(dist.dist, shift),
+                                   upper=Joint(tuple(dist.upper * np.exp(shift)), JOINT_KEY))
+    if isinstance(dist, GeneralizedPareto):
+        loc = dist.loc if dist.loc == 0 else Joint(tuple(dist.loc * np.exp(shift)), JOINT_KEY)
+        return dataclasses.replace(dist, loc=loc,
+                                   scale=Joint(tuple(dist.scale * np.exp(shift)), JOINT_KEY))
+    if isinstance(dist, Mixture):
+        return dataclasses.replace(dist, components=tuple(shifted(c, shift) for c in dist.components))
+    if isinstance(dist, LogNormal):
+        return dataclasses.replace(dist, mu=Joint(tuple(dist.mu + shift), JOINT_KEY))
+    return dataclasses.replace(dist, scale=Joint(tuple(dist.scale * np.exp(shift)), JOINT_KEY))  # Gamma, Weibull
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,13 +158,21 @@ class FitReport:
         requests per day, the 90 %
         band of the volume, the index of dispersion and the share of empty bins
         of the per-bin counts, and the burstiness model.
+    drift : pandas.DataFrame
+        One row per quantity (volume, input and output tokens): the short
+        windows read, the exponent of the variance growth and the predicted sd
+        of the log level of a horizon 9x the log (see :mod:`costsim.calibrate.drift`).
+    drift_note : str
+        What the drift was estimated from, or why it was not.
     """
 
     tokens: pd.DataFrame
     arrivals: pd.DataFrame
+    drift: pd.DataFrame
+    drift_note: str
 
     @classmethod
-    def build(cls, classes: dict[str, ClassFit], total: ArrivalFit) -> FitReport:
+    def build(cls, classes: dict[str, ClassFit], total: ArrivalFit, drift: DriftFit) -> FitReport:
         rows = []
         for c in classes.values():
             for column, fit, var in (("input_tokens", c.input_tokens, c.input_log_var),
@@ -175,7 +196,8 @@ class FitReport:
                 "burstiness": " x ".join(type(m).__name__ for m in a.modulation) or "Poisson",
                 "daily_profile": a.daily_profile is not None,
             })
-        return cls(pd.DataFrame(rows).set_index(["qclass", "column"]), pd.DataFrame(arr).set_index("qclass"))
+        return cls(pd.DataFrame(rows).set_index(["qclass", "column"]), pd.DataFrame(arr).set_index("qclass"),
+                   drift.table(), drift.note)
 
     def worst_ks(self) -> float:
         """Largest KS distance over all token columns."""
@@ -183,7 +205,8 @@ class FitReport:
 
     def __str__(self) -> str:
         with pd.option_context("display.width", 120, "display.max_columns", 20, "display.precision", 4):
-            return f"Token distributions\n{self.tokens}\n\nArrivals\n{self.arrivals}"
+            return (f"Token distributions\n{self.tokens}\n\nArrivals\n{self.arrivals}\n\n"
+                    f"Drift ({self.drift_note})\n{self.drift}")
 
 
 def _tail_columns(tail: Any) -> dict[str, float]:
@@ -216,6 +239,11 @@ class TrafficFit:
         Time the log covers.
     report : FitReport
         Goodness of fit.
+    joint : JointDeviations
+        The joint bootstrap scenarios of volume, shares and token means
+        (:mod:`costsim.calibrate.joint`).
+    drift : DriftFit
+        How the level wanders across the log (:mod:`costsim.calibrate.drift`).
     cache : CacheFit or None
         The prompt cache learned from prefix hashes or session ids.
     """
@@ -226,6 +254,8 @@ class TrafficFit:
     start: pd.Timestamp
     span: pd.Timedelta
     report: FitReport
+    joint: JointDeviations
+    drift: DriftFit
     cache: CacheFit | None = None
 
     @property
@@ -276,17 +306,66 @@ def _bins(horizon: pd.Timedelta, fitted_bin: pd.Timedelta, bin: Any) -> tuple[pd
     return pd.Timedelta(seconds=width * n), pd.Timedelta(seconds=width)
 
 
+def check_drift(drift: Any) -> str | float | Distribution:
+    """``drift``: ``"auto"``, a number >= 0 or a Distribution (of the log of the level)."""
+    if isinstance(drift, Distribution):
+        drift._check_resolved()
+        return drift
+    if isinstance(drift, str):
+        if drift != "auto":
+            raise ParameterError("drift", "must be 'auto', a number >= 0 or a costsim Distribution", drift)
+        return drift
+    return check_number("drift", drift, low=0.0)
+
+
+def _assumed_drift(drift: str | float | Distribution, k: int) -> np.ndarray:
+    """``[3, k]`` log-shifts of the volume, the input and the output level per joint scenario: 0 for
+    ``"auto"``, ``Normal(0, drift)`` for a number, the distribution's quantiles at fixed uniforms for a
+    distribution (each row independent)."""
+    if isinstance(drift, str):
+        return np.zeros((3, k))
+    rng = np.random.default_rng(0)
+    if isinstance(drift, Distribution):
+        return np.asarray(drift.ppf(rng.random((3, k))), dtype=float)
+    return drift * rng.standard_normal((3, k))
+
+
+def _joint_values(fit: TrafficFit, horizon: pd.Timedelta,
+                  drift: str | float | Distribution) -> tuple[np.ndarray, list, list]:
+    """Per joint scenario: the volume factor, and per class the share and the (input, output)
+    location shifts (see :mod:`costsim.calibrate.joint`)."""
+    dev = fit.joint
+    future = 1.0 + fit.span / horizon
+    inflation = dict.fromkeys(("volume", "input_tokens", "output_tokens"), 1.0)
+    predicted = fit.drift.variance(horizon) if isinstance(drift, str) else None
+    if predicted is not None:
+        boot = dev.variance()
+        own = {"volume": 1.0, "input_tokens": future, "output_tokens": future}
+        inflation = {q: max(1.0, predicted[q] / (boot[q] * own[q])) if boot[q] > 0 else 1.0 for q in inflation}
+    extra = _assumed_drift(drift, dev.volume.shape[0])
+    c = dev.correction
+    volume = np.exp(np.sqrt(c * inflation["volume"]) * dev.volume + extra[0])
+    shares, shifts = [], []
+    for u in range(len(fit.classes)):
+        shares.append(np.exp(np.sqrt(c) * dev.share[u]))
+        shifts.append(tuple(np.sqrt(c * future) * (part[u] + np.sqrt(inflation[q]) * common) + e
+                            for part, common, q, e in ((dev.input_own, dev.input_common, "input_tokens", extra[1]),
+                                                      (dev.output_own, dev.output_common, "output_tokens", extra[2]))))
+    return volume, shares, shifts
+
+
 def projected_traffic(
     fit: TrafficFit,
     *,
     volume: float | Distribution | None = None,
+    scale: float | None = None,
     growth: float | Distribution | Modulation | Sequence[Modulation] = 0.0,
     mix: Mapping[str, float | Distribution] | MixShift | None = None,
     horizon: str | pd.Timedelta | None = None,
     bin: str | pd.Timedelta | None = None,
     start: Any = None,
     uncertainty: bool = True,
-    drift: float = 0.0,
+    drift: str | float | Distribution = "auto",
     cache: str = "steady",
 ) -> Traffic:
     """:func:`costsim.project` of a fit known to be a :class:`TrafficFit` (see there)."""
@@ -303,30 +382,41 @@ def projected_traffic(
         start = _instant("start", start).floor("s")
     if not isinstance(uncertainty, (bool, np.bool_)):
         raise ParameterError("uncertainty", "must be True or False", uncertainty)
-    drift = check_number("drift", drift, low=0.0)
-    if drift > 0 and not uncertainty:
+    drift = check_drift(drift)
+    if (isinstance(drift, Distribution) or (drift != "auto" and drift > 0)) and not uncertainty:
         raise ParameterError("drift", "needs uncertainty=True (it widens the fit's uncertainty)", drift)
+    if scale is not None:
+        scale = check_number("scale", scale, low=0.0, low_open=True)
+        if volume is not None:
+            raise ParameterError("scale", "multiplies the fitted volume: give volume or scale, not both", scale)
     if mix is not None and not isinstance(mix, (Mapping, MixShift)):
         raise TypeError(f"mix must be a mapping of class -> share or a costsim.MixShift; got {type(mix).__name__}")
-    drift_var = drift**2
-    token_var = (1.0 + fit.span / horizon_td, drift_var) if uncertainty else None
     shares = dict(mix) if isinstance(mix, Mapping) else {}
     unknown = sorted(set(shares) - set(fit.classes))
     if unknown:
         raise ValueError(f"mix: unknown class(es) {unknown}; the fit has {list(fit.classes)}")
     warmup = horizon_td / pd.Timedelta(seconds=1) if cache == "warm-up" else None
-    classes = [c.query_class(share=shares.get(name), token_var=token_var, warmup=warmup)
-               for name, c in fit.classes.items()]
+    level = fit.arrivals.volume * (1.0 if scale is None else scale)
+    if uncertainty:
+        factor, share_factor, shifts = _joint_values(fit, horizon_td, drift)
+        several = len(fit.classes) > 1
+        classes = [c.query_class(share=shares.get(name, Joint(tuple(c.share * f), JOINT_KEY) if several else None),
+                                 shifts=sh, warmup=warmup)
+                   for (name, c), f, sh in zip(fit.classes.items(), share_factor, shifts)]
+        joint_volume = Joint(tuple(level * factor), JOINT_KEY) if level > 0 else level
+    else:
+        classes = [c.query_class(share=shares.get(name), warmup=warmup) for name, c in fit.classes.items()]
+        joint_volume = level
     if volume is None:
-        volume = fit.arrivals.uncertain_volume(extra_log_var=drift_var) if uncertainty else fit.arrivals.volume
+        volume = joint_volume
     modulation: tuple[Modulation, ...] = ()
     if isinstance(growth, Modulation):
         modulation, growth = (growth,), 0.0
     elif isinstance(growth, (list, tuple)):
         modulation, growth = tuple(growth), 0.0
-    arrivals = Arrivals(volume=volume, horizon=duration_alias(horizon_td), bin=duration_alias(width), start=pd.Timestamp(start).isoformat(),
-                        daily_profile=fit.arrivals.daily_profile, weekly_profile=fit.arrivals.weekly_profile,
-                        growth=growth)
+    arrivals = Arrivals(volume=volume, horizon=duration_alias(horizon_td), bin=duration_alias(width),
+                        start=pd.Timestamp(start).isoformat(), daily_profile=fit.arrivals.daily_profile,
+                        weekly_profile=fit.arrivals.weekly_profile, growth=growth)
     if len({c.qclass for c in fit.classes.values()}) == 1:  # one log class: its segments burst together
         modulation = (*fit.arrivals.modulation_for(width), *modulation)
         class_mod = None

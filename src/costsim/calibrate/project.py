@@ -29,29 +29,33 @@ def project(
     fit: TrafficFit,
     *,
     volume: float | Distribution | None = None,
+    scale: float | None = None,
     growth: float | Distribution | Modulation | Sequence[Modulation] = 0.0,
     mix: Mapping[str, float | Distribution] | MixShift | None = None,
     horizon: str | pd.Timedelta | None = None,
     bin: str | pd.Timedelta | None = None,
     start: Any = None,
     uncertainty: bool = True,
-    drift: float = 0.0,
+    drift: str | float | Distribution = "auto",
     cache: str = "steady",
 ) -> Traffic:
     """The traffic to simulate: the fitted pilot under production assumptions.
 
     Every assumption may be an uncertain :class:`~costsim.Distribution` (drawn
     once per trial).  With ``uncertainty=True`` the estimation uncertainty of
-    the fit is carried to the trial level as well: the volume (where not given)
-    is a LogNormal, the class shares are LogNormal (normalised per trial) and
-    the location parameters of every token distribution are drawn per trial,
-    all from the block bootstrap of the log.  The token uncertainty is the
-    prediction variance of a mean over the horizon, ``var_fit * (1 + span /
-    horizon)``: the pilot's own error plus that of the period to come, whose
-    request-to-request correlation the simulation (independent requests) would
-    otherwise miss; for a production horizon much longer than the pilot the
-    second term vanishes.  The volume's future variance is in the simulated
-    burstiness already.
+    the fit is carried to the trial level as well, *jointly*: the volume (where
+    not given), the class shares and the location parameters of every token
+    distribution are :class:`~costsim.Joint` parameters drawn from one table of
+    block-bootstrap resamples of the log, so a trial takes all of them from the
+    same resample and their correlation (busy stretches with shorter requests,
+    say) carries into the bands (:mod:`costsim.calibrate.joint`).  The token
+    uncertainty is the prediction variance of a mean over the horizon,
+    ``var_fit * (1 + span / horizon)``: the pilot's own error plus that of the
+    period to come, whose request-to-request correlation the simulation
+    (independent requests) would otherwise miss; for a production horizon much
+    longer than the pilot the second term vanishes.  The volume's future
+    variance is in the simulated burstiness already.  On top, ``drift`` widens
+    the level's spread for what lies beyond the log.
 
     Burstiness: a log with one class (split in latent segments or not) gets its
     fitted burstiness as a modulation shared by all its query classes (they go
@@ -64,7 +68,12 @@ def project(
     fit : TrafficFit
         The fitted pilot.
     volume : float or Distribution, optional
-        Production requests per day at the start (default: the pilot's).
+        Production requests per day at the start (default: the pilot's, with
+        its uncertainty); a given volume is taken as known.
+    scale : float, optional
+        Production volume as a multiple of the pilot's (> 0), keeping the
+        volume's uncertainty: ``scale=10`` gives bands as wide, relative to
+        the median, as at the pilot's volume.  Not with ``volume``.
     growth : float, Distribution, Modulation or sequence of Modulation, default 0
         Compound growth per month (``Arrivals.growth``), or modulations such as
         :class:`~costsim.LogisticGrowth` and :class:`~costsim.FlashEvent`
@@ -85,15 +94,23 @@ def project(
         keep the profile's sub-steps coarse.
     uncertainty : bool, default True
         Carry the estimation uncertainty to the trial level.
-    drift : float, default 0
-        An assumption about what a short log cannot show: the standard deviation
-        of the log of the traffic's level over the horizon relative to the log's
-        (0.15: volume and mean token counts may be ~15 % off, one sd), added in
-        quadrature to the fitted volume's (when ``volume`` is None) and to the
-        token locations' uncertainty.  The block bootstrap sees only variation
-        within the log: in the Azure conversation trace, 6-minute windows of one
-        hour differ in volume and mean cost per request by up to 30 %, far more
-        than a 6-minute log's own bootstrap shows.
+    drift : "auto", float or Distribution, default "auto"
+        How far production's level (volume, mean input and output tokens) may
+        sit from the log's beyond the bootstrap's spread.  ``"auto"``: read from
+        the log how the level's variance grows with the window and extrapolate
+        it to the horizon (:mod:`costsim.calibrate.drift`); each quantity's
+        spread becomes the larger of that prediction and the bootstrap's.  A
+        log too short for it keeps the bootstrap's spread, and its fit report
+        (``fit.report.drift_note``) says so.  A number: the sd of the log of the
+        level (0.15: volume and mean token counts ~15 % off, one sd), drawn for
+        the volume and each token column independently and added to the
+        bootstrap's draws; 0 turns drift off.  A Distribution: that law for the
+        log of the level (e.g. ``cs.Normal(0.05, 0.1)`` for a level expected 5 %
+        up).  The block bootstrap sees only variation within the log: in the
+        Azure conversation trace, 6-minute windows of one hour differ in volume
+        and mean cost per request by up to 30 %, far more than a 6-minute log's
+        own bootstrap shows; :meth:`costsim.calibrate.Backtest.drift` reads the
+        drift from a backtest of a longer log.
     cache : {"steady", "warm-up"}, default "steady"
         Where the fit learned the prompt cache (prefix hashes or session ids):
         forecast its steady state (an established deployment), or its mean
@@ -116,8 +133,8 @@ def project(
     (1000000.0, Uniform(low=0.0, high=0.2), 30)
     """
     _check_fit(fit)
-    return projected_traffic(fit, volume=volume, growth=growth, mix=mix, horizon=horizon, bin=bin, start=start,
-                             uncertainty=uncertainty, drift=drift, cache=cache)
+    return projected_traffic(fit, volume=volume, scale=scale, growth=growth, mix=mix, horizon=horizon, bin=bin,
+                             start=start, uncertainty=uncertainty, drift=drift, cache=cache)
 
 
 def _check_fit(fit: Any) -> None:

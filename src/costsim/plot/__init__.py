@@ -5,6 +5,7 @@ imported lazily, and no global style is changed.
 """
 
 from ._common import usd_formatter, usd_log_formatter
+from .backtest import plot_backtest
 from .bands import plot_budget, plot_cost_bands
 from .compare import plot_comparison
 from .fit import plot_pilot_gap, plot_qq
@@ -15,6 +16,7 @@ from .tails import plot_class_shares, plot_lorenz, plot_request_cost_ccdf
 from .unit_cost import plot_unit_cost
 
 __all__ = [
+    "plot_backtest",
     "plot_budget",
     "plot_class_shares",
     "plot_comparison",

@@ -10,6 +10,7 @@ from .distributions import (
     Gamma,
     GeneralizedPareto,
     Geometric,
+    Joint,
     LogNormal,
     Mixture,
     Normal,
@@ -32,7 +33,7 @@ from .truncated import Truncated
 
 __all__ = [
     "Arrivals", "Beta", "Capped", "Constant", "Distribution", "Empirical", "FlashEvent", "Gamma",
-    "GeneralizedPareto", "Geometric", "LogNormal", "LogisticGrowth", "MixShift", "Mixture", "Modulation",
+    "GeneralizedPareto", "Geometric", "Joint", "LogNormal", "LogisticGrowth", "MixShift", "Mixture", "Modulation",
     "Normal", "OnOff", "Overdispersion", "Pareto", "Profile", "QueryClass", "Traffic", "Truncated", "Uniform",
     "Weibull",
 ]

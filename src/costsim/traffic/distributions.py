@@ -14,7 +14,7 @@ Families
 Leaves (one kernel row each): :class:`Constant`, :class:`LogNormal`,
 :class:`Pareto`, :class:`GeneralizedPareto`, :class:`Gamma`, :class:`Weibull`,
 :class:`Normal`, :class:`Uniform`, :class:`Beta`, :class:`Geometric`,
-:class:`Empirical`.  Combinators: :class:`Mixture` (a finite mixture) and
+:class:`Empirical`, :class:`Joint` (for trial-level parameters drawn together).  Combinators: :class:`Mixture` (a finite mixture) and
 :class:`Capped` (``min(X, upper)``, leaving a point mass at ``upper``).
 """
 
@@ -44,6 +44,7 @@ __all__ = [
     "Gamma",
     "GeneralizedPareto",
     "Geometric",
+    "Joint",
     "LogNormal",
     "Mixture",
     "Normal",
@@ -751,6 +752,67 @@ class Empirical(Distribution):
 
     def _lower(self, table: DistTable) -> int:
         return table.add(self._kind, [table.add_data(self._sorted), len(self.values)])
+
+
+@dataclasses.dataclass(frozen=True)
+class Joint(Empirical):
+    """Trial-level values drawn together: one of ``values``, picked by an index shared
+    by every Joint with the same ``key`` and as many values.
+
+    A trial draws one uniform ``u`` per key (not per parameter), and every Joint
+    of that key takes its value number ``floor(u * len(values))``: row ``k`` of
+    a table of joint scenarios (a bootstrap of a log's time blocks, say) lands in
+    the same trial for every parameter, so their correlation carries into the
+    trials.  The values keep their order (``ppf`` picks by position and is not
+    monotone); the other methods describe the marginal, as :class:`Empirical`.
+
+    Parameters
+    ----------
+    values : sequence of float
+        One value per joint scenario (at least one, all finite).
+    key : str, default "joint"
+        The parameters that draw together share it.
+
+    Examples
+    --------
+    >>> a, b = Joint([1.0, 2.0, 3.0]), Joint([30.0, 20.0, 10.0])
+    >>> a.ppf([0.1, 0.5, 0.9]), b.ppf([0.1, 0.5, 0.9])
+    (array([1., 2., 3.]), array([30., 20., 10.]))
+    >>> b.mean(), b.support()
+    (20.0, (10.0, 30.0))
+    """
+
+    key: str = "joint"
+
+    def __repr__(self) -> str:
+        v = self.values
+        shown = repr(v) if len(v) <= 8 else f"<{len(v)} values>"
+        return f"Joint(values={shown}, key={self.key!r})"
+
+    def _validate(self) -> None:
+        if not isinstance(self.key, str) or not self.key:
+            self._fail("key", "must be a non-empty string", self.key)
+        order = self.values
+        super()._validate()  # checks the values (and sorts them): keep the given order
+        object.__setattr__(self, "values", tuple(float(v) for v in order))
+
+    def _stream(self, path: str) -> str:
+        return f"joint:{self.key}:{len(self.values)}"
+
+    @functools.cached_property
+    def _sorted(self) -> np.ndarray:
+        x = np.sort(np.asarray(self.values))
+        x.flags.writeable = False
+        return x
+
+    def ppf(self, q: Any) -> np.ndarray:
+        n = len(self.values)
+        q = np.asarray(q, dtype=float)
+        i = np.clip(np.nan_to_num(np.floor(q * n)), 0, n - 1).astype(np.int64)
+        return _in_unit(q, np.asarray(self.values)[i])
+
+    def support(self) -> tuple[float, float]:
+        return float(self._sorted[0]), float(self._sorted[-1])
 
 
 @dataclasses.dataclass(frozen=True)
