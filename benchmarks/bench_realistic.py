@@ -27,7 +27,10 @@ mixtures (the mixture's share of the draws), and with one option instead of thre
 steps, tool tokens, a growing context) and cache writes on two classes.
 
 Every (implementation, threads) runs in a fresh subprocess, so the peak RSS is that
-run's alone.  Timings are the fastest of ``--repeat`` after a warm-up call.
+run's alone.  Timings are the fastest of ``--repeat`` after a warm-up call, in wall
+seconds and in CPU seconds (all threads of the process): on a machine shared with
+other work the CPU seconds are the steadier measure of the work done; the stages
+are measured in CPU seconds for that reason.
 
 Usage::
 
@@ -35,6 +38,14 @@ Usage::
     python benchmarks/bench_realistic.py --requests 1e7 --repeat 3
     python benchmarks/bench_realistic.py --requests 1e9 --threads 2 --no-numpy --no-stages
     python benchmarks/bench_realistic.py --agentic
+    python benchmarks/bench_realistic.py --cold                   # first use with an empty numba cache
+    python benchmarks/bench_realistic.py --cold --baseline-src /path/to/other/costsim/src
+
+``--cold`` times, in fresh processes, the README's quick-start (``import costsim``
+and its first ``simulate``: two classes, 14 days, 100 trials) with an empty numba
+cache (compiling), then again with the cache it left (loading), and a small first
+``simulate`` (4 trials, 2 days) with the cache: wall and CPU seconds.  With
+``--baseline-src`` the same runs use that source tree too, for a same-run ratio.
 """
 
 from __future__ import annotations
@@ -129,13 +140,15 @@ def _shares():
 # Workers (each in its own process)
 # ------------------------------------------------------------------------------------
 def _timed_simulate(cs, traffic, options, repeat):
-    times = []
+    """The result, and the wall and CPU seconds (all threads) of each of ``repeat`` runs."""
+    times, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         ds = cs.simulate(traffic, options, trials=1, seed=FUSED_SEED, hist_range=HIST_RANGE,
                          hist_bins_per_octave=HIST_PER_OCTAVE, progress=False)
         times.append(time.perf_counter() - t0)
-    return ds, times
+        cpu.append(time.process_time() - c0)
+    return ds, times, cpu
 
 
 def run_fused(requests, repeat, stages, agentic):
@@ -150,11 +163,11 @@ def run_fused(requests, repeat, stages, agentic):
     traffic, options = costsim_objects(requests, agentic=agentic)
     reset = _reset_peak()
     before_rss = _current_rss_mib()
-    ds, times = _timed_simulate(cs, traffic, options, repeat)
+    ds, times, cpu = _timed_simulate(cs, traffic, options, repeat)
     peak_rss = _maxrss_mib()
     res = {
         "threads": numba.get_num_threads(), "requests": int(ds["requests"].values.sum()),
-        "calls": int(ds["calls"].values.sum()), "seconds": min(times), "all_seconds": times, "load_s": load_s,
+        "calls": int(ds["calls"].values.sum()), "seconds": min(times), "all_seconds": times, "cpu_s": min(cpu), "load_s": load_s,
         "base_rss": base_rss, "before_rss": before_rss, "peak_rss": peak_rss, "peak_reset": reset,
         "cost": ds["cost"].values.sum(axis=(0, 1, 3)).tolist(),  # per option
         "tokens": {k: int(ds[f"{k}_tokens"].values.sum()) for k in ("input", "output", "cached")},
@@ -166,9 +179,9 @@ def run_fused(requests, repeat, stages, agentic):
         res["stages"] = {v: {"seconds": math.inf} for v in variants}
         for _ in range(repeat):
             for v, objects in variants.items():
-                ds_v, times_v = _timed_simulate(cs, *objects, 1)
+                ds_v, _, cpu_v = _timed_simulate(cs, *objects, 1)  # CPU time: one thread, a busy machine
                 stage = res["stages"][v]
-                stage.update(seconds=min(stage["seconds"], times_v[0]), requests=int(ds_v["requests"].values.sum()))
+                stage.update(seconds=min(stage["seconds"], cpu_v[0]), requests=int(ds_v["requests"].values.sum()))
     return res
 
 
@@ -232,23 +245,77 @@ def run_numpy(requests, repeat, chunk_requests):
 
     reset = _reset_peak()
     before_rss = _current_rss_mib()
-    times, clocks = [], []
+    times, cpu, clocks = [], [], []
     for _ in range(repeat):
         clock = dict.fromkeys(("arrivals", "tokens", "pricing", "histogram"), 0.0)
         rng = np.random.default_rng(NUMPY_SEED)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = simulate_numpy(rng, clock)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         clocks.append(clock)
     n, cost_tb, tokens, sq, hist = out
     best = min(range(repeat), key=times.__getitem__)
     return {
-        "threads": 1, "requests": n, "calls": n, "seconds": times[best], "all_seconds": times, "load_s": None,
+        "threads": 1, "requests": n, "calls": n, "seconds": times[best], "all_seconds": times, "cpu_s": min(cpu),
+        "load_s": None,
         "base_rss": base_rss, "before_rss": before_rss, "peak_rss": _maxrss_mib(), "peak_reset": reset,
         "cost": cost_tb.sum(axis=(0, 2)).tolist(), "cost_sq": sq["cost"].tolist(), "tokens": tokens,
         "tok_sq": {k: sq[k] for k in tokens}, "hist": hist.tolist(), "clock": clocks[best],
         "bins_per_chunk": per_chunk,
     }
+
+
+COLD_SCRIPT = """
+import sys, time
+w0, c0 = time.perf_counter(), time.process_time()
+import costsim as cs
+imported = time.perf_counter() - w0
+if sys.argv[1] == "quick-start":
+    chat = cs.QueryClass("chat", share=0.8, input_tokens=cs.LogNormal.from_median_p90(800, 3_000),
+                         output_tokens=cs.LogNormal.from_median_p90(250, 900), cached_fraction=0.3)
+    agent = cs.QueryClass("agent", share=0.2, input_tokens=cs.LogNormal.from_median_p90(3_000, 10_000),
+                          output_tokens=cs.LogNormal.from_median_p90(400, 1_500), steps=cs.Geometric(p=0.25),
+                          tool_tokens=cs.LogNormal.from_median_p90(800, 4_000))
+    traffic = cs.Traffic([chat, agent], cs.Arrivals(volume=20_000, horizon="14D", bin="1h",
+                                                    growth=cs.Normal(0.10, 0.05), overdispersion=0.25))
+    options = {"frontier": cs.TokenPricing(input=3.0, output=15.0, cached_input=0.30,
+                                           long_context=[cs.LongContextTier(200_000, input=6.0, output=22.5)]),
+               "small": cs.TokenPricing(input=0.40, output=1.60, cached_input=0.10)}
+    trials = 100
+else:
+    traffic = cs.Traffic([cs.QueryClass("chat", 1.0, cs.LogNormal(6.0, 1.0), cs.LogNormal(5.0, 0.8))],
+                         cs.Arrivals(volume=1_000, horizon="2D", bin="1h"))
+    options, trials = {"api": cs.TokenPricing(input=3.0, output=15.0)}, 4
+w1, c1 = time.perf_counter(), time.process_time()
+cs.simulate(traffic, options, trials=trials, seed=1, progress=False)
+print("@@COLD@@", imported, time.perf_counter() - w1, time.process_time() - c1, time.perf_counter() - w0)
+"""
+
+
+def cold_start(args):
+    """First use in fresh processes: empty cache, then the cache it left."""
+    import tempfile
+
+    trees = [("this tree", None)] + ([("baseline", args.baseline_src)] if args.baseline_src else [])
+    print("cold start: fresh processes (wall s / CPU s of the first simulate; import wall s)")
+    for label, src in trees:
+        env = dict(os.environ)
+        if src:
+            env["PYTHONPATH"] = src
+        with tempfile.TemporaryDirectory() as cache:
+            env["NUMBA_CACHE_DIR"] = cache
+            for case, scenario in (("empty cache", "quick-start"), ("cached", "quick-start"), ("cached", "small")):
+                proc = subprocess.run([sys.executable, "-c", COLD_SCRIPT, scenario], env=env, capture_output=True,
+                                      text=True)
+                line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("@@COLD@@")), None)
+                if proc.returncode != 0 or line is None:
+                    sys.stderr.write(proc.stdout + proc.stderr)
+                    raise SystemExit(f"cold-start run failed ({label}, {case}, {scenario})")
+                imported, wall, cpu, total = map(float, line.split()[1:])
+                notice = "compile notice shown" if "compiling the simulation kernel" in proc.stderr else "no notice"
+                print(f"  {label:9s} {case:11s} {scenario:11s}: first simulate {wall:6.2f} s wall, {cpu:6.2f} s CPU; "
+                      f"import {imported:.2f} s; process {total:.2f} s; {notice}")
 
 
 def worker_main(args):
@@ -282,20 +349,22 @@ def spawn(kind, requests, threads, args, stages=False):
 
 
 def print_table(rows):
-    numpy_rate = next((r["requests"] / r["seconds"] for r in rows if r["impl"] == "numpy"), None)
-    header = ("impl", "thr", "requests", "load s", "seconds", "M req/s", "M/s/thr", "ns/req", "peak MiB", "+MiB",
-              "vs NumPy")
-    widths = (5, 3, 13, 6, 8, 8, 7, 7, 8, 6, 8)
+    numpy = next((r for r in rows if r["impl"] == "numpy"), None)
+    header = ("impl", "thr", "requests", "load s", "seconds", "M req/s", "M/s/thr", "vs NumPy", "CPU s",
+              "M/CPU s", "vs NumPy", "peak MiB", "+MiB")
+    widths = (5, 3, 13, 6, 8, 8, 7, 8, 7, 7, 8, 8, 6)
     line = "  ".join(h.rjust(w) for h, w in zip(header, widths))
     print(line)
     print("-" * len(line))
     for r in rows:
-        rate = r["requests"] / r["seconds"]
+        rate, cpu_rate = r["requests"] / r["seconds"], r["requests"] / r["cpu_s"]
         cells = (r["impl"], str(r["threads"]), f"{r['requests']:,}",
                  "-" if r["load_s"] is None else f"{r['load_s']:.2f}", f"{r['seconds']:.3f}", f"{rate / 1e6:.2f}",
-                 f"{rate / 1e6 / r['threads']:.2f}", f"{1e9 / rate:.1f}", f"{r['peak_rss']:.0f}",
-                 f"{max(r['peak_rss'] - r['before_rss'], 0.0):.0f}",
-                 "-" if numpy_rate is None else f"{rate / numpy_rate:.2f}x")
+                 f"{rate / 1e6 / r['threads']:.2f}",
+                 "-" if numpy is None else f"{rate / (numpy['requests'] / numpy['seconds']):.2f}x",
+                 f"{r['cpu_s']:.2f}", f"{cpu_rate / 1e6:.2f}",
+                 "-" if numpy is None else f"{cpu_rate / (numpy['requests'] / numpy['cpu_s']):.2f}x",
+                 f"{r['peak_rss']:.0f}", f"{max(r['peak_rss'] - r['before_rss'], 0.0):.0f}")
         print("  ".join(c.rjust(w) for c, w in zip(cells, widths)))
         if len(r["all_seconds"]) > 1:
             print(" " * 8 + "timings " + ", ".join(f"{s:.3f}" for s in r["all_seconds"]))
@@ -318,7 +387,7 @@ def print_stages(rows):
         s = fused["stages"]
         full = ns(s["full"])
         const, logn, one = ns(s["constant"]), ns(s["lognormal"]), ns(s["one-option"])
-        print(f"  fused, 1 thread (by difference of whole runs, interleaved): total {full:.1f}; token draws {full - const:.1f} "
+        print(f"  fused, 1 thread (by difference of whole runs, interleaved, CPU time): total {full:.1f}; token draws {full - const:.1f} "
               f"(of which the mixture over a lognormal {full - logn:.1f}); pricing + histogram "
               f"{(full - one) / (len(OPTIONS) - 1):.1f} per option; the rest (arrivals, one option, sums) "
               f"{one - (full - const):.1f}")
@@ -386,12 +455,17 @@ def main(argv=None):
                     help="skip the fused run at a tenth of the requests that checks memory is flat")
     ap.add_argument("--agentic", action="store_true",
                     help="add the demo's agent class and cache writes (fused only)")
+    ap.add_argument("--cold", action="store_true",
+                    help="instead: time the first simulate in fresh processes, empty cache and cached")
+    ap.add_argument("--baseline-src", help="--cold: also time this costsim source tree (its src folder)")
     ap.add_argument("--worker", choices=("fused", "numpy"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.requests < 1 or args.repeat < 1:
         ap.error("--requests and --repeat must be >= 1")
     if args.worker:
         return worker_main(args)
+    if args.cold:
+        return cold_start(args)
 
     import numba
     import numpy as np
