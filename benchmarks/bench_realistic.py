@@ -60,7 +60,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_kernel import (  # noqa: E402  (the shared measuring helpers)
+from bench_kernel import (  # the shared measuring helpers, histogram and pass limits
+    CHI2_P_LIMIT,
+    HIST_PER_OCTAVE,
+    HIST_RANGE,
+    RESULT_TAG,
+    WARMUP_SIZE,
+    Z_LIMIT,
     _chi2_two_sample,
     _current_rss_mib,
     _digest,
@@ -86,14 +92,8 @@ OPTIONS = [
     ("small", (0.15, 0.6, 0.075), 32_000, (0.3, 1.2, 0.15)),
 ]
 CACHE_WRITE = {"rag": 0.1, "code": 0.05}  # --agentic: cache-write fraction of these classes' prompts
-HIST_RANGE = (1e-7, 1e3)
-HIST_PER_OCTAVE = 16
-WARMUP_REQUESTS = 10_000
 FUSED_SEED = 20261202
 NUMPY_SEED = 4242
-Z_LIMIT = 4.0  # |difference of means| / standard error for PASS
-CHI2_P_LIMIT = 1e-4  # histogram two-sample chi-square p-value for PASS
-RESULT_TAG = "@@RESULT@@ "
 
 
 def _lognormal(cs, mu_sigma, variant):
@@ -158,7 +158,7 @@ def run_fused(requests, repeat, stages, agentic):
 
     base_rss = _maxrss_mib()
     t0 = time.perf_counter()
-    cs.simulate(*costsim_objects(WARMUP_REQUESTS, agentic=agentic), trials=1, seed=1, progress=False)
+    cs.simulate(*costsim_objects(WARMUP_SIZE, agentic=agentic), trials=1, seed=1, progress=False)
     load_s = time.perf_counter() - t0
     traffic, options = costsim_objects(requests, agentic=agentic)
     reset = _reset_peak()
@@ -307,7 +307,7 @@ def cold_start(args):
             env["NUMBA_CACHE_DIR"] = cache
             for case, scenario in (("empty cache", "quick-start"), ("cached", "quick-start"), ("cached", "small")):
                 proc = subprocess.run([sys.executable, "-c", COLD_SCRIPT, scenario], env=env, capture_output=True,
-                                      text=True)
+                                      text=True, check=False)
                 line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("@@COLD@@")), None)
                 if proc.returncode != 0 or line is None:
                     sys.stderr.write(proc.stdout + proc.stderr)
@@ -338,7 +338,7 @@ def spawn(kind, requests, threads, args, stages=False):
            "--repeat", str(args.repeat), "--chunk", str(args.chunk)]
     cmd += ["--agentic"] if args.agentic else []
     cmd += [] if stages else ["--no-stages"]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_TAG)]
     if proc.returncode != 0 or not lines:
         sys.stderr.write(proc.stdout + proc.stderr)
