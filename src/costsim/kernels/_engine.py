@@ -615,8 +615,14 @@ def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work
             clipped += x > limit
             out[i] = min(x, limit)
         return clipped
+    if kind == MIXTURE:  # with other components: one draw at a time
+        for i in range(n):
+            x = sample_dist(dist_kind, dist_off, par, data, d, state, picks)
+            clipped += x > limit
+            out[i] = min(x, limit)
+        return clipped
     for i in range(n):
-        x = sample_dist(dist_kind, dist_off, par, data, d, state, picks)
+        x = min(_sample_leaf(kind, par, o, data, state), cap)
         clipped += x > limit
         out[i] = min(x, limit)
     return clipped
