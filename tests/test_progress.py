@@ -17,10 +17,10 @@ def kernel_calls(monkeypatch):
     calls, n_parts = [], []
     original = kernels.simulate_kernel
 
-    def counting(*args, **kwargs):
+    def counting(*args):
         calls.append(args[1].tolist())  # the chunk's trial ids
         n_parts.append(args[2])
-        return original(*args, **kwargs)
+        return original(*args)
 
     monkeypatch.setattr(kernels, "simulate_kernel", counting)
     monkeypatch.setattr(numba, "get_num_threads", lambda: 2)  # chunks and parts as on 2 threads

@@ -9,8 +9,6 @@ array layouts and entry points from here, never from the modules behind it.
   of a class's distributions, the ``N_*`` columns of the counts, the ``CLIP_*``
   columns of the clip counts, the ``FLAG_*`` class bits and the TOKEN_PRICING row
   format (docs/kernel.md).
-* :mod:`._driver` - :func:`simulate_kernel`, the fused kernel's entry point: the
-  compiled, GIL-free work items (``simulate_items``) run from a pool of threads.
 * :mod:`._capacity` - per-bin capacity pricing from the kernel's demand (the ``D_*``
   columns; the built-in capacity functions and their parameter rows).
 
@@ -99,10 +97,9 @@ from ._engine import (
     PricingArrays,
     TrafficArrays,
     price_requests,
-    simulate_items,
+    simulate_kernel,
     trial_uniforms,
 )
-from ._driver import simulate_kernel
 
 __all__ = [
     # distribution kinds
@@ -122,6 +119,6 @@ __all__ = [
     "GPU_PREFILL", "GPU_PRICE", "GPU_STEP", "GPU_TARGET", "PROV_PRICE", "PROV_TPM", "PROV_UNITS", "PROV_W_CACHED",
     "PROV_W_INPUT", "PROV_W_OUTPUT", "attribute", "provisioned_capacity", "self_hosted_gpu",
     # the fused kernel and its inputs
-    "BLOCK", "RANDOM_LAYOUT", "HistogramSpec", "Limits", "Outputs", "PricingArrays", "TrafficArrays", "price_requests",
-    "simulate_items", "simulate_kernel", "trial_uniforms",
+    "BLOCK", "RANDOM_LAYOUT", "HistogramSpec", "Limits", "Outputs", "PricingArrays", "TrafficArrays", "price_requests", "simulate_kernel",
+    "trial_uniforms",
 ]

@@ -48,8 +48,7 @@ arrays costs far more than the arithmetic of one request."""
 PJIT = numba.njit(cache=CACHE, nogil=True, parallel=True)
 """Decorator for kernels that run work items in parallel with ``prange``."""
 
-INLINE = numba.njit(cache=CACHE, nogil=True)
-"""Decorator for small per-request helpers that LLVM inlines into their callers
-(numba links every callee into its caller's module before optimising it).  numba's
-own IR inlining (``inline="always"``) gave the same speed and cost about 10% more
-compile time.  Keep them small and move rare branches into a ``JIT`` function."""
+INLINE = numba.njit(cache=CACHE, nogil=True, inline="always")
+"""Decorator for small per-request helpers, inlined into their callers in numba's
+IR.  Keep them small (compile time grows with every inlined copy) and move rare
+branches into a ``JIT`` function."""

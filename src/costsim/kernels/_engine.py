@@ -857,8 +857,7 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
                 s_write += write
             sums[0, N_CACHE_WRITE] += s_write
         else:
-            for i in range(m):
-                calls[2, i] = 0.0
+            calls[2, :m] = 0.0
         if extras & HAS_REASONING_OR_TOOLS:
             s_reasoning = 0.0
             s_tools = 0.0
@@ -872,9 +871,8 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
             sums[0, N_REASONING] += s_reasoning
             sums[0, N_TOOL_CALLS] += s_tools
         else:
-            for i in range(m):
-                calls[4, i] = 0.0
-                calls[5, i] = 0.0
+            calls[4, :m] = 0.0
+            calls[5, :m] = 0.0
         banded = size_edges.shape[0] > 0
         if banded:
             _move_to_bands(calls, size_edges, bands, sums, m)
@@ -981,15 +979,32 @@ class Outputs(NamedTuple):
     clipped: np.ndarray  # int64[T, n_parts, C, N_CLIPS] CLIP_* counts of each part of the bins
 
 
-@JIT
-def simulate_items(seed, trials, n_parts, traffic, pricing, histogram, limits, stop, out, first, last):
-    """Work items ``first`` to ``last - 1`` of :func:`costsim.kernels.simulate_kernel`
-    (which documents the arguments and the streams), serially and without the GIL.
+@PJIT
+def simulate_kernel(seed, trials, n_parts, traffic, pricing, histogram, limits, stop, out):
+    """Simulate and price every request of every (trial, bin, class); fill ``out``.
 
-    Work item ``i`` is part ``i % n_parts`` of the bins of trial ``i // n_parts``
-    and writes only its own cells, so any split of the items between threads gives
-    the same result.  Queries are processed in blocks of BLOCK, each stream filling
-    a buffer for the block; values do not depend on it.
+    ``seed`` uint64; ``trials`` int64[T] the global ids of the call's trials;
+    ``traffic`` :class:`TrafficArrays`, ``pricing`` :class:`PricingArrays`,
+    ``histogram`` :class:`HistogramSpec`, ``limits`` :class:`Limits`, ``out``
+    :class:`Outputs` (see each for the shapes: T trials, B bins, C classes, O
+    per-request models, K = E + 1 prompt-size bands: band k holds the queries
+    whose first prompt strictly exceeds k of the size edges).  ``stop`` uint8[1]:
+    when another thread sets it non-zero, work items stop at their next block of
+    queries and the outputs are incomplete (an interrupted run).  The caller sums
+    ``out.hist`` and ``out.clipped`` over the parts (integer sums are exact in any
+    order); ``clipped`` counts draws clipped at their limit (CLIP_DRAWS), bins
+    whose expected requests were (CLIP_REQUESTS), and count cells saturated at the
+    int64 maximum (CLIP_SUMS: those counts are wrong, the caller must refuse them).
+
+    Streams of (trial g, bin b, class c): the count from keys
+    ``(seed, g, stream_id(b, COUNT_SLOT), class_key[c])``, and each CLS_* column
+    its own stream ``(seed, g, stream_id(b, column), class_key[c])`` (and, for a
+    mixture, its picks from ``(..., class_key[c] ^ PICK_STREAM)``) consumed in
+    order: per-query columns once per query, output and reasoning once per call,
+    tool tokens once per call but the last.  Queries are processed in blocks of
+    BLOCK, each stream filling a buffer for the block; values do not depend on it.
+    Work item (t, p) covers the bins of part p of ``n_parts`` and writes only its
+    own cells, so the result is identical for any thread count.
     """
     rate = traffic.rate
     burst_shape = traffic.burst_shape
@@ -1013,12 +1028,13 @@ def simulate_items(seed, trials, n_parts, traffic, pricing, histogram, limits, s
     cost = out.cost
     hist = out.hist
     clipped = out.clipped
+    n_trials = trials.shape[0]
     n_bins = rate.shape[1]
     n_classes = class_key.shape[0]
     n_opt = opt_card.shape[0]
     base = hist_base(histogram.lo_exp, hist_log2_per_octave)
     n_inner = histogram.octaves << hist_log2_per_octave
-    for item in range(first, last):
+    for item in numba.prange(n_trials * n_parts):
         t = item // n_parts
         p = item % n_parts
         g = trials[t]
@@ -1075,8 +1091,8 @@ def simulate_items(seed, trials, n_parts, traffic, pricing, histogram, limits, s
                     seed_state(states[s], seed, g, stream_id(b, s), class_key[c])
                     if leaf_kind(dist_kind, dist_off, par_t, rows[s]) == MIXTURE:
                         seed_state(picks[s], seed, g, stream_id(b, s), class_key[c] ^ PICK_STREAM)
-                sums.fill(0.0)
-                cost_bc.fill(0.0)
+                sums[:] = 0.0
+                cost_bc[:] = 0.0
                 for first in range(0, n_req, BLOCK):
                     if stop[0] != 0:
                         break
@@ -1142,11 +1158,7 @@ def simulate_items(seed, trials, n_parts, traffic, pricing, histogram, limits, s
                         else:  # np.int64 of a larger float wraps: saturate, and say so
                             counts[t, b, c, k, j] = _INT64_MAX
                             clip_item[c, CLIP_SUMS] += 1
-                    for o in range(n_opt):
-                        cost[t, b, o, c, k] = cost_bc[o, k]
+                    cost[t, b, :, c, k] = cost_bc[:, k]
         for c in range(n_classes):
-            for o in range(n_opt):  # element by element: a slice assignment compiles shape-error formatting
-                for h in range(hist.shape[4]):
-                    hist[t, p, o, c, h] = hist_item[c, o, h]
-            for j in range(N_CLIPS):
-                clipped[t, p, c, j] = clip_item[c, j]
+            hist[t, p, :, c, :] = hist_item[c]
+            clipped[t, p, c, :] = clip_item[c]

@@ -72,7 +72,7 @@ def run_kernel(
     spec = K.HistogramSpec(histogram.lo_exp, histogram.octaves, histogram.log2_per_octave)
     stop = np.zeros(1, dtype=np.uint8)
     threads = numba.get_num_threads()
-    with KERNEL_LOCK, compile_notice(K.simulate_items), progress_bar(show_progress, n_trials, "trial") as update:
+    with KERNEL_LOCK, compile_notice(K.simulate_kernel), progress_bar(show_progress, n_trials, "trial") as update:
         for s in trial_chunks(n_trials, threads, seconds):
             n = s.stop - s.start
             # parts of the bins, so that a few trials still give every thread work
@@ -82,8 +82,7 @@ def run_kernel(
                             clipped=np.zeros((n, n_parts, n_classes, K.N_CLIPS), dtype=np.int64))
             chunk_traffic, chunk_pricing = _trials(traffic, s), _trials(pricing, s)
             interruptible(lambda: K.simulate_kernel(np.uint64(prepared.seed), prepared.trial_ids[s], n_parts,
-                                                    chunk_traffic, chunk_pricing, spec, LIMITS, stop, out,
-                                                    threads=threads), stop)
+                                                    chunk_traffic, chunk_pricing, spec, LIMITS, stop, out), stop)
             out.hist.sum(axis=1, out=hist[s])  # integer sums: exact in any order
             out.clipped.sum(axis=1, out=clipped[s])
             update(n)

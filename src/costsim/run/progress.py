@@ -39,9 +39,10 @@ CHUNK_SECONDS = 1.0
 waiting for the slowest; chunks of 4 trials (0.1 s each) cost 5% more CPU time
 than one call, chunks of 1 s about 1% (2 threads, demo scenario)."""
 
-# One kernel run at a time per process: the kernel runs on all the threads already
-# (a planning tool calling simulate from several threads, or a Dask worker with
-# threads_per_worker > 1, would only oversubscribe the cores).
+# One kernel run at a time per process: the kernel is parallel already (numba threads),
+# and numba's "workqueue" threading layer aborts the process when two Python threads
+# enter a parallel kernel at once (a planning tool calling simulate from several
+# threads, a Dask worker with threads_per_worker > 1).
 KERNEL_LOCK = threading.Lock()
 
 
@@ -129,9 +130,9 @@ def interruptible(call: Callable[[], None], stop: np.ndarray) -> None:
         raise failure[0]
 
 
-COMPILE_SECONDS = 10
-"""About how long the first compile of the kernel takes on a 2-core machine (CPU
-seconds measured by benchmarks/bench_realistic.py --cold); said in the notice."""
+COMPILE_SECONDS = 15
+"""About how long the first compile of the kernel takes on the 2-core development
+machine (``python benchmarks/bench_realistic.py --cold``); said in the notice."""
 
 
 @contextlib.contextmanager
