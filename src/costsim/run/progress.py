@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 from numba.core import event
 
-
 __all__ = ["KERNEL_LOCK", "compile_notice", "interactive", "interruptible", "progress_bar", "show_progress",
            "trial_chunks"]
 
