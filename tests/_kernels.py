@@ -17,9 +17,11 @@ def fill_samples(dist_kind, dist_off, par, data, d, seed, stream, out):
     n_chunks = (n + 4095) // 4096
     for ch in numba.prange(n_chunks):
         state = np.empty(4, dtype=np.uint64)
+        picks = np.empty(4, dtype=np.uint64)
         E.seed_state(state, seed, stream, ch, 0)
+        E.seed_state(picks, seed, stream, ch, 1)
         for i in range(ch * 4096, min(n, (ch + 1) * 4096)):
-            out[i] = E.sample_dist(dist_kind, dist_off, par, data, d, state)
+            out[i] = E.sample_dist(dist_kind, dist_off, par, data, d, state, picks)
 
 
 @numba.njit

@@ -86,10 +86,12 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
     out["band_cost"] = np.zeros((T, B, O, C, n_bands))
     state = np.empty(4, dtype=np.uint64)
     streams = np.empty((E.N_CLASS_DISTS, 4), dtype=np.uint64)
+    picks = np.empty((E.N_CLASS_DISTS, 4), dtype=np.uint64)  # each column's mixture picks
 
     def draw(rows, slot):
         """Next value of one of the query class's streams (one per CLS_* column)."""
-        value = E.sample_dist(low.dist_kind, low.dist_off, low.dist_par[0], low.dist_data, rows[slot], streams[slot])
+        value = E.sample_dist(low.dist_kind, low.dist_off, low.dist_par[0], low.dist_data, rows[slot], streams[slot],
+                              picks[slot])
         return min(value, DRAW_LIMITS[slot])  # the documented clip at each column's limit
 
     def table(offset, z):
@@ -112,6 +114,7 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
                 n = E.next_poisson(state, expected[b] * shares[c] * burst)
                 for slot in range(E.N_CLASS_DISTS):
                     E.seed_state(streams[slot], np.uint64(seed), g, b * E.STREAMS_PER_BIN + slot, key)
+                    E.seed_state(picks[slot], np.uint64(seed), g, b * E.STREAMS_PER_BIN + slot, key ^ E.PICK_STREAM)
                 cards = [rate_card(options[name], qc.service_tier,
                                    options[name].off_peak is not None and bool(options[name].off_peak.contains(starts[b])))
                          for name in names]

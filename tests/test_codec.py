@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import json
 import tomllib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -236,8 +237,13 @@ def test_old_scenario_files_load():
 
 
 def test_old_result_loads_and_reruns_bit_for_bit():
+    """costsim 0.1 drew with random layout 1 (it wrote no ``random_layout``); layout 2
+    draws only mixtures differently, and this scenario has none: the same numbers."""
     old = xr.load_dataset(DATA / "result_v0_1.nc")
-    scenario, keywords = from_result(DATA / "result_v0_1.nc")
+    assert "random_layout" not in old.attrs and '"Mixture"' not in old.attrs["scenario"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no layout warning without a mixture
+        scenario, keywords = from_result(DATA / "result_v0_1.nc")
     assert scenario == load_scenario(DATA / "scenario_v0_1.toml")
     assert keywords == {"hist_range": (2.0**-20, 16.0), "hist_bins_per_octave": 4, "trials": [5, 2]}
     new = scenario.run(**keywords)
@@ -247,3 +253,17 @@ def test_old_result_loads_and_reruns_bit_for_bit():
         assert new[name].dims == old[name].dims, name
         np.testing.assert_array_equal(new[name].values, old[name].values, err_msg=name)
     assert new.attrs["scenario"] == old.attrs["scenario"]  # the attrs keep their format
+    assert new.attrs["random_layout"] == 2
+
+
+def test_a_result_of_another_random_layout_with_a_mixture_warns_on_rerun():
+    traffic = cs.Traffic([cs.QueryClass("chat", 1.0, cs.Mixture((cs.LogNormal(6.0, 0.8), cs.LogNormal(9.0, 1.0)),
+                                                                (0.8, 0.2)), cs.Constant(100.0))],
+                         cs.Arrivals(volume=1_000, horizon="2h", bin="1h"))
+    ds = cs.simulate(traffic, {"api": cs.TokenPricing(3.0, 15.0)}, trials=1, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from_result(ds)  # the same layout: no warning
+    ds.attrs.pop("random_layout")  # as costsim 0.1 wrote it
+    with pytest.warns(UserWarning, match="random-stream layout 1 .* uses layout 2, which draws Mixture"):
+        from_result(ds)

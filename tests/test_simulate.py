@@ -85,6 +85,32 @@ def test_kernel_equals_reference_with_every_per_token_feature():
     assert float(hourly.isel(time=slice(2, 6)).mean()) < 0.8 * float(hourly.isel(time=slice(7, 12)).mean())
 
 
+def test_lognormal_mixtures_equal_the_reference():
+    """Mixtures of (capped) lognormals take the kernel's block path (picks from their own
+    stream): per-query columns of a single-call class, per-call columns of an agent."""
+    base = _small_traffic()
+    chat = dataclasses.replace(
+        base.classes[0],
+        input_tokens=cs.Capped(cs.Mixture((cs.LogNormal(6.2, 0.8), cs.Capped(cs.LogNormal(9.5, 1.0), 40_000.0)),
+                                          (0.8, 0.2)), 30_000.0),
+        output_tokens=cs.Mixture((cs.LogNormal(5.0, 0.5), cs.LogNormal(6.5, 0.7), cs.LogNormal(3.0, 0.3)),
+                                 (0.5, 0.3, 0.2)),
+    )
+    agent = dataclasses.replace(
+        base.classes[1],
+        output_tokens=cs.Mixture((cs.LogNormal(5.5, 0.6), cs.LogNormal(7.0, 0.5)), (0.7, 0.3)),
+        tool_tokens=cs.Mixture((cs.LogNormal(5.0, 1.0), cs.LogNormal(8.0, 0.8)), (0.6, 0.4)),
+    )
+    traffic = cs.Traffic((chat, agent), base.arrivals)
+    ds = cs.simulate(traffic, _options(), trials=2, seed=8)
+    ref = simulate_reference(traffic, _options(), [0, 1], 8, CostHistogram.from_range((1e-7, 1e3), 16))
+    assert int(ds["requests"].sum()) > 300 and int(ds["calls"].sum()) > int(ds["requests"].sum())
+    for name in ("requests", "calls", "input_tokens", "output_tokens", "cached_tokens", "cost"):
+        np.testing.assert_array_equal(ds[name].values, ref[name], err_msg=name)
+    np.testing.assert_array_equal(ds["cost_hist"].values, ref["hist"])
+    assert ds.attrs["random_layout"] == cs.kernels.RANDOM_LAYOUT == 2
+
+
 def test_sessions_with_prefix_caching_equal_the_reference():
     base = _small_traffic()
     session = cs.QueryClass.session("conversation", 1.0, first_prompt=cs.LogNormal(7.0, 0.8),

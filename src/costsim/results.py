@@ -56,8 +56,10 @@ The boolean coordinate ``per_request_cost`` (on ``option``) says whether an
 option has a per-query cost: capacity is priced per bin, and volume discounts and
 commitments depend on cumulative spend, so their ``cost_hist`` rows are zero.
 
-``ds.attrs`` holds ``seed``, ``costsim_version`` and ``scenario`` (JSON), so a
-result file alone says how to reproduce it.  Statistics of a result live in
+``ds.attrs`` holds ``seed``, ``costsim_version``, ``random_layout`` (the version of
+the kernel's random-stream layout, :data:`costsim.kernels.RANDOM_LAYOUT`; absent in
+results of costsim 0.1, layout 1) and ``scenario`` (JSON), so a result file alone
+says how to reproduce it.  Statistics of a result live in
 :mod:`costsim.analysis`, on the Dataset as ``ds.costsim`` (:mod:`costsim.accessor`).
 """
 
@@ -213,6 +215,7 @@ def build_dataset(
         "title": "costsim simulation",
         "seed": int(seed),
         "costsim_version": __version__,
+        "random_layout": K.RANDOM_LAYOUT,
         "bin_width": str(traffic.arrivals.bin_width),
         "scenario": scenario,
         "hist_bins_per_octave": histogram.per_octave,

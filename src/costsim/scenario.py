@@ -35,6 +35,7 @@ import json
 import math
 import os
 import tomllib
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ import xarray as xr
 from ._validation import ParameterError, check_int, check_number
 from .codec import MAX_DEPTH, decode, encode, schema
 from .files import write_atomic
+from .kernels import RANDOM_LAYOUT
 from .pricing import DeploymentOption
 from .run import simulate
 from .run.prepare import MAX_SEED, check_run
@@ -509,7 +511,9 @@ def from_result(result: Any, *, allow_imports: Iterable[str] = ()) -> tuple[Scen
     Returns
     -------
     (Scenario, dict)
-        ``scenario.run(**keywords)`` gives the same Dataset again.
+        ``scenario.run(**keywords)`` gives the same Dataset again, when the result's
+        ``random_layout`` is this costsim's or its scenario has no ``Mixture`` (the
+        only draws the layouts differ in); otherwise a UserWarning says so.
 
     Examples
     --------
@@ -542,6 +546,13 @@ def from_result(result: Any, *, allow_imports: Iterable[str] = ()) -> tuple[Scen
         raise ValueError(f"result.attrs['scenario'] is not a costsim scenario ({type(err).__name__}: {err})") \
             from None
     scenario = Scenario.from_dict({**data, "trials": len(trials), "seed": seed}, allow_imports=allow_imports)
+    layout = int(result.attrs.get("random_layout", 1))  # costsim 0.1 wrote no layout: 1
+    if layout != RANDOM_LAYOUT and '"Mixture"' in result.attrs["scenario"]:
+        warnings.warn(
+            f"this result was drawn with random-stream layout {layout} and this costsim uses layout "
+            f"{RANDOM_LAYOUT}, which draws Mixture components differently: a rerun gives the same "
+            "distributions, not the same numbers", UserWarning, stacklevel=2,
+        )
     if trials != list(range(len(trials))):
         keywords["trials"] = trials
     return scenario, keywords

@@ -132,19 +132,25 @@ def test_block_fill_equals_one_draw_at_a_time_for_every_kind():
              Geometric(0.3), Empirical((1.0, 5.0, 9.0)), Capped(LogNormal(5.0, 2.0), 400.0),
              Mixture((LogNormal(5.0, 0.5), Capped(Pareto(50.0, 1.2), 1e4)), (0.7, 0.3)),
              Capped(Mixture((Mixture((LogNormal(5.0, 0.5), Gamma(2.0, 9.0)), (0.5, 0.5)),
-                             Capped(LogNormal(8.0, 1.0), 5e3), Empirical((3.0, 4.0))), (0.5, 0.3, 0.2)), 4e3)]
+                             Capped(LogNormal(8.0, 1.0), 5e3), Empirical((3.0, 4.0))), (0.5, 0.3, 0.2)), 4e3),
+             Mixture((LogNormal(6.2, 0.8), LogNormal(8.3, 1.0)), (0.85, 0.15)),  # the block path of mixtures
+             Capped(Mixture((LogNormal(6.0, 0.8), Capped(LogNormal(9.0, 1.0), 2e4), LogNormal(4.0, 0.3)),
+                            (0.5, 0.3, 0.2)), 1.5e4)]
     for dist in dists:
         table = DistTable()
         row = dist._lower(table)
         kind, off, par, data = table.arrays()
-        a, b = np.empty(4, np.uint64), np.empty(4, np.uint64)
+        a, b, pa, pb = (np.empty(4, np.uint64) for _ in range(4))
         E.seed_state(a, np.uint64(1), 2, 3, np.uint64(4))
+        E.seed_state(pa, np.uint64(1), 2, 3, np.uint64(5))
         b[:] = a
+        pb[:] = pa
         block = np.empty(300)
-        assert E.fill_block(kind, off, par, data, row, a, math.inf, block, 300) == 0
-        single = [E.sample_dist(kind, off, par, data, row, b) for _ in range(300)]
+        assert E.fill_block(kind, off, par, data, row, a, pa, math.inf, block, np.empty(300), 300) == 0
+        single = [E.sample_dist(kind, off, par, data, row, b, pb) for _ in range(300)]
         np.testing.assert_array_equal(block, single, err_msg=repr(dist))
-        np.testing.assert_array_equal(a, b)  # and the generator ends in the same state
+        np.testing.assert_array_equal(a, b)  # and the generators end in the same state
+        np.testing.assert_array_equal(pa, pb)
 
 
 @pytest.mark.parametrize("name", ["constant", "lognormal", "pareto", "capped", "mixture"])
@@ -160,13 +166,45 @@ def test_fill_block_clips_at_the_limit_and_counts_what_it_clipped(name):
     table = DistTable()
     row = dist._lower(table)
     kind, off, par, data = table.arrays()
-    a, b = np.empty(4, np.uint64), np.empty(4, np.uint64)
+    a, b, pa, pb = (np.empty(4, np.uint64) for _ in range(4))
     E.seed_state(a, np.uint64(1), 2, 3, np.uint64(4))
+    E.seed_state(pa, np.uint64(1), 2, 3, np.uint64(5))
     b[:] = a
+    pb[:] = pa
     limit = 300.0
     block = np.empty(500)
-    clipped = E.fill_block(kind, off, par, data, row, a, limit, block, 500)
-    single = np.array([E.sample_dist(kind, off, par, data, row, b) for _ in range(500)])
+    clipped = E.fill_block(kind, off, par, data, row, a, pa, limit, block, np.empty(500), 500)
+    single = np.array([E.sample_dist(kind, off, par, data, row, b, pb) for _ in range(500)])
     np.testing.assert_array_equal(block, np.minimum(single, limit))
     assert clipped == int((single > limit).sum())
     assert 0 < clipped < 500 or isinstance(dist, Constant) and clipped == 500
+
+
+@pytest.mark.parametrize("capped", [False, True])
+def test_block_path_of_lognormal_mixtures_follows_the_cdf(capped):
+    """The block path of a mixture of (capped) lognormals: component picks from their
+    own stream, normals from the value stream.  KS against the mixture's cdf below the
+    cap, and the atom at the cap within five binomial standard errors."""
+    from scipy import stats
+
+    from costsim import Capped, LogNormal, Mixture
+    from costsim.traffic.distributions import DistTable
+
+    mixture = Mixture((LogNormal(6.2, 0.8), LogNormal(8.3, 1.0), LogNormal(10.0, 0.5)), (0.6, 0.3, 0.1))
+    dist = Capped(mixture, 3e4) if capped else mixture
+    table = DistTable()
+    row = dist._lower(table)
+    kind, off, par, data = table.arrays()
+    n = 40_000
+    state, picks = np.empty(4, np.uint64), np.empty(4, np.uint64)
+    E.seed_state(state, np.uint64(11), 0, 0, np.uint64(1))
+    E.seed_state(picks, np.uint64(11), 0, 0, np.uint64(2))
+    x = np.empty(n)
+    for first in range(0, n, E.BLOCK):
+        m = min(E.BLOCK, n - first)
+        E.fill_block(kind, off, par, data, row, state, picks, math.inf, x[first:], np.empty(m), m)
+    upper = 3e4 if capped else math.inf
+    body = x[x < upper]
+    assert stats.kstest(body, lambda t: mixture.cdf(t) / mixture.cdf(upper) if capped else mixture.cdf(t)).pvalue > 1e-3
+    p_atom = 1.0 - float(mixture.cdf(upper)) if capped else 0.0
+    assert abs(np.mean(x == upper) - p_atom) <= 5.0 * math.sqrt(p_atom * (1.0 - p_atom) / n) + 1.0 / n

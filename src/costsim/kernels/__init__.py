@@ -84,6 +84,7 @@ from ._engine import (
     NSCORE_MAX,
     NSCORE_POINTS,
     PARETO,
+    RANDOM_LAYOUT,
     TIER_WIDTH,
     TOKEN_HEADER,
     TOKEN_PRICING,
@@ -117,6 +118,6 @@ __all__ = [
     "GPU_PREFILL", "GPU_PRICE", "GPU_STEP", "GPU_TARGET", "PROV_PRICE", "PROV_TPM", "PROV_UNITS", "PROV_W_CACHED",
     "PROV_W_INPUT", "PROV_W_OUTPUT", "provisioned_capacity", "self_hosted_gpu",
     # the fused kernel and its inputs
-    "BLOCK", "HistogramSpec", "Limits", "Outputs", "PricingArrays", "TrafficArrays", "price_requests", "simulate_kernel",
+    "BLOCK", "RANDOM_LAYOUT", "HistogramSpec", "Limits", "Outputs", "PricingArrays", "TrafficArrays", "price_requests", "simulate_kernel",
     "trial_uniforms",
 ]

@@ -14,6 +14,9 @@ and draws from it sequentially.  Streams:
 * ``(seed, trial, bin, class_key)`` - the count and every draw of one query
   class's requests in that bin (``class_key`` hashes the class name, so adding a
   class leaves the others' draws unchanged);
+* ``(seed, trial, bin, class_key ^ PICK_STREAM)`` - with the CLS_* column's stream
+  id: the component picks of a column drawn from a mixture, one uniform per
+  mixture on a draw's path (the layout version is :data:`RANDOM_LAYOUT`);
 * ``(seed, trial, TRIAL_LEVEL, parameter_key)`` - one uniform per trial and
   uncertain parameter.
 
@@ -97,6 +100,12 @@ COUNT_SLOT = N_CLASS_DISTS
 BURST_SLOT = N_CLASS_DISTS + 1
 STREAMS_PER_BIN = 16
 TRIAL_LEVEL = np.uint64(0xFFFFFFFFFFFFFFFF)
+PICK_STREAM = np.uint64(0xD1B54A32D192ED03)  # xor'ed into a class key: the stream of its mixture picks
+RANDOM_LAYOUT = 2
+"""Version of the stream layout below, recorded in every result (``random_layout``).
+1 (costsim 0.1): a mixture drew its component pick and its value from one stream;
+2: the picks come from a stream of their own, so a block of draws vectorises.  The
+layouts differ only for mixtures: without one, both give the same numbers."""
 
 _U64 = numba.uint64
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -204,12 +213,8 @@ def _rotl(x, k):
 
 
 @INLINE
-def next_u64(state):
-    """Next 64-bit output of xoshiro256++ (Blackman & Vigna, 2019)."""
-    s0 = state[0]
-    s1 = state[1]
-    s2 = state[2]
-    s3 = state[3]
+def _step(s0, s1, s2, s3):
+    """xoshiro256++ on a state held in local variables: ``(output, s0, s1, s2, s3)``."""
     result = _rotl(s0 + s3, 23) + s0
     t = s1 << _U64(17)
     s2 ^= s0
@@ -218,10 +223,13 @@ def next_u64(state):
     s0 ^= s3
     s2 ^= t
     s3 = _rotl(s3, 45)
-    state[0] = s0
-    state[1] = s1
-    state[2] = s2
-    state[3] = s3
+    return result, s0, s1, s2, s3
+
+
+@INLINE
+def next_u64(state):
+    """Next 64-bit output of xoshiro256++ (Blackman & Vigna, 2019)."""
+    result, state[0], state[1], state[2], state[3] = _step(state[0], state[1], state[2], state[3])
     return result
 
 
@@ -359,14 +367,7 @@ def fill_normals(state, out, n):
     s2 = state[2]
     s3 = state[3]
     for i in range(n):
-        bits = _rotl(s0 + s3, 23) + s0
-        t = s1 << _U64(17)
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = _rotl(s3, 45)
+        bits, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
         j = np.int64(bits & _U64(0x7F))
         u = 2.0 * (float(bits >> _U64(11)) * _TWO_M53) - 1.0
         if abs(u) < _ZIG_RATIO[j]:
@@ -494,8 +495,10 @@ def _sample_leaf(kind, par, o, data, state):
 
 
 @JIT
-def sample_dist(dist_kind, dist_off, par, data, d, state):
-    """One draw of distribution row ``d``.
+def sample_dist(dist_kind, dist_off, par, data, d, state, picks):
+    """One draw of distribution row ``d``: leaves draw from ``state``, every mixture on
+    the way picks its component with one uniform from ``picks`` (layout 2, see
+    :data:`RANDOM_LAYOUT`).
 
     Mixtures pick a component and continue with it; caps accumulate (the smallest
     cap on the path applies), so nesting needs no recursion.
@@ -505,17 +508,30 @@ def sample_dist(dist_kind, dist_off, par, data, d, state):
         kind = dist_kind[d]
         o = dist_off[d]
         if kind == MIXTURE:  # n, cumulative weights[n], child rows[n]
-            n = np.int64(par[o])
-            u = next_double(state)
-            j = 0
-            while j < n - 1 and u >= par[o + 1 + j]:
-                j += 1
-            d = np.int64(par[o + 1 + n + j])
+            d = np.int64(par[o + 1 + np.int64(par[o]) + _component(par, o, next_double(picks))])
         elif kind == CAPPED:  # cap, child row
             cap = min(cap, par[o])
             d = np.int64(par[o + 1])
         else:
             return min(_sample_leaf(kind, par, o, data, state), cap)
+
+
+@INLINE
+def _component(par, o, u):
+    """The component of the mixture at ``par[o:]`` that the uniform ``u`` picks."""
+    n = np.int64(par[o])
+    j = 0
+    while j < n - 1 and u >= par[o + 1 + j]:
+        j += 1
+    return j
+
+
+@INLINE
+def leaf_kind(dist_kind, dist_off, par, d):
+    """The kind of row ``d`` under its caps (MIXTURE for a capped mixture)."""
+    while dist_kind[d] == CAPPED:
+        d = np.int64(par[dist_off[d] + 1])
+    return dist_kind[d]
 
 
 @INLINE
@@ -533,14 +549,16 @@ BLOCK = 256
 
 
 @JIT
-def fill_block(dist_kind, dist_off, par, data, d, state, limit, out, n):
+def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work, n):
     """Fill ``out[:n]`` with successive draws of row ``d``, each clipped at ``limit``;
     return how many exceeded it.  The values before clipping are bit for bit those
-    of ``n`` calls of :func:`sample_dist`, generated a block at a time.
+    of ``n`` calls of :func:`sample_dist` with the generators ``state`` and
+    ``picks``, generated a block at a time (``work`` float64[>= n] scratch).
 
     A draw above the row's own caps is capped first (a user's cap is not a clip);
-    only what still exceeds ``limit`` counts.  Leaves under caps take a fast path:
-    a loop of normals, then a loop of exps.
+    only what still exceeds ``limit`` counts.  Lognormal leaves under caps, and
+    mixtures of them, take a fast path of loops over the block: the normals, the
+    component picks (mixtures), then the exps, which vectorise.
     """
     cap = math.inf
     leaf = d
@@ -557,7 +575,8 @@ def fill_block(dist_kind, dist_off, par, data, d, state, limit, out, n):
             clipped = np.int64(n)
         for i in range(n):
             out[i] = v
-    elif kind == LOGNORMAL:
+        return clipped
+    if kind == LOGNORMAL:
         fill_normals(state, out, n)
         mu = par[o]
         sigma = par[o + 1]
@@ -565,37 +584,58 @@ def fill_block(dist_kind, dist_off, par, data, d, state, limit, out, n):
             x = min(fast_exp(mu + sigma * out[i]), cap)
             clipped += x > limit
             out[i] = min(x, limit)
-    elif kind == MIXTURE:
-        # the steps of sample_dist, inline: pick a component, follow its caps, draw its
-        # leaf (lognormals inline, other leaves and nested mixtures out of line)
+        return clipped
+    if kind == MIXTURE and _lognormal_mixture(dist_kind, dist_off, par, o):
         n_comp = np.int64(par[o])
-        for i in range(n):
-            u = next_double(state)
-            j = 0
-            while j < n_comp - 1 and u >= par[o + 1 + j]:
-                j += 1
+        comp = np.empty((3, n_comp))  # mu, sigma, cap of each component
+        for j in range(n_comp):
             child = np.int64(par[o + 1 + n_comp + j])
-            child_cap = cap
+            comp[2, j] = cap
             while dist_kind[child] == CAPPED:
-                child_cap = min(child_cap, par[dist_off[child]])
+                comp[2, j] = min(comp[2, j], par[dist_off[child]])
                 child = np.int64(par[dist_off[child] + 1])
-            child_kind = dist_kind[child]
-            co = dist_off[child]
-            if child_kind == LOGNORMAL:
-                x = fast_exp(par[co] + par[co + 1] * next_normal(state))
-            elif child_kind == MIXTURE:
-                x = sample_dist(dist_kind, dist_off, par, data, child, state)
-            else:
-                x = _sample_leaf(child_kind, par, co, data, state)
-            x = min(x, child_cap)
+            comp[0, j] = par[dist_off[child]]
+            comp[1, j] = par[dist_off[child] + 1]
+        fill_normals(state, out, n)
+        s0 = picks[0]
+        s1 = picks[1]
+        s2 = picks[2]
+        s3 = picks[3]
+        for i in range(n):  # the picks: next_double(picks) with the generator in registers
+            bits, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+            j = _component(par, o, float(bits >> _U64(11)) * _TWO_M53)
+            out[i] = comp[0, j] + comp[1, j] * out[i]
+            work[i] = comp[2, j]
+        picks[0] = s0
+        picks[1] = s1
+        picks[2] = s2
+        picks[3] = s3
+        for i in range(n):  # out: the exponents, work: the caps
+            x = min(fast_exp(out[i]), work[i])
             clipped += x > limit
             out[i] = min(x, limit)
-    else:
+        return clipped
+    if kind == MIXTURE:  # with other components: one draw at a time
         for i in range(n):
-            x = min(_sample_leaf(kind, par, o, data, state), cap)
+            x = sample_dist(dist_kind, dist_off, par, data, d, state, picks)
             clipped += x > limit
             out[i] = min(x, limit)
+        return clipped
+    for i in range(n):
+        x = min(_sample_leaf(kind, par, o, data, state), cap)
+        clipped += x > limit
+        out[i] = min(x, limit)
     return clipped
+
+
+@JIT
+def _lognormal_mixture(dist_kind, dist_off, par, o):
+    """Whether every component of the mixture at ``par[o:]`` is a lognormal under caps."""
+    n_comp = np.int64(par[o])
+    for j in range(n_comp):
+        if leaf_kind(dist_kind, dist_off, par, np.int64(par[o + 1 + n_comp + j])) != LOGNORMAL:
+            return False
+    return True
 
 
 @JIT
@@ -958,7 +998,8 @@ def simulate_kernel(seed, trials, n_parts, traffic, pricing, histogram, limits, 
 
     Streams of (trial g, bin b, class c): the count from keys
     ``(seed, g, stream_id(b, COUNT_SLOT), class_key[c])``, and each CLS_* column
-    its own stream ``(seed, g, stream_id(b, column), class_key[c])`` consumed in
+    its own stream ``(seed, g, stream_id(b, column), class_key[c])`` (and, for a
+    mixture, its picks from ``(..., class_key[c] ^ PICK_STREAM)``) consumed in
     order: per-query columns once per query, output and reasoning once per call,
     tool tokens once per call but the last.  Queries are processed in blocks of
     BLOCK, each stream filling a buffer for the block; values do not depend on it.
@@ -1004,8 +1045,10 @@ def simulate_kernel(seed, trials, n_parts, traffic, pricing, histogram, limits, 
         copula_t = _row(class_copula, t)
         scores = np.empty(BLOCK)
         states = np.empty((N_CLASS_DISTS, 4), dtype=np.uint64)
+        picks = np.empty((N_CLASS_DISTS, 4), dtype=np.uint64)  # mixture component picks of each column
         draws = np.empty((N_CLASS_DISTS, BLOCK))
         per_call = np.empty((3, 4 * BLOCK))  # output, tool and reasoning draws of a block's calls
+        work = np.empty(4 * BLOCK)  # fill_block's scratch
         req_cost = np.empty(n_opt)
         scratch = np.empty((7, BLOCK))
         n_bands = size_edges.shape[0] + 1
@@ -1046,6 +1089,8 @@ def simulate_kernel(seed, trials, n_parts, traffic, pricing, histogram, limits, 
                 n_req = next_poisson(states[0], lam)
                 for s in range(N_CLASS_DISTS):
                     seed_state(states[s], seed, g, stream_id(b, s), class_key[c])
+                    if leaf_kind(dist_kind, dist_off, par_t, rows[s]) == MIXTURE:
+                        seed_state(picks[s], seed, g, stream_id(b, s), class_key[c] ^ PICK_STREAM)
                 sums[:] = 0.0
                 cost_bc[:] = 0.0
                 for first in range(0, n_req, BLOCK):
@@ -1058,8 +1103,8 @@ def simulate_kernel(seed, trials, n_parts, traffic, pricing, histogram, limits, 
                         if copula and s == CLS_INPUT:
                             continue
                         if first == 0 or dist_kind[rows[s]] != CONSTANT:
-                            k_clip = fill_block(dist_kind, dist_off, par_t, dist_data, rows[s], states[s],
-                                                draw_limit[s], draws[s], m)
+                            k_clip = fill_block(dist_kind, dist_off, par_t, dist_data, rows[s], states[s], picks[s],
+                                                draw_limit[s], draws[s], work, m)
                             const_clip[s] = 1 if k_clip > 0 else 0
                             n_clip += k_clip
                         else:  # a constant's buffer, filled in the first block, stays valid for the class's bin
@@ -1068,26 +1113,29 @@ def simulate_kernel(seed, trials, n_parts, traffic, pricing, histogram, limits, 
                         block_calls = np.int64(m)
                     else:
                         n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_STEPS],
-                                             states[CLS_STEPS], draw_limit[CLS_STEPS], draws[CLS_STEPS], m)
+                                             states[CLS_STEPS], picks[CLS_STEPS], draw_limit[CLS_STEPS],
+                                             draws[CLS_STEPS], work, m)
                         block_calls = np.int64(0)
                         for i in range(m):
                             draws[CLS_STEPS, i] = max(1.0, math.floor(max(draws[CLS_STEPS, i], 0.0) + 0.5))
                             block_calls += np.int64(draws[CLS_STEPS, i])
                     if block_calls > per_call.shape[1]:
                         per_call = np.empty((3, block_calls))
+                        work = np.empty(block_calls)
                     if copula:
                         n_clip += fill_copula(dist_data, copula_t[c], states[CLS_INPUT], states[CLS_OUTPUT],
                                               draws[CLS_STEPS], one_call, scores, draws[CLS_INPUT], per_call[0], m,
                                               block_calls, draw_limit)
                     else:
                         n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_OUTPUT],
-                                             states[CLS_OUTPUT], draw_limit[CLS_OUTPUT], per_call[0], block_calls)
+                                             states[CLS_OUTPUT], picks[CLS_OUTPUT], draw_limit[CLS_OUTPUT],
+                                             per_call[0], work, block_calls)
                     n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_TOOL], states[CLS_TOOL],
-                                         draw_limit[CLS_TOOL], per_call[1], block_calls - m)
+                                         picks[CLS_TOOL], draw_limit[CLS_TOOL], per_call[1], work, block_calls - m)
                     if first == 0 or not one_call or dist_kind[rows[CLS_REASONING]] != CONSTANT:
                         n_reasoning = fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_REASONING],
-                                                 states[CLS_REASONING], draw_limit[CLS_REASONING], per_call[2],
-                                                 block_calls)
+                                                 states[CLS_REASONING], picks[CLS_REASONING],
+                                                 draw_limit[CLS_REASONING], per_call[2], work, block_calls)
                         const_clip[CLS_REASONING] = 1 if n_reasoning > 0 else 0
                         n_clip += n_reasoning
                     else:

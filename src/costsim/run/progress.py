@@ -17,13 +17,15 @@ import contextlib
 import math
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+from numba.core import event
 
-
-__all__ = ["KERNEL_LOCK", "interactive", "interruptible", "progress_bar", "show_progress", "trial_chunks"]
+__all__ = ["KERNEL_LOCK", "compile_notice", "interactive", "interruptible", "progress_bar", "show_progress",
+           "trial_chunks"]
 
 AUTO_SECONDS = 5.0
 """``progress=None`` shows a bar for runs estimated to take longer than this."""
@@ -149,3 +151,47 @@ def interruptible(call: Callable[[], None], stop: np.ndarray) -> None:
         raise
     if failure:
         raise failure[0]
+
+
+COMPILE_SECONDS = 15
+"""About how long the first compile of the kernel takes on the 2-core development
+machine (``python benchmarks/bench_realistic.py --cold``); said in the notice."""
+
+
+@contextlib.contextmanager
+def compile_notice(kernel: Any, stream: Any = None) -> Iterator[None]:
+    """Within the block, one line on ``stream`` (default stderr) while numba compiles
+    ``kernel`` (a numba dispatcher): its first use with an empty or stale cache.
+    Nothing when the kernel is already compiled or loads from numba's cache (numba
+    raises its compile event only for a real compile).
+
+    Examples
+    --------
+    >>> import io, numba
+    >>> f = numba.njit(lambda x: x + 1)
+    >>> out = io.StringIO()
+    >>> with compile_notice(f, out):
+    ...     _ = f(1)
+    >>> out.getvalue().startswith("costsim: compiling the simulation kernel")
+    True
+    >>> with compile_notice(f, out):
+    ...     _ = f(2)  # compiled already: no second line
+    >>> out.getvalue().count("compiling")
+    1
+    """
+
+    class Notice(event.Listener):
+        started = 0.0
+
+        def on_start(self, ev: event.Event) -> None:
+            if ev.data["dispatcher"] is kernel:
+                self.started = time.perf_counter()
+                print(f"costsim: compiling the simulation kernel (first use here, about {COMPILE_SECONDS} s; later "
+                      "runs load it from numba's cache)...", end="", file=stream or sys.stderr, flush=True)
+
+        def on_end(self, ev: event.Event) -> None:
+            if ev.data["dispatcher"] is kernel:
+                print(f" done in {time.perf_counter() - self.started:.1f} s", file=stream or sys.stderr, flush=True)
+
+    with event.install_listener("numba:compile", Notice()):
+        yield
