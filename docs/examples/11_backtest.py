@@ -1,6 +1,8 @@
-"""Backtest: can I trust the forecast? Each origin's band against the cost the log really had
+"""
+Backtest: each pilot's band against the cost the log really had
+===============================================================
 
-`plot_backtest(cs.backtest(log, pricing, pilot=..., origins=...))`: each column is one
+``plot_backtest(cs.backtest(log, pricing, pilot=..., origins=...))``: each column is one
 pilot window of the log, fitted and projected over the rest of the log; the bands
 (50% dark, 90% light), the median and the naive extrapolations are divided by the
 cost the log billed over that horizon, so a band covers where it crosses the line at 1.
