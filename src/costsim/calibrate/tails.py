@@ -13,9 +13,10 @@ any distribution are close to a generalized Pareto distribution (GPD).  So:
   rows and the rounded GPD (:attr:`Tail.ks`);
 * the threshold ``u`` is the ``1 - share`` quantile for the shares of
   :data:`TAIL_SHARES` in turn (at least :data:`MIN_TAIL_ROWS` rows above it):
-  the first whose GPD passes the KS test at 5 % (:attr:`Tail.fits`), or the
-  one that fits best where none does (:func:`choose_tail`); a column too short
-  for any keeps the family's own tail;
+  the first whose GPD passes the KS test at 5 % (:attr:`Tail.fits`) with a
+  finite mean (shape < 1: a cost forecast needs one) (:func:`choose_tail`); a
+  column too short for any threshold, or whose excesses no such GPD describes,
+  keeps the family's own tail;
 * the family is fitted with the rows ``>= u`` censored (they only tell ``X >=
   u``) and :class:`~costsim.Truncated` below ``u - 0.5``; the column's
   distribution is the mixture of that body (weight ``1 - share``) and the GPD
@@ -106,7 +107,13 @@ class Tail:
 
 def choose_tail(x: np.ndarray, *, limit: float | None = None) -> Tail | None:
     """The tail of a column: the first threshold of :data:`TAIL_SHARES` whose GPD
-    fits (:attr:`Tail.fits`), else the best fitting one; None where the column is too short.
+    fits (:attr:`Tail.fits`) and has a finite mean (shape < 1); None where none
+    does (the family keeps its own tail) or the column is too short.
+
+    A GPD that fails the KS test at every threshold describes the excesses no
+    better than the family does; one with shape >= 1 (fitted to a few dozen
+    clumped rows, say) has an infinite mean and would put most of a forecast's
+    cost in draws far beyond anything logged.
 
     Examples
     --------
@@ -121,9 +128,9 @@ def choose_tail(x: np.ndarray, *, limit: float | None = None) -> Tail | None:
         if u is None or any(t.threshold == u for t in tried):
             continue
         tried.append(fit_tail(x, u, limit=limit))
-        if tried[-1].fits:
+        if tried[-1].fits and tried[-1].shape < 1.0:
             return tried[-1]
-    return min(tried, key=lambda t: t.ks / t.critical_ks, default=None)
+    return None
 
 
 def tail_threshold(x: np.ndarray, share: float = TAIL_SHARES[0]) -> int | None:
