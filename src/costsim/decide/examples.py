@@ -1,4 +1,4 @@
-"""A small optimize result for examples, the gallery and quick experiments."""
+"""A small optimize result for the docstring examples and quick experiments."""
 
 from __future__ import annotations
 
