@@ -190,3 +190,18 @@ def test_drift_as_a_distribution():
         cs.project(fit, drift="on")
     with pytest.raises(TypeError, match="uncertain parameters"):
         cs.project(fit, drift=cs.Normal(cs.Uniform(0.0, 0.1), 0.2))
+
+
+def test_a_location_shift_multiplies_a_spliced_column():
+    """A joint location shift of a column with a generalized Pareto tail spliced on a truncated body moves the
+    body's bound and the tail's threshold with it: the whole column is multiplied by exp(shift)."""
+    from costsim.calibrate.fitted import shifted
+
+    column = cs.Mixture((cs.Truncated(cs.LogNormal(5.0, 1.0), upper=399.5), cs.GeneralizedPareto(399.5, 50.0, 0.2)),
+                        (0.98, 0.02))
+    s = 0.3
+    body, tail = shifted(column, np.array([s])).components  # one joint scenario: each Joint holds one value
+    moved = cs.Mixture((cs.Truncated(cs.LogNormal(body.dist.mu.values[0], 1.0), upper=body.upper.values[0]),
+                        cs.GeneralizedPareto(tail.loc.values[0], tail.scale.values[0], 0.2)), (0.98, 0.02))
+    x = np.array([50.0, 300.0, 399.0, 399.5, 450.0, 2_000.0])
+    np.testing.assert_allclose(moved.cdf(x * np.exp(s)), column.cdf(x), rtol=1e-12)
