@@ -166,12 +166,53 @@ def test_too_short_a_log_says_so():
     log = {"timestamp": np.sort(rng.uniform(0, 600, 200)), "input_tokens": np.round(rng.lognormal(6, 1, 200)),
            "output_tokens": np.round(rng.lognormal(4, 1, 200))}
     fit = cs.fit_traffic(log, families=["LogNormal"], segments=1)
-    assert fit.drift.windows == 0
-    assert fit.report.drift_note.startswith("drift not estimated: it needs 16 windows of at least 20 rows")
-    assert fit.report.drift_note.endswith("give 9")
+    assert not fit.drift.estimated and fit.drift.variance(pd.Timedelta("1h")) is None
+    assert fit.report.drift_note.startswith("drift not estimated: it needs 16 windows of at least 20 rows on average;")
+    assert fit.report.drift_note.endswith("give 10")
     assert "drift not estimated" in str(fit.report)
     # the projection falls back to the bootstrap: it still runs, with uncertainty
     assert isinstance(cs.project(fit).arrivals.volume, cs.Joint)
+
+
+def _short_log(seed, counts_per_minute):
+    """Six minutes of Poisson arrivals at the given per-minute rates, iid lognormal tokens."""
+    rng = np.random.default_rng(seed)
+    ts = np.concatenate([np.sort(rng.uniform(60 * k, 60 * (k + 1), rng.poisson(c)))
+                         for k, c in enumerate(counts_per_minute)])
+    return {"timestamp": ts, "input_tokens": np.round(rng.lognormal(6, 1, ts.size)),
+            "output_tokens": np.round(rng.lognormal(4, 1, ts.size))}
+
+
+def test_a_short_pilot_estimates_what_its_windows_allow():
+    # six minutes: too few one-minute count bins, but 64 windows of 20+ rows.  Poisson counts: the volume's
+    # windows need not span a bin, so every quantity is estimated (independent windows, as generated)
+    fit = cs.fit_traffic(_short_log(1, [330] * 6), families=["LogNormal"], segments=1)
+    assert fit.arrivals.modulation == ()
+    assert {q: s.windows for q, s in fit.drift.scaling.items()} == dict.fromkeys(
+        ("volume", "input_tokens", "output_tokens"), 64)
+    assert fit.drift.exponent == dict.fromkeys(("volume", "input_tokens", "output_tokens"), -1.0)
+    # overdispersed minutes: the simulation draws that burstiness per count bin, so the volume's windows
+    # must span one (only 5 fit): not estimated, and the note says why; the token means still are
+    rates = 330 * np.random.default_rng(2).gamma(2.0, 0.5, 6)
+    fit = cs.fit_traffic(_short_log(2, rates), families=["LogNormal"], segments=1)
+    assert fit.arrivals.modulation, "the counts should read as overdispersed"
+    assert fit.drift.scaling["volume"] is None and fit.drift.scaling["output_tokens"].windows == 64
+    assert set(fit.drift.variance(pd.Timedelta("1h"))) == {"input_tokens", "output_tokens"}
+    assert "not estimated for volume: it needs 16 windows of at least 20 rows on average, each at least " \
+           "1 min (the count bin, the counts being overdispersed)" in fit.report.drift_note
+    assert isinstance(cs.project(fit).arrivals.volume, cs.Joint)
+
+
+def test_a_wander_that_grows_with_the_scale_is_extrapolated_as_a_level_shift_at_most():
+    # a steep random walk makes D(w) grow with w (slope > 0); extrapolating that growth past the log's own
+    # scales would turn minutes of wander into hours of drift: alpha is clipped to 0, a persistent shift
+    rng = np.random.default_rng(3)
+    level = np.cumsum(rng.normal(0, 0.3, 60))
+    ts = np.concatenate([np.sort(rng.uniform(60 * k, 60 * (k + 1), rng.poisson(80 * math.exp(v))))
+                         for k, v in enumerate(level)])
+    d = _drift_inputs(ts, rng.lognormal(6, 1, ts.size), rng.lognormal(4, 1, ts.size))
+    assert d.exponent["volume"] == 0.0
+    assert d.variance(pd.Timedelta("90h"))["volume"] == d.variance(pd.Timedelta("9h"))["volume"] > 0.05
 
 
 def test_drift_as_a_distribution():

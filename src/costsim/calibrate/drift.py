@@ -12,24 +12,29 @@ adjacent stretches of ``w`` windows,
 tokens over requests).  Independent windows give ``D(w) = c / w`` (slope -1 in
 log-log); a level that wanders gives a flatter slope ``alpha``.  A power law
 ``D(w) = c w**alpha`` is fitted at the scales ``w = 1, 2, 4, ... <= J / 4``
-(weights: the independent pairs at each scale) and extrapolated to the pair
-(pilot of ``P`` windows, horizon of ``H``) through the power mean of order
-``alpha`` of ``P`` and ``H``, exact at both ends: ``c (1/P + 1/H) / 2`` for
-independent windows (harmonic mean), ``c`` for a persistent level shift
-(``alpha = 0``).  ``alpha`` is clipped to ``[-1, 0]``: within a short log a
-random walk cannot be told from bursts lasting a few windows, and extrapolating
-a growing variance past the log's own scales would turn seconds of burstiness
-into hours of drift.  :func:`costsim.project` takes the larger of this
-prediction and the block bootstrap's for each quantity.
+(weighted least squares, weights the independent pairs at each scale) and
+extrapolated to the pair (pilot of ``P`` windows, horizon of ``H``) through the
+power mean of order ``alpha`` of ``P`` and ``H``, exact at both ends:
+``c (1/P + 1/H) / 2`` for independent windows (harmonic mean), ``c`` for a
+persistent level shift (``alpha = 0``).
 
+``alpha`` is clipped to ``[-1, 0]``: within a short log a random walk cannot be
+told from bursts lasting a few windows, and extrapolating a growing variance
+past the log's own scales would turn seconds of burstiness into hours of drift.
 The slope is read as drift only where it exceeds -1 significantly (a one-sided
 t-test on the regression, :data:`TEST_LEVEL`): noise in a few points of a
-stationary log would otherwise widen every band.  A window is at least the
-fitted count bin and, where the log bursts on and off, a mean on/off cycle:
-shorter windows see the bursts, which the simulation draws itself, not the
-level.  A log too short for :data:`MIN_WINDOWS` such windows of
-:data:`MIN_ROWS_PER_WINDOW` rows shows nothing of its drift: none is estimated
-(the bootstrap's variance stands) and the fit report says so.
+stationary log would otherwise widen every band.  :func:`costsim.project` takes
+the larger of this prediction and the block bootstrap's for each quantity.
+
+A window holds at least :data:`MIN_ROWS_PER_WINDOW` rows on average and lasts at
+least the log's clock tick.  For the volume it also lasts at least the
+burstiness the simulation draws itself (shorter windows would read it as
+drift): the fitted count bin where the counts are overdispersed, a mean on/off
+cycle where they burst on and off; Poisson counts have none.  The mean token
+counts are not drawn per bin, so their windows are not bound to it.  A quantity
+whose log is too short for :data:`MIN_WINDOWS` such windows shows nothing of its
+drift: none is estimated for it (the bootstrap's variance stands) and the fit
+report says so.
 """
 
 from __future__ import annotations
@@ -41,11 +46,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._format import duration_text
 from ..traffic.processes import OnOff
 from ._bootstrap import block_index
 from .arrivals import ArrivalFit, _hourly_factor
 
-__all__ = ["MAX_WINDOWS", "MIN_ROWS_PER_WINDOW", "MIN_WINDOWS", "DriftFit", "fit_drift"]
+__all__ = ["MAX_WINDOWS", "MIN_ROWS_PER_WINDOW", "MIN_WINDOWS", "DriftFit", "ScalingFit", "fit_drift"]
 
 #: Quantities whose drift is estimated.
 QUANTITIES = ("volume", "input_tokens", "output_tokens")
@@ -60,53 +66,82 @@ TEST_LEVEL = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
+class ScalingFit:
+    """The fitted power law ``D(w) = c w**alpha`` of one quantity (see the module notes).
+
+    Attributes
+    ----------
+    windows : int
+        Short windows the log was cut into.
+    window : pandas.Timedelta
+        Their length.
+    exponent : float
+        ``alpha``: -1 (independent windows) unless the log shows otherwise.
+    log_c : float
+        ``log c``.
+    """
+
+    windows: int
+    window: pd.Timedelta
+    exponent: float
+    log_c: float
+
+    def variance(self, horizon: pd.Timedelta) -> float:
+        """The predicted variance of the log of the level of a window of length ``horizon``
+        that follows this log, relative to the log's level."""
+        p, h = float(self.windows), max(horizon / self.window, 1e-9)
+        alpha = self.exponent
+        w = math.sqrt(p * h) if abs(alpha) < 1e-9 else ((p**alpha + h**alpha) / 2) ** (1 / alpha)
+        return math.exp(self.log_c + alpha * math.log(w))
+
+
+@dataclasses.dataclass(frozen=True)
 class DriftFit:
     """How the level of volume and mean tokens wanders in a log (see the module notes).
 
     Attributes
     ----------
-    windows : int
-        Short windows the log was cut into (0: too few rows, not estimated).
-    window : pandas.Timedelta
-        Their length.
-    exponent : dict of str to float
-        Fitted ``alpha`` per quantity (``volume``, ``input_tokens``, ``output_tokens``).
-    log_c : dict of str to float
-        ``log c`` of the fitted power law per quantity.
+    scaling : dict of str to ScalingFit or None
+        Per quantity (``volume``, ``input_tokens``, ``output_tokens``), its fitted power
+        law, or None where the log was too short to estimate it.
     note : str
         What was estimated, from how much data (or why nothing was).
     """
 
-    windows: int
-    window: pd.Timedelta
-    exponent: dict[str, float]
-    log_c: dict[str, float]
+    scaling: dict[str, ScalingFit | None]
     note: str
 
+    @property
+    def estimated(self) -> bool:
+        """Whether the drift of any quantity was estimated."""
+        return any(s is not None for s in self.scaling.values())
+
+    @property
+    def exponent(self) -> dict[str, float]:
+        """``alpha`` per estimated quantity."""
+        return {q: s.exponent for q, s in self.scaling.items() if s is not None}
+
     def variance(self, horizon: pd.Timedelta) -> dict[str, float] | None:
-        """Per quantity, the predicted variance of the log of the level of a window of
-        length ``horizon`` that follows this log, relative to the log's level (None when
-        not estimated)."""
-        if not self.windows:
+        """Per estimated quantity, the predicted variance of the log of the level of a window of
+        length ``horizon`` that follows this log, relative to the log's level (None when none was
+        estimated)."""
+        if not self.estimated:
             return None
-        p, h = float(self.windows), max(horizon / self.window, 1e-9)
-        out = {}
-        for q in QUANTITIES:
-            alpha = self.exponent[q]
-            w = math.sqrt(p * h) if abs(alpha) < 1e-9 else ((p**alpha + h**alpha) / 2) ** (1 / alpha)
-            out[q] = math.exp(self.log_c[q] + alpha * math.log(w))
-        return out
+        return {q: s.variance(horizon) for q, s in self.scaling.items() if s is not None}
 
     def table(self, horizon: pd.Timedelta | None = None) -> pd.DataFrame:
-        """One row per quantity: the exponent, and the predicted sd of the log level at
+        """One row per quantity: its windows, the exponent, and the predicted sd of the log level at
         ``horizon`` (default: 9x the log)."""
-        horizon = self.window * self.windows * 9 if horizon is None else horizon
-        var = self.variance(horizon) or {}
-        return pd.DataFrame({
-            "windows": self.windows, "window": self.window,
-            "exponent": [self.exponent.get(q, math.nan) for q in QUANTITIES],
-            "log_sd_9x": [math.sqrt(var[q]) if q in var else math.nan for q in QUANTITIES],
-        }, index=pd.Index(QUANTITIES, name="quantity"))
+        rows = []
+        for q in QUANTITIES:
+            s = self.scaling.get(q)
+            if s is None:
+                rows.append({"windows": 0, "window": pd.NaT, "exponent": math.nan, "log_sd_9x": math.nan})
+                continue
+            at = s.window * s.windows * 9 if horizon is None else horizon
+            rows.append({"windows": s.windows, "window": s.window, "exponent": s.exponent,
+                         "log_sd_9x": math.sqrt(s.variance(at))})
+        return pd.DataFrame(rows, index=pd.Index(QUANTITIES, name="quantity"))
 
 
 def _pair_variance(num: np.ndarray, den: np.ndarray, w: int) -> tuple[float, int]:
@@ -123,8 +158,8 @@ def _pair_variance(num: np.ndarray, den: np.ndarray, w: int) -> tuple[float, int
     return float(np.mean(d * d)), int(ok.sum())
 
 
-def _power_law(num: np.ndarray, den: np.ndarray) -> tuple[float, float] | None:
-    """``(alpha, log c)`` of ``D(w)`` over ``w = 1, 2, 4, ... <= J / 4``, or None.  ``alpha`` is -1
+def _power_law(num: np.ndarray, den: np.ndarray, window: pd.Timedelta) -> ScalingFit | None:
+    """The power law of ``D(w)`` over ``w = 1, 2, 4, ... <= J / 4``, or None.  ``alpha`` is -1
     (independent windows) unless the fitted slope exceeds -1 significantly (one-sided t-test at
     :data:`TEST_LEVEL` on the weighted regression's ``k - 2`` degrees of freedom)."""
     j = num.size
@@ -141,21 +176,25 @@ def _power_law(num: np.ndarray, den: np.ndarray) -> tuple[float, float] | None:
     slope = float(np.sum(wt * (x - xm) * (y - ym)) / sxx)
     resid = y - ym - slope * (x - xm)
     dof = len(pts) - 2
-    se = math.sqrt(float(np.sum(wt * resid**2)) / dof / sxx) if dof > 0 else math.inf
-    significant = slope + 1.0 > stats.t.isf(TEST_LEVEL, dof) * se if dof > 0 else False
-    alpha = float(np.clip(slope, -1.0, 1.0)) if significant else -1.0
-    return alpha, float(ym - alpha * xm)
+    se = math.sqrt(float(np.sum(wt * resid**2)) / dof / sxx)
+    significant = slope + 1.0 > stats.t.isf(TEST_LEVEL, dof) * se
+    alpha = float(np.clip(slope, -1.0, 0.0)) if significant else -1.0
+    return ScalingFit(j, window, alpha, float(ym - alpha * xm))
 
 
-def _shortest_window(arrivals: ArrivalFit) -> pd.Timedelta:
-    """The fitted count bin, or a mean on/off cycle where the arrivals burst on and off: shorter
-    windows see the bursts (which the simulation draws itself), not the level."""
-    shortest = arrivals.bin
-    for m in arrivals.modulation:
-        if isinstance(m, OnOff):
-            cycle = (m.on.mean() + m.off.mean()) * pd.Timedelta(m.unit)
-            shortest = max(shortest, pd.Timedelta(cycle).ceil("s"))
-    return shortest
+def _volume_floor(arrivals: ArrivalFit) -> tuple[pd.Timedelta, str]:
+    """The burstiness the simulation draws itself: the fitted count bin where the counts are
+    overdispersed (a mean on/off cycle where they burst on and off), none for Poisson counts."""
+    floors = [(arrivals.bin, "the count bin, the counts being overdispersed")] if arrivals.modulation else []
+    floors += [(pd.Timedelta((m.on.mean() + m.off.mean()) * pd.Timedelta(m.unit)).ceil("s"),
+                "a mean on/off cycle of the bursts") for m in arrivals.modulation if isinstance(m, OnOff)]
+    return max(floors, key=lambda f: f[0], default=(pd.Timedelta(0), ""))
+
+
+def _windows(n: int, span: pd.Timedelta, shortest: pd.Timedelta) -> int:
+    """How many windows of at least ``shortest`` and :data:`MIN_ROWS_PER_WINDOW` rows the log holds."""
+    fit = int(span // shortest) if shortest > pd.Timedelta(0) else MAX_WINDOWS
+    return min(MAX_WINDOWS, n // MIN_ROWS_PER_WINDOW, fit)
 
 
 def fit_drift(timestamp: np.ndarray, input_tokens: np.ndarray, output_tokens: np.ndarray, *,
@@ -187,35 +226,50 @@ def fit_drift(timestamp: np.ndarray, input_tokens: np.ndarray, output_tokens: np
     >>> arr = fit_arrivals(ts, start=t0, span=pd.Timedelta("1h"))
     >>> d = fit_drift(ts, rng.lognormal(6, 1, 6000), rng.lognormal(4, 1, 6000), start=t0,
     ...               span=pd.Timedelta("1h"), arrivals=arr)
-    >>> d.windows, d.exponent["volume"]  # one-minute windows; independent, as Poisson counts are
-    (60, -1.0)
-    >>> round(d.variance(pd.Timedelta("9h"))["volume"] * 6000, 1)  # Poisson: (1 + 1/9) / rows, here estimated
+    >>> d.scaling["volume"].windows, d.exponent["volume"]  # independent, as Poisson counts are
+    (64, -1.0)
+    >>> round(d.variance(pd.Timedelta("9h"))["volume"] * 6000, 1)  # Poisson: (1 + 1/9) / rows
     1.4
     """
     n = timestamp.shape[0]
-    shortest = _shortest_window(arrivals)
-    j = min(MAX_WINDOWS, n // MIN_ROWS_PER_WINDOW, int(span // shortest))
-    if j < MIN_WINDOWS:
-        return DriftFit(0, span, {}, {}, f"drift not estimated: it needs {MIN_WINDOWS} windows of at least "
-                        f"{MIN_ROWS_PER_WINDOW} rows on average and at least {shortest} (the count bin, and an "
-                        f"on/off cycle where the log bursts); {n} rows over {span} give {j}")
-    window = pd.Timedelta(span.value // j, unit="ns")
-    idx = np.minimum(block_index(timestamp, start.to_datetime64(), window), j - 1)
-    count = np.bincount(idx, minlength=j).astype(float)
-    mids = pd.DatetimeIndex(start + window * (np.arange(j) + 0.5))
-    expected = _hourly_factor(mids, arrivals.daily_profile, arrivals.weekly_profile)
-    series = {
-        "volume": (count, expected),
-        "input_tokens": (np.bincount(idx, weights=input_tokens, minlength=j), count),
-        "output_tokens": (np.bincount(idx, weights=output_tokens, minlength=j), count),
-    }
-    fits = {q: _power_law(num, den) for q, (num, den) in series.items()}
-    missing = [q for q, f in fits.items() if f is None]
+    distinct = np.unique(timestamp)
+    tick = pd.Timedelta(int(np.diff(distinct).min().astype(np.int64)), unit="ns") if distinct.size > 1 else span
+    floor, why = _volume_floor(arrivals)
+    floors = {"volume": max(floor, tick), "input_tokens": tick, "output_tokens": tick}
+    scaling: dict[str, ScalingFit | None] = {}
+    cuts: dict[int, tuple[np.ndarray, np.ndarray, pd.Timedelta]] = {}
+    for q in QUANTITIES:
+        j = _windows(n, span, floors[q])
+        if j < MIN_WINDOWS:
+            scaling[q] = None
+            continue
+        if j not in cuts:
+            window = pd.Timedelta(span.value // j, unit="ns")
+            idx = np.minimum(block_index(timestamp, start.to_datetime64(), window), j - 1)
+            cuts[j] = idx, np.bincount(idx, minlength=j).astype(float), window
+        idx, count, window = cuts[j]
+        if q == "volume":
+            mids = pd.DatetimeIndex(start + window * (np.arange(j) + 0.5))
+            num, den = count, _hourly_factor(mids, arrivals.daily_profile, arrivals.weekly_profile)
+        else:
+            num, den = np.bincount(idx, weights=input_tokens if q == "input_tokens" else output_tokens,
+                                   minlength=j), count
+        scaling[q] = _power_law(num, den, window)
+    return DriftFit(scaling, _note(scaling, n, span, floors, why))
+
+
+def _note(scaling: dict[str, ScalingFit | None], n: int, span: pd.Timedelta,
+          floors: dict[str, pd.Timedelta], why: str) -> str:
+    """What the drift was estimated from, per quantity, or why it was not."""
+    done = [f"{q} in {s.windows} windows of {duration_text(s.window)}" for q, s in scaling.items() if s is not None]
+    missing = [q for q, s in scaling.items() if s is None]
+    parts = [f"drift estimated from {n} rows: " + ", ".join(done)] if done else []
     if missing:
-        return DriftFit(0, span, {}, {}, f"drift not estimated: too few windows with {', '.join(missing)}")
-    return DriftFit(
-        windows=j, window=window,
-        exponent={q: f[0] for q, f in fits.items()},
-        log_c={q: f[1] for q, f in fits.items()},
-        note=f"drift estimated from {n} rows in {j} windows of {window}",
-    )
+        floor = max(floors[q] for q in missing)
+        rule = f"{MIN_WINDOWS} windows of at least {MIN_ROWS_PER_WINDOW} rows on average"
+        if span // floor < min(MAX_WINDOWS, n // MIN_ROWS_PER_WINDOW):  # the windows' length binds
+            reason = why if "volume" in missing and why and floor == floors["volume"] else "the log's clock tick"
+            rule += f", each at least {duration_text(floor)} ({reason})"
+        head = f"not estimated for {', '.join(missing)}" if done else "drift not estimated"
+        parts.append(f"{head}: it needs {rule}; {n} rows over {duration_text(span)} give {_windows(n, span, floor)}")
+    return "; ".join(parts)

@@ -337,11 +337,11 @@ def _joint_values(fit: TrafficFit, horizon: pd.Timedelta,
     dev = fit.joint
     future = 1.0 + fit.span / horizon
     inflation = dict.fromkeys(("volume", "input_tokens", "output_tokens"), 1.0)
-    predicted = fit.drift.variance(horizon) if isinstance(drift, str) else None
-    if predicted is not None:
-        boot = dev.variance()
-        own = {"volume": 1.0, "input_tokens": future, "output_tokens": future}
-        inflation = {q: max(1.0, predicted[q] / (boot[q] * own[q])) if boot[q] > 0 else 1.0 for q in inflation}
+    predicted = (fit.drift.variance(horizon) if isinstance(drift, str) else None) or {}
+    boot = dev.variance()
+    own = {"volume": 1.0, "input_tokens": future, "output_tokens": future}
+    for q, v in predicted.items():  # the quantities whose drift was estimated
+        inflation[q] = max(1.0, v / (boot[q] * own[q])) if boot[q] > 0 else 1.0
     extra = _assumed_drift(drift, dev.volume.shape[0])
     c = dev.correction
     volume = np.exp(np.sqrt(c * inflation["volume"]) * dev.volume + extra[0])
