@@ -125,6 +125,8 @@ def test_scale_keeps_the_relative_band():
         cs.project(fit, scale=2, volume=1e5)
     with pytest.raises(ParameterError, match=r"^scale must be > 0; got 0$"):
         cs.project(fit, scale=0)
+    with pytest.raises(ParameterError, match=r"^scale must be finite; got inf$"):
+        cs.project(fit, scale=math.inf)
 
 
 def _drift_inputs(ts_seconds, inp, out):
