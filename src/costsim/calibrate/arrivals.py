@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._format import duration_alias
+from .._format import duration_alias, duration_text
 from .._validation import ParameterError, check_duration, check_int, check_number
 from ..traffic.distributions import LogNormal
 from ..traffic.processes import Modulation, OnOff, Overdispersion
@@ -158,7 +158,8 @@ def check_bins(span: pd.Timedelta, bin: object, block: object) -> tuple[pd.Timed
     """
     width = check_duration("bin", bin)
     if width > span / 2:
-        raise ParameterError("bin", f"must be at most half the log's span ({span}): two bins at least", bin)
+        raise ParameterError("bin", f"must be at most half the log's span ({duration_text(span)}): two bins at "
+                             "least (a log this short needs a shorter bin=)", bin)
     if span // width > MAX_BINS:
         raise ParameterError("bin", f"must leave at most {MAX_BINS:,} bins in the log's span ({span}); this one "
                              f"leaves {span // width:,}", bin)
