@@ -232,8 +232,9 @@ def fit_drift(timestamp: np.ndarray, input_tokens: np.ndarray, output_tokens: np
     1.4
     """
     n = timestamp.shape[0]
-    distinct = np.unique(timestamp)
-    tick = pd.Timedelta(int(np.diff(distinct).min().astype(np.int64)), unit="ns") if distinct.size > 1 else span
+    gaps = np.diff(timestamp).astype(np.int64)
+    gaps = gaps[gaps > 0]
+    tick = pd.Timedelta(int(gaps.min()), unit="ns") if gaps.size else span  # the log's clock tick, at most
     floor, why = _volume_floor(arrivals)
     floors = {"volume": max(floor, tick), "input_tokens": tick, "output_tokens": tick}
     scaling: dict[str, ScalingFit | None] = {}
