@@ -165,6 +165,13 @@ def test_bands_reject_bad_quantiles(ds, q):
         ds.costsim.bands(q=q)
 
 
+@pytest.mark.parametrize("q", [(), (0.5, 1.5), "abc", [[0.5]]])
+def test_summary_rejects_bad_quantiles(ds, q):
+    # it reached xarray's quantile (numpy's "Quantiles must be in the range [0, 1]", naming no argument)
+    with pytest.raises(ValueError, match="^q must be quantiles in \\[0, 1\\]; got "):
+        ds.costsim.summary(q)
+
+
 def test_unit_cost_per_query(ds):
     cost = ds["cost"].values.sum(axis=1)  # trial, option, qclass
     requests = ds["requests"].values.sum(axis=1)  # trial, qclass

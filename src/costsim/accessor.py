@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
 from . import analysis
 from ._format import quantile_label, usd
+from .analysis._common import check_quantiles
 
 __all__ = ["DEFAULT_QUANTILES", "CostsimAccessor"]
 
@@ -68,9 +68,7 @@ class CostsimAccessor:
         ``var`` is first summed over ``over`` (default: all query classes), then
         accumulated along ``time`` if ``cumulative``.
         """
-        qs = np.atleast_1d(np.asarray(q, dtype=float))
-        if qs.size == 0 or np.any(~np.isfinite(qs)) or np.any((qs < 0) | (qs > 1)):
-            raise ValueError(f"q must be quantiles in [0, 1]; got {q!r}")
+        qs = check_quantiles(q)
         da = self.total(var, over)
         if cumulative:
             da = da.cumsum("time", keep_attrs=True)
@@ -116,7 +114,7 @@ class CostsimAccessor:
         >>> table.loc["small", "total p50"]  # the median total cost of option "small"
         '$...'
         """
-        qs = [float(x) for x in q]
+        qs = check_quantiles(q)
         columns = {}
         for what, da in (("total", self.total()), ("per query", self.unit_cost(by=None))):
             values = da.quantile(qs, dim="trial").transpose("option", "quantile")

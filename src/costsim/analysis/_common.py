@@ -46,7 +46,10 @@ def check_quantiles(q: float | Sequence[float], name: str = "q") -> list[float]:
     """Quantiles in [0, 1] as a list of floats."""
     import numpy as np
 
-    qs = np.atleast_1d(np.asarray(q, dtype=float))
-    if qs.size == 0 or np.any(~np.isfinite(qs)) or np.any((qs < 0) | (qs > 1)):
+    try:
+        qs = np.atleast_1d(np.asarray(q, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be quantiles in [0, 1]; got {q!r}") from None
+    if qs.ndim != 1 or qs.size == 0 or np.any(~np.isfinite(qs)) or np.any((qs < 0) | (qs > 1)):
         raise ValueError(f"{name} must be quantiles in [0, 1]; got {q!r}")
     return qs.tolist()
