@@ -91,7 +91,11 @@ def fit_traffic(
     point masses, see :func:`costsim.calibrate.fit_tokens`), the share of
     requests and the cached share of prompts (where the log has prefix hashes
     or session ids, its steady state with its uncertainty, the warm-up and the
-    TTL: see :mod:`costsim.calibrate.caching`); for the whole log and per class:
+    TTL: see :mod:`costsim.calibrate.caching`); where the log has session ids and
+    follows costsim's session model, the class's conversations instead (turns
+    per run, first prompt, new tokens per turn: a
+    :meth:`~costsim.QueryClass.session` class, without latent segments; see
+    :mod:`costsim.calibrate.sessions`); for the whole log and per class:
     volume, daily/weekly profile and burstiness (see
     :mod:`costsim.calibrate.arrivals`).  A block bootstrap over time gives the
     uncertainty of the volume, the shares and the mean token counts, which

@@ -179,7 +179,8 @@ class FitReport:
     Attributes
     ----------
     tokens : pandas.DataFrame
-        One row per (class, column): rows fitted, the chosen family, the cap and
+        One row per (class, column; a session class adds its ``first_prompt``
+        and ``user_tokens``, see :mod:`costsim.calibrate.sessions`): rows fitted, the chosen family, the cap and
         its mass, the limit, the generalized Pareto tail (its threshold, share
         of rows, shape and KS distance on the tail's rows; NaN without one), the
         KS distance between the rounded fit and the log, the AIC of the chosen
@@ -226,8 +227,10 @@ class FitReport:
               session_notes: Sequence[str] = ()) -> FitReport:
         rows = []
         for c in classes.values():
+            session = () if c.session is None else (("first_prompt", c.session.first_prompt, math.nan),
+                                                     ("user_tokens", c.session.user_tokens, math.nan))
             for column, fit, var in (("input_tokens", c.input_tokens, c.input_log_var),
-                                     ("output_tokens", c.output_tokens, c.output_log_var)):
+                                     ("output_tokens", c.output_tokens, c.output_log_var), *session):
                 ranked = sorted(fit.aic.values())
                 rows.append({
                     "qclass": c.name, "column": column, "rows": fit.n, "family": fit.family,

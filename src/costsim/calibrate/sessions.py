@@ -78,6 +78,8 @@ class SessionFit:
         Median seconds between a session's turns (NaN without any).
     expired : float
         Share of a session's pauses longer than the TTL (each opens a new run; 0 without a TTL).
+    pauses : int
+        Pauses between a session's turns in the log.
     shrinking : float
         Share of later turns whose prompt is shorter than the previous prompt and answer (set to 0 new tokens).
     edge : float
@@ -95,6 +97,7 @@ class SessionFit:
     first_rows: np.ndarray = dataclasses.field(repr=False)
     gap_median: float = math.nan
     expired: float = 0.0
+    pauses: int = 0
     shrinking: float = 0.0
     edge: float = 0.0
 
@@ -113,8 +116,8 @@ class SessionFit:
             table_row("first prompt tokens, mean", self.first_prompt.distribution.mean(), **runs),
             table_row("new tokens per later turn, mean", self.user_tokens.distribution.mean(),
                  **{**runs, "rows": self.user_tokens.n}),
-            table_row("gap between turns, median (s)", self.gap_median, **runs),
-            table_row("pauses longer than the TTL", self.expired, **runs),
+            table_row("gap between turns, median (s)", self.gap_median, **{**runs, "rows": self.pauses}),
+            table_row("pauses longer than the TTL", self.expired, **{**runs, "rows": self.pauses}),
         ]
         if first_turn is not None:
             rows.append(table_row("first-turn hit share, steady state", *first_turn, **{**runs, "rows": self.runs}))
@@ -228,6 +231,7 @@ def fit_sessions(t: np.ndarray, session: np.ndarray, input_tokens: np.ndarray, o
         user_tokens=fit_tokens(np.maximum(added, 0), families=families, name=f"{label}user_tokens", seed=seed),
         sessions=n_sessions, runs=n_runs, runs_fitted=int(fitted.size), censored=int(censored.sum()),
         first_rows=first, gap_median=float(np.median(runs.gaps)) if runs.gaps.size else math.nan,
-        expired=runs.expired / runs.gaps.size if runs.gaps.size else 0.0, shrinking=shrinking, edge=edge)
+        expired=runs.expired / runs.gaps.size if runs.gaps.size else 0.0, pauses=int(runs.gaps.size),
+        shrinking=shrinking, edge=edge)
     return fit, (f"{label}{n_sessions} sessions, {n_runs} runs ({fit.runs_fitted} began in the log, {fit.censored} "
                  f"of them may go on after it), {fit.mean_turns:.2g} turns per run")
