@@ -6,6 +6,8 @@ plus ``1 + round(lognormal)`` new user tokens; every answer is lognormal.  Turns
 are ``GAP_MEAN`` seconds apart on average (exponential).  The provider's cache
 holds a session's previous prompt and answer for ``ttl`` seconds (None: no
 expiry), so a turn reads them when it comes within the TTL, and nothing else.
+With ``answer_cached=False`` the provider caches the previous prompt but not its
+answer (as APIs that cache prompts do): not the session model.
 The log starts ``BURN_IN`` seconds into the stream (sessions that began before
 it are part of it, as in any real log).
 """
@@ -34,7 +36,7 @@ def lognormal_sd(mu: float, sigma: float) -> float:
 
 
 def session_log(hours: float, *, ttl: float | None = None, sessions_per_hour: float = 200.0,
-                seed: int = 0) -> pd.DataFrame:
+                answer_cached: bool = True, seed: int = 0) -> pd.DataFrame:
     """The log of ``hours`` of the process: timestamp (s), input/output tokens, the provider's
     cached tokens and the session id, sorted by time."""
     rng = np.random.default_rng(seed)
@@ -55,7 +57,7 @@ def session_log(hours: float, *, ttl: float | None = None, sessions_per_hour: fl
     for i in np.flatnonzero(turn > 0):  # in order: the previous turn's prompt is final
         prompt[i] += prompt[i - 1] + output[i - 1]
         if ttl is None or gaps[i] <= ttl:
-            cached[i] = prompt[i - 1] + output[i - 1]
+            cached[i] = prompt[i - 1] + (output[i - 1] if answer_cached else 0)
     frame = pd.DataFrame({"timestamp": t, "input_tokens": prompt, "output_tokens": output, "cached_tokens": cached,
                           "session_id": np.repeat(np.arange(n), turns)})
     inside = (frame.timestamp >= 0.0) & (frame.timestamp < span)

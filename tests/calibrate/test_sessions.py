@@ -96,6 +96,11 @@ def test_a_log_whose_prompts_shrink_is_not_fitted_as_sessions():
     assert all(c.session is None for c in fit.classes.values())
     assert "send less than the previous prompt and answer" in fit.report.cache_note
     assert not cs.project(fit, uncertainty=False).classes[0].prefix_cache
+    # a provider that caches the previous prompt but not its answer: the model would overstate the hits
+    prompts_only = _fit(session_log(2.0, answer_cached=False, seed=5))
+    assert prompts_only.classes["all"].session is None
+    assert "nearer the previous prompt alone" in prompts_only.report.cache_note
+    assert _fit(session_log(2.0, seed=5)).classes["all"].session is not None  # the same log, answers cached
     few = _fit(log[log.session_id.isin(log.session_id.unique()[:10])])
     assert few.classes["all"].session is None and "too few for the session model" in few.report.cache_note
 

@@ -222,7 +222,8 @@ def fit_traffic(
             session, note = fit_sessions(seconds[in_class], log.session[in_class], log.input_tokens[in_class],
                                          log.output_tokens[in_class], span=width / pd.Timedelta(seconds=1),
                                          ttl=None if cache is None else cache.ttl, families=families, seed=seed,
-                                         name=qclass if many else "", limit=limit_of(qclass)[0])
+                                         name=qclass if many else "", limit=limit_of(qclass)[0],
+                                         cached=None if log.cached_tokens is None else log.cached_tokens[in_class])
             session_notes.append(note)
         labels = np.zeros(in_class.size, dtype=np.int64) if session is not None else \
             find_segments(log.input_tokens[in_class], log.output_tokens[in_class], max_segments=segments, seed=seed)

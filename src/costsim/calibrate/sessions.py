@@ -21,6 +21,11 @@ rows carry a session (conversation) id shows each of these quantities:
   context cut, a prompt edited), the log does not follow the model, and no
   session class is fitted (the note says so);
 * **output tokens**: every turn's (the class's own fit);
+* **the cache**: where the log has cached tokens (a provider's column, or hits
+  derived from prefix hashes), its later turns must read the previous prompt
+  *and answer*, as the model does; a log whose later turns read nearer the
+  previous prompt alone (an API that caches prompts, not answers) is not
+  fitted as sessions, since the model would overstate its hits;
 * **gaps** between turns: not in the model (a query's turns are priced in the
   bin it arrives in); :attr:`SessionFit.gap_median` and the share of pauses
   longer than the TTL (:attr:`SessionFit.expired`) are reported.
@@ -148,7 +153,8 @@ def _runs(t: np.ndarray, session: np.ndarray, ttl: float) -> _Runs:
 
 def fit_sessions(t: np.ndarray, session: np.ndarray, input_tokens: np.ndarray, output_tokens: np.ndarray, *,
                  span: float, ttl: float | None = None, families: Sequence[str] | None = None, seed: int = 0,
-                 name: str = "", limit: int | None = None) -> tuple[SessionFit | None, str]:
+                 name: str = "", limit: int | None = None,
+                 cached: np.ndarray | None = None) -> tuple[SessionFit | None, str]:
     """Fit the session model to the rows of one log class (sorted by time).
 
     Parameters
@@ -171,6 +177,8 @@ def fit_sessions(t: np.ndarray, session: np.ndarray, input_tokens: np.ndarray, o
         Label of the class for the messages.
     limit : int, optional
         Most prompt tokens of a request (a context window): the first prompt's fit is capped there.
+    cached : numpy.ndarray, optional
+        Each row's cached prompt tokens, logged or derived from prefix hashes (None: the model's).
 
     Returns
     -------
@@ -218,6 +226,10 @@ def fit_sessions(t: np.ndarray, session: np.ndarray, input_tokens: np.ndarray, o
         return None, (f"{label}{shrinking:.1%} of later turns send less than the previous prompt and answer "
                       f"(a context cut or edit; more than {MAX_SHRINKING:.0%}): not the session model, whose "
                       "context only grows")
+    if cached is not None:
+        note = _cache_mismatch(input_tokens, output_tokens, cached, runs.previous, later)
+        if note:
+            return None, label + note
     complete = int(np.count_nonzero(~censored))
     extra = float(np.sum(turns[fitted] - 1))  # turns after the first, complete runs and censored alike
     if complete == 0:
@@ -235,3 +247,18 @@ def fit_sessions(t: np.ndarray, session: np.ndarray, input_tokens: np.ndarray, o
         shrinking=shrinking, edge=edge)
     return fit, (f"{label}{n_sessions} sessions, {n_runs} runs ({fit.runs_fitted} began in the log, {fit.censored} "
                  f"of them may go on after it), {fit.mean_turns:.2g} turns per run")
+
+
+def _cache_mismatch(input_tokens: np.ndarray, output_tokens: np.ndarray, cached: np.ndarray, previous: np.ndarray,
+                    later: np.ndarray) -> str:
+    """Why the log's cache is not the session model's (empty where it is): its later turns read
+    nearer the previous prompt alone than the previous prompt and answer (the model's hits)."""
+    before = previous[later]
+    model = float(np.minimum(input_tokens[before] + output_tokens[before], input_tokens[later]).sum())
+    prompt_only = float(np.minimum(input_tokens[before], input_tokens[later]).sum())
+    logged = float(cached[later].sum())
+    if model <= 0 or abs(logged - prompt_only) >= abs(logged - model):
+        return ""
+    return (f"the later turns read {logged / model:.0%} of the previous prompt and answer from the cache, nearer "
+            f"the previous prompt alone ({prompt_only / model:.0%}): costsim's session model, which caches the "
+            "answer too, would overstate the hits")
