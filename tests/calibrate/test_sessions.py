@@ -39,6 +39,10 @@ def test_no_expiry_recovers_the_session_model():
     q = cs.project(fit, uncertainty=False).classes[0]
     assert q.prefix_cache and q.steps == s.turns and q.tool_tokens == s.user_tokens.distribution
     assert fit.queries_per_row == pytest.approx(s.turns.p)
+    # the rows cluster by session (overdispersed per minute); the sessions arrive as a Poisson stream, and
+    # the projection takes the burstiness of the runs' starts, not the rows'
+    assert klass.arrivals.modulation and not s.arrivals.modulation
+    assert not cs.project(fit).modulation
 
 
 def _cluster_se(values, weights, session):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -225,6 +226,10 @@ def fit_traffic(
                                          name=qclass if many else "", limit=limit_of(qclass)[0],
                                          cached=None if log.cached_tokens is None else log.cached_tokens[in_class])
             session_notes.append(note)
+            if session is not None:  # the burstiness of the queries: the runs' starts
+                starts = log.timestamp[in_class[session.first_rows]]
+                session = dataclasses.replace(session, arrivals=fit_arrivals(
+                    starts, start=start, span=width, bin=width_bin, block=blk, seed=seed))
         labels = np.zeros(in_class.size, dtype=np.int64) if session is not None else \
             find_segments(log.input_tokens[in_class], log.output_tokens[in_class], max_segments=segments, seed=seed)
         n_seg = int(labels.max()) + 1

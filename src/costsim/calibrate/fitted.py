@@ -394,6 +394,12 @@ def _bins(horizon: pd.Timedelta, fitted_bin: pd.Timedelta, bin: Any) -> tuple[pd
     return pd.Timedelta(seconds=width * n), pd.Timedelta(seconds=width)
 
 
+def _query_arrivals(unit: ClassFit, rows: ArrivalFit) -> ArrivalFit:
+    """The arrivals whose burstiness a projected class takes: its rows' (``rows``), or a session
+    class's runs' starts (its rows cluster by session; the session model clusters the turns)."""
+    return rows if unit.session is None or unit.session.arrivals is None else unit.session.arrivals
+
+
 def check_drift(drift: Any) -> str | float | Distribution:
     """``drift``: ``"auto"``, a number >= 0 or a Distribution (of the log of the level)."""
     if isinstance(drift, Distribution):
@@ -512,10 +518,11 @@ def projected_traffic(
                         start=pd.Timestamp(start).isoformat(), daily_profile=fit.arrivals.daily_profile,
                         weekly_profile=fit.arrivals.weekly_profile, growth=growth)
     if len({c.qclass for c in fit.classes.values()}) == 1:  # one log class: its segments burst together
-        modulation = (*fit.arrivals.modulation_for(width), *modulation)
+        modulation = (*_query_arrivals(next(iter(fit.classes.values())), fit.arrivals).modulation_for(width),
+                      *modulation)
         class_mod = None
     else:
-        class_mod = {name: c.arrivals.modulation_for(width) for name, c in fit.classes.items()}
+        class_mod = {name: _query_arrivals(c, c.arrivals).modulation_for(width) for name, c in fit.classes.items()}
         class_mod = {k: v for k, v in class_mod.items() if v} or None
     return Traffic(classes, arrivals, modulation=modulation, class_modulation=class_mod,
                    mix_shift=mix if isinstance(mix, MixShift) else None)

@@ -28,7 +28,11 @@ rows carry a session (conversation) id shows each of these quantities:
   fitted as sessions, since the model would overstate its hits;
 * **gaps** between turns: not in the model (a query's turns are priced in the
   bin it arrives in); :attr:`SessionFit.gap_median` and the share of pauses
-  longer than the TTL (:attr:`SessionFit.expired`) are reported.
+  longer than the TTL (:attr:`SessionFit.expired`) are reported;
+* **burstiness**: of the runs' starts (:attr:`SessionFit.arrivals`, set by
+  :func:`~costsim.calibrate.fit_traffic`): the rows of a log cluster by
+  session, so their counts per bin are overdispersed even where sessions
+  arrive as a Poisson stream, and the model clusters the turns already.
 
 The prompt cache across sessions (a shared system prompt, seen in prefix
 hashes) is the first turn's ``cached_fraction``: the steady-state hit share of
@@ -46,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from ..traffic.distributions import Geometric
+from .arrivals import ArrivalFit
 from .caching import previous_in_session, table_row
 from .tokens import TokenFit, fit_tokens
 
@@ -89,6 +94,8 @@ class SessionFit:
         Share of later turns whose prompt is shorter than the previous prompt and answer (set to 0 new tokens).
     edge : float
         Seconds at the log's ends within which a run may be cut by them.
+    arrivals : ArrivalFit or None
+        The arrivals of the runs' first turns, whose burstiness the projected class takes.
     """
 
     turns: Geometric
@@ -105,6 +112,7 @@ class SessionFit:
     pauses: int = 0
     shrinking: float = 0.0
     edge: float = 0.0
+    arrivals: ArrivalFit | None = None
 
     @property
     def mean_turns(self) -> float:
