@@ -117,3 +117,26 @@ def test_volume_of_a_session_fit_counts_requests():
     assert traffic.classes[0].prefix_cache
     with pytest.raises(cs.ParameterError, match="volume must be a number for a fit with session classes"):
         cs.project(fit, volume=cs.Uniform(1e4, 2e4))
+
+
+@pytest.mark.slow
+def test_a_cold_pilot_of_sessions_forecasts_the_rest():
+    """The first 10 % of a log (its cache cold: sessions begun before it are cut) forecasts the other 90 %
+    with cached pricing: the 90 % band covers the realised cost, and the hit share is the model's."""
+    hours = 10.0
+    log = session_log(hours, ttl=120.0, seed=7)
+    cut = 0.1 * hours * 3600
+    pilot = _fit(log[log.timestamp < cut], cache_ttl="120s")
+    assert pilot.classes["all"].session is not None
+    rest = log[log.timestamp >= cut]
+    realised = float(np.sum(cs.price(PRICING, rest.input_tokens.to_numpy(), rest.output_tokens.to_numpy(),
+                                     cache_read_tokens=rest.cached_tokens.to_numpy())))
+    traffic = cs.project(pilot, horizon=pd.Timedelta(seconds=hours * 3600 - cut), bin="10min")
+    ds = cs.simulate(traffic, {"api": PRICING}, trials=200, seed=1)
+    low, high = np.quantile(ds["cost"].sum(("time", "qclass")).to_numpy(), [0.05, 0.95])
+    assert low <= realised <= high
+    hit, hit_se = _cluster_se(rest.cached_tokens, rest.input_tokens, rest.session_id)
+    total = ds.sum(("time", "qclass"))
+    simulated = total.cached_tokens / total.input_tokens  # per trial
+    # the pilot's ~250 runs pin the turns per run (and so the hit share) far less than the rest's sessions
+    assert abs(float(simulated.median()) - hit) < 4 * float(simulated.std()) + 4 * hit_se
