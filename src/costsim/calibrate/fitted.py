@@ -180,8 +180,8 @@ class FitReport:
     ----------
     tokens : pandas.DataFrame
         One row per (class, column; a session class adds its ``first_prompt``
-        and ``user_tokens``, see :mod:`costsim.calibrate.sessions`): rows fitted, the chosen family, the cap and
-        its mass, the limit, the generalized Pareto tail (its threshold, share
+        and ``user_tokens``, see :mod:`costsim.calibrate.sessions`): rows
+        fitted, the chosen family, the cap and its mass, the limit, the generalized Pareto tail (its threshold, share
         of rows, shape and KS distance on the tail's rows; NaN without one), the
         KS distance between the rounded fit and the log, the AIC of the chosen
         family and its margin over the runner-up, and the relative standard
