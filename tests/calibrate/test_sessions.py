@@ -2,6 +2,7 @@
 
 import math
 
+import _cache_sim as cache_sim
 import numpy as np
 import pandas as pd
 import pytest
@@ -91,6 +92,13 @@ def test_the_fit_report_has_a_cache_table():
     assert plain.cache.empty and plain.cache_note.startswith("no cached-tokens, prefix-hash or session column")
     logged = _fit(log.drop(columns=["session_id"])).report
     assert logged.cache.empty and logged.cache_note.startswith("a cached-tokens column only")
+    # prefix hashes of prompts (the answer is hashed only once re-sent): the whole log's cache is learned,
+    # its sessions are not the model's
+    hashed = _fit(cache_sim.session_log(1.0, warm=True, seed=3).drop(columns=["cached_tokens"]),
+                  block_tokens=cache_sim.BLOCK, cache_ttl="300s").report
+    assert hashed.cache_note.startswith("learned from the prefix hashes") and "nearer the previous prompt" in \
+        hashed.cache_note
+    assert list(hashed.cache.index.unique("qclass")) == ["(all)"]
 
 
 def test_a_log_whose_prompts_shrink_is_not_fitted_as_sessions():
