@@ -6,7 +6,16 @@ import _cache_sim as cache_sim
 import numpy as np
 import pandas as pd
 import pytest
-from _session_sim import FIRST, GAP_MEAN, OUTPUT, P, USER, lognormal_mean, lognormal_sd, session_log
+from _session_sim import (
+    FIRST,
+    GAP_MEAN,
+    OUTPUT,
+    USER,
+    P,
+    lognormal_mean,
+    lognormal_sd,
+    session_log,
+)
 
 import costsim as cs
 
