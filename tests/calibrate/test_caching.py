@@ -44,11 +44,11 @@ def test_hits_from_sessions():
     t = np.array([0.0, 10.0, 20.0, 400.0, 405.0])
     ts = (t * 1e9).astype(np.int64).view("datetime64[ns]")
     session = np.array(["a", "b", "a", "a", "b"], dtype=object)
-    reuse = reuse_from_sessions(ts, session, np.array([100, 50, 180, 300, 40]))
-    # a's second turn re-sends a's first prompt (100 tokens, 20 s later); its third, the second's after 380 s;
-    # b's second turn re-sends at most its own 40 tokens
-    assert reuse.hits().tolist() == [0.0, 0.0, 100.0, 180.0, 40.0]
-    assert reuse.hits(ttl=300.0).tolist() == [0.0, 0.0, 100.0, 0.0, 0.0]
+    reuse = reuse_from_sessions(ts, session, np.array([100, 50, 180, 300, 40]), np.array([20, 5, 30, 10, 5]))
+    # a's second turn re-sends a's first prompt and answer (120 tokens, 20 s later); its third, the second's
+    # (210) after 380 s; b's second turn re-sends at most its own 40 tokens
+    assert reuse.hits().tolist() == [0.0, 0.0, 120.0, 210.0, 40.0]
+    assert reuse.hits(ttl=300.0).tolist() == [0.0, 0.0, 120.0, 0.0, 0.0]
 
 
 def test_read_log_hashes_csv_and_json_lines(tmp_path):

@@ -5,7 +5,8 @@
 - :func:`fit_traffic` fits token distributions (family by AIC, caps as point
   masses, generalized Pareto tails, physical limits: :mod:`.tails`), the
   prompt cache's steady state, warm-up and TTL where the log has prefix hashes
-  or sessions (:mod:`.caching`), latent segments that carry the input/output dependence, class
+  or sessions (:mod:`.caching`), conversations as session classes where the
+  log has session ids (:mod:`.sessions`), latent segments that carry the input/output dependence, class
   shares, volume, profile and burstiness, with a block bootstrap of the
   estimation uncertainty, and a goodness-of-fit report (:func:`qq_points` for
   QQ plots);
@@ -26,11 +27,12 @@ from .logs import TrafficLog, read_log
 from .project import PilotGap, pilot_gap, project, to_scenario
 from .report import FitReport, qq_points
 from .segments import dependence_distance, find_segments
+from .sessions import SessionFit
 from .tails import Tail
 from .tokens import TokenFit, find_pile, fit_tokens, ks_distance
 
 __all__ = [
-    "ArrivalFit", "Backtest", "CacheFit", "ClassFit", "FitReport", "PilotGap", "Tail", "TokenFit", "TrafficFit",
+    "ArrivalFit", "Backtest", "CacheFit", "ClassFit", "FitReport", "PilotGap", "SessionFit", "Tail", "TokenFit", "TrafficFit",
     "TrafficLog", "backtest", "dependence_distance",
     "estimate_on_off",
     "find_pile", "find_segments", "fit_arrivals", "fit_tokens", "fit_traffic", "interval_score", "ks_distance", "pilot_gap", "project",

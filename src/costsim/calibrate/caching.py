@@ -8,8 +8,10 @@ A log can say which prompt tokens could come from a prefix cache in two ways:
   is a hit when an earlier request carried the same hash, within the TTL
   when one is known, and every block before it hit too;
 * **session ids** (``session=``): each request of a conversation re-sends the
-  previous request's prompt, so that prompt (at most this one's) is a hit
-  when the previous request is within the TTL.
+  previous request's prompt and its answer, so those tokens (at most this
+  prompt) are a hit when the previous request is within the TTL: costsim's own
+  session model (:meth:`~costsim.QueryClass.session`), which the fit then
+  returns (see :mod:`costsim.calibrate.sessions`).
 
 Both reduce to the same description of each request, its *reuse runs*: the
 prompt's cacheable prefix cut where the time since the last use of the blocks
@@ -51,7 +53,8 @@ import pandas as pd
 from ..traffic.distributions import Beta, Constant, Distribution
 from ._bootstrap import log_ratio_variance
 
-__all__ = ["CacheFit", "ClassCache", "Reuse", "fit_caching", "reuse_from_hashes", "reuse_from_sessions"]
+__all__ = ["CacheFit", "ClassCache", "Reuse", "fit_caching", "previous_in_session", "reuse_from_hashes",
+           "reuse_from_sessions"]
 
 #: Largest Horvitz-Thompson weight counted: reuse after more than half the log is not seen often enough.
 MAX_WEIGHT = 2.0
@@ -149,30 +152,44 @@ def reuse_from_hashes(ts: np.ndarray, hashes: Sequence[Sequence[Any]], block_tok
     return Reuse(np.asarray(offsets, dtype=np.int64), capped, np.asarray(gaps, dtype=float))
 
 
-def reuse_from_sessions(ts: np.ndarray, session: np.ndarray, input_tokens: np.ndarray) -> Reuse:
+def reuse_from_sessions(ts: np.ndarray, session: np.ndarray, input_tokens: np.ndarray,
+                        output_tokens: np.ndarray) -> Reuse:
     """The reuse runs of requests (sorted by time) of conversations: each re-sends the previous
-    request's prompt of its session (at most its own prompt), last used at that request.
+    request's prompt and answer of its session (at most its own prompt), last used at that request.
 
     Examples
     --------
     >>> ts = np.array([0, 10, 30], dtype="datetime64[s]").astype("datetime64[ns]")
-    >>> r = reuse_from_sessions(ts, np.array(["a", "a", "b"], dtype=object), np.array([100, 180, 50]))
+    >>> r = reuse_from_sessions(ts, np.array(["a", "a", "b"], dtype=object), np.array([100, 180, 50]),
+    ...                         np.array([60, 20, 10]))
     >>> r.tokens.tolist(), r.gap.tolist(), r.offsets.tolist()
-    ([100.0], [10.0], [0, 0, 1, 1])
+    ([160.0], [10.0], [0, 0, 1, 1])
     """
     t = _seconds(ts)
+    prev = previous_in_session(session)
+    has = prev >= 0
+    counts = has.astype(np.int64)
+    rows = np.flatnonzero(has)
+    tokens = np.minimum(input_tokens[prev[rows]] + output_tokens[prev[rows]], input_tokens[rows]).astype(float)
+    keep = tokens > 0
+    counts[rows[~keep]] = 0
+    return Reuse(np.r_[0, np.cumsum(counts)].astype(np.int64), tokens[keep], (t[rows] - t[prev[rows]])[keep])
+
+
+def previous_in_session(session: np.ndarray) -> np.ndarray:
+    """Each row's previous row of its session (rows sorted by time); -1 for a session's first.
+
+    Examples
+    --------
+    >>> previous_in_session(np.array(["a", "b", "a", "a"], dtype=object)).tolist()
+    [-1, -1, 0, 2]
+    """
     codes = pd.factorize(session)[0]
     order = np.lexsort((np.arange(codes.size), codes))  # by session, then time
     prev = np.full(codes.size, -1, dtype=np.int64)
     same = codes[order][1:] == codes[order][:-1]
     prev[order[1:][same]] = order[:-1][same]
-    has = prev >= 0
-    counts = has.astype(np.int64)
-    rows = np.flatnonzero(has)
-    tokens = np.minimum(input_tokens[prev[rows]], input_tokens[rows]).astype(float)
-    keep = tokens > 0
-    counts[rows[~keep]] = 0
-    return Reuse(np.r_[0, np.cumsum(counts)].astype(np.int64), tokens[keep], (t[rows] - t[prev[rows]])[keep])
+    return prev
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,12 +257,35 @@ class CacheFit:
     def _ttl(self) -> float:
         return math.inf if self.ttl is None else self.ttl
 
+    def table_rows(self, rows: int) -> list[dict[str, Any]]:
+        """The fit report's rows of the whole log's cache (see :class:`~costsim.calibrate.FitReport`):
+        the logged and the steady-state hit share, the TTL, the age at which a new deployment's
+        cache reaches 90 % of the steady state, and the longest reuse counted."""
+        band = (max(self.steady - 1.645 * self.steady_sd, 0.0), min(self.steady + 1.645 * self.steady_sd, 1.0))
+        ttl = (math.nan, math.nan) if self.ttl_bounds is None else self.ttl_bounds
+        reached = self.warmup.index[self.warmup.to_numpy() >= 0.9 * self.steady]
+        warm = float(reached[0]) if self.steady > 0 and reached.size else math.nan
+        return [
+            table_row("hit share, logged", self.observed, rows=rows),
+            table_row("hit share, steady state", self.steady, self.steady_sd, *band, rows=rows),
+            table_row("TTL (s)", math.nan if self.ttl is None else self.ttl, math.nan, *ttl, rows=rows),
+            table_row("warm-up to 90% of steady (s)", warm, rows=rows),
+            table_row("reuse counted up to (s)", self.horizon, rows=rows),
+        ]
+
     def __str__(self) -> str:
         ttl = "none (no expiry)" if self.ttl is None else f"{self.ttl:g} s"
         if self.ttl_bounds is not None:
             ttl += f" (estimated: between {self.ttl_bounds[0]:g} and {self.ttl_bounds[1]:g} s)"
         return (f"prompt cache: observed hit share {self.observed:.3f}; steady state {self.steady:.3f} "
                 f"+- {self.steady_sd:.3f}; TTL {ttl}; reuse counted up to {self.horizon:g} s")
+
+
+def table_row(quantity: str, estimate: float, sd: float = math.nan, low: float = math.nan, high: float = math.nan, *,
+         rows: int, sessions: int | None = None, qclass: str = "(all)") -> dict[str, Any]:
+    """A row of the fit report's cache table."""
+    return {"qclass": qclass, "quantity": quantity, "estimate": estimate, "sd": sd, "low": low, "high": high,
+            "rows": rows, "sessions": sessions}
 
 
 def estimate_ttl(reuse: Reuse, cached: np.ndarray) -> tuple[float, float] | None:

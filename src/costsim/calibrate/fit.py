@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from .joint import BlockSums
 from .logs import TrafficLog, _instant, read_log
 from .report import FitReport
 from .segments import find_segments
+from .sessions import SessionFit, fit_sessions
 from .tokens import check_cap, check_families, fit_tokens
 
 __all__ = ["ClassFit", "TrafficFit", "fit_traffic"]
@@ -25,8 +27,10 @@ __all__ = ["ClassFit", "TrafficFit", "fit_traffic"]
 
 def _fit_unit(log: TrafficLog, rows: np.ndarray, name: str, qclass: str, arrivals: ArrivalFit, blocks: np.ndarray,
               rows_per_block: np.ndarray, several: bool, *, families, cap, seed: int,
-              limits: tuple[int | None, int | None] = (None, None), cache: CacheFit | None = None) -> ClassFit:
-    """Fit the rows ``rows`` (indices) of the log (a class, or a segment of one) as one query class."""
+              limits: tuple[int | None, int | None] = (None, None), cache: CacheFit | None = None,
+              session: SessionFit | None = None) -> ClassFit:
+    """Fit the rows ``rows`` (indices) of the log (a class, or a segment of one) as one query class
+    (conversations of the session model where ``session`` is given: ``session.first_rows`` index ``rows``)."""
     inp, out = log.input_tokens[rows], log.output_tokens[rows]
     in_blocks = blocks[rows]
     per_block = np.bincount(in_blocks, minlength=rows_per_block.shape[0]).astype(float)
@@ -56,6 +60,9 @@ def _fit_unit(log: TrafficLog, rows: np.ndarray, name: str, qclass: str, arrival
         cached_fraction=cached,
         arrivals=arrivals,
         cache=class_cache,
+        session=session,
+        first_turn_cache=None if cache is None or session is None else
+        cache.for_rows(rows[session.first_rows], blocks, rows_per_block.shape[0], seed=seed),
     )
 
 
@@ -85,7 +92,11 @@ def fit_traffic(
     point masses, see :func:`costsim.calibrate.fit_tokens`), the share of
     requests and the cached share of prompts (where the log has prefix hashes
     or session ids, its steady state with its uncertainty, the warm-up and the
-    TTL: see :mod:`costsim.calibrate.caching`); for the whole log and per class:
+    TTL: see :mod:`costsim.calibrate.caching`); where the log has session ids and
+    follows costsim's session model, the class's conversations instead (turns
+    per run, first prompt, new tokens per turn: a
+    :meth:`~costsim.QueryClass.session` class, without latent segments; see
+    :mod:`costsim.calibrate.sessions`); for the whole log and per class:
     volume, daily/weekly profile and burstiness (see
     :mod:`costsim.calibrate.arrivals`).  A block bootstrap over time gives the
     uncertainty of the volume, the shares and the mean token counts, which
@@ -200,28 +211,42 @@ def fit_traffic(
     codes, class_names = pd.factorize(log.qclass)
     classes = {}
     unit_rows = []
+    session_notes = []
     many = len(class_names) > 1
+    seconds = (log.timestamp - start.to_datetime64()) / np.timedelta64(1, "s")
     for code, qclass in enumerate(class_names):
         in_class = np.flatnonzero(codes == code)
         class_arrivals = fit_arrivals(log.timestamp[in_class], start=start, span=width, bin=width_bin, block=blk,
                                       seed=seed)
-        labels = find_segments(log.input_tokens[in_class], log.output_tokens[in_class], max_segments=segments,
-                               seed=seed)
+        session = None
+        if log.session is not None:  # conversations: one query class of the session model, where the log fits it
+            session, note = fit_sessions(seconds[in_class], log.session[in_class], log.input_tokens[in_class],
+                                         log.output_tokens[in_class], span=width / pd.Timedelta(seconds=1),
+                                         ttl=None if cache is None else cache.ttl, families=families, seed=seed,
+                                         name=qclass if many else "", limit=limit_of(qclass)[0],
+                                         cached=None if log.cached_tokens is None else log.cached_tokens[in_class])
+            session_notes.append(note)
+            if session is not None:  # the burstiness of the queries: the runs' starts
+                starts = log.timestamp[in_class[session.first_rows]]
+                session = dataclasses.replace(session, arrivals=fit_arrivals(
+                    starts, start=start, span=width, bin=width_bin, block=blk, seed=seed))
+        labels = np.zeros(in_class.size, dtype=np.int64) if session is not None else \
+            find_segments(log.input_tokens[in_class], log.output_tokens[in_class], max_segments=segments, seed=seed)
         n_seg = int(labels.max()) + 1
         for j in range(n_seg):
             name = qclass if n_seg == 1 else f"{qclass}/{j + 1}"
             unit_rows.append(in_class[labels == j])
             classes[name] = _fit_unit(log, unit_rows[-1], name, qclass, class_arrivals, blocks,
                                       rows_per_block, many or n_seg > 1, families=families, cap=cap, seed=seed,
-                                      limits=limit_of(qclass), cache=cache)
+                                      limits=limit_of(qclass), cache=cache, session=session)
     edges = np.minimum(np.arange(total.n_blocks + 1) * blk.value, width.value)
     sums = BlockSums(duration=np.diff(edges) / pd.Timedelta(days=1).value,
                      **{key: np.array([np.bincount(blocks[r], weights=None if col is None else col[r],
                                                    minlength=total.n_blocks) for r in unit_rows], dtype=float)
                         for key, col in (("count", None), ("input", log.input_tokens), ("output", log.output_tokens))})
     drift = fit_drift(log.timestamp, log.input_tokens, log.output_tokens, start=start, span=width, arrivals=total)
-    return TrafficFit(classes, total, log, start, width, FitReport.build(classes, total, drift),
-                      sums.deviations(seed), drift, cache)
+    report = FitReport.build(classes, total, drift, cache=cache, log=log, session_notes=session_notes)
+    return TrafficFit(classes, total, log, start, width, report, sums.deviations(seed), drift, cache)
 
 
 def _limits(max_input: Any, max_output: Any, source: Any,

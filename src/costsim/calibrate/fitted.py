@@ -25,10 +25,11 @@ from ..traffic.processes import MixShift, Modulation
 from ..traffic.query_class import QueryClass
 from ..traffic.traffic import Traffic
 from .arrivals import ArrivalFit
-from .caching import CacheFit, ClassCache
+from .caching import CacheFit, ClassCache, table_row
 from .drift import DriftFit
 from .joint import JointDeviations
 from .logs import TrafficLog, _instant
+from .sessions import SessionFit
 from .tokens import TokenFit
 
 __all__ = ["ClassFit", "FitReport", "TrafficFit", "projected_traffic"]
@@ -65,6 +66,13 @@ class ClassFit:
     cache : ClassCache or None
         The class's prompt cache learned from prefix hashes or session ids (its
         steady state, standard error and warm-up; see :mod:`costsim.calibrate.caching`).
+    session : SessionFit or None
+        Where the log has session ids and follows the session model: its
+        conversations (:mod:`costsim.calibrate.sessions`); the class is then a
+        :meth:`~costsim.QueryClass.session` whose queries are runs of turns.
+    first_turn_cache : ClassCache or None
+        The prompt cache of the runs' first turns (shared prefixes across
+        sessions, from prefix hashes), the session class's first-call ``cached_fraction``.
     """
 
     name: str
@@ -79,6 +87,14 @@ class ClassFit:
     cached_fraction: float
     arrivals: ArrivalFit
     cache: ClassCache | None = None
+    session: SessionFit | None = None
+    first_turn_cache: ClassCache | None = None
+
+    @property
+    def query_share(self) -> float:
+        """Its share of the queries: of the rows, or of the runs of turns for a session class
+        (the share of rows over its turns per run, relative to the other classes')."""
+        return self.share if self.session is None else self.share / self.session.mean_turns
 
     def query_class(self, *, share: float | Distribution | None = None,
                     shifts: tuple[np.ndarray, np.ndarray] | None = None, warmup: float | None = None) -> QueryClass:
@@ -87,7 +103,7 @@ class ClassFit:
         Parameters
         ----------
         share : float or Distribution, optional
-            Its share (default: the fitted one).
+            Its share of the queries (default: the fitted one, :attr:`query_share`).
         shifts : (numpy.ndarray, numpy.ndarray), optional
             Per joint scenario, the log-shift of the input and of the output
             token locations (every component's): the locations become
@@ -97,12 +113,29 @@ class ClassFit:
             Seconds of a new deployment whose mean cached share (a cache warming
             up from cold) replaces the steady state, where the cache was learned.
         """
+        share = self.query_share if share is None else share
+        if self.session is not None:
+            return self._session_class(share, shifts, warmup)
         inp, out = self.input_tokens.distribution, self.output_tokens.distribution
         if shifts is not None:
             inp, out = shifted(inp, shifts[0]), shifted(out, shifts[1])
         cached = self.cached_fraction if self.cache is None else \
             self.cache.fraction(uncertain=shifts is not None, warmup=warmup)
-        return QueryClass(self.name, self.share if share is None else share, inp, out, cached_fraction=cached)
+        return QueryClass(self.name, share, inp, out, cached_fraction=cached)
+
+    def _session_class(self, share: float | Distribution, shifts: tuple[np.ndarray, np.ndarray] | None,
+                       warmup: float | None) -> QueryClass:
+        """The class as costsim's session model: the prompt shift moves the first prompt and the new
+        tokens of every later turn, the output shift every answer."""
+        fit = self.session
+        first, user, out = (fit.first_prompt.distribution, fit.user_tokens.distribution,
+                            self.output_tokens.distribution)
+        if shifts is not None:
+            first, user, out = shifted(first, shifts[0]), shifted(user, shifts[0]), shifted(out, shifts[1])
+        cached = 0.0 if self.first_turn_cache is None else \
+            self.first_turn_cache.fraction(uncertain=shifts is not None, warmup=warmup)
+        return QueryClass.session(self.name, share, first_prompt=first, user_tokens=user, output_tokens=out,
+                                  turns=fit.turns, cached_fraction=cached)
 
 
 #: The key of the joint scenarios of a projection (:class:`~costsim.Joint`).
@@ -146,8 +179,9 @@ class FitReport:
     Attributes
     ----------
     tokens : pandas.DataFrame
-        One row per (class, column): rows fitted, the chosen family, the cap and
-        its mass, the limit, the generalized Pareto tail (its threshold, share
+        One row per (class, column; a session class adds its ``first_prompt``
+        and ``user_tokens``, see :mod:`costsim.calibrate.sessions`): rows
+        fitted, the chosen family, the cap and its mass, the limit, the generalized Pareto tail (its threshold, share
         of rows, shape and KS distance on the tail's rows; NaN without one), the
         KS distance between the rounded fit and the log, the AIC of the chosen
         family and its margin over the runner-up, and the relative standard
@@ -164,19 +198,39 @@ class FitReport:
         of the log level of a horizon 9x the log (see :mod:`costsim.calibrate.drift`).
     drift_note : str
         What the drift was estimated from, or why it was not.
+    cache : pandas.DataFrame
+        The prompt cache learned from the log (see :mod:`costsim.calibrate.caching`
+        and :mod:`costsim.calibrate.sessions`), one row per (class, quantity): the
+        estimate, its standard error and 90 % band (``low``, ``high``; for the TTL
+        the bracket), and the rows and sessions it was read from.  For the whole
+        log (``"(all)"``): the logged and the steady-state hit share of prompt
+        tokens, the TTL, the warm-up (a new deployment's age at 90 % of the steady
+        state) and the longest reuse counted; per class of several, its steady
+        share; per session class, the turns per run, the mean first prompt and
+        new tokens per turn, the median gap between turns, the share of pauses
+        longer than the TTL and the first turn's steady share.  Empty where
+        nothing was learned.
+    cache_note : str
+        What the cache was learned from, or why it was not.
     """
 
     tokens: pd.DataFrame
     arrivals: pd.DataFrame
     drift: pd.DataFrame
     drift_note: str
+    cache: pd.DataFrame = dataclasses.field(default_factory=lambda: _cache_frame([]))
+    cache_note: str = "no cache learned"
 
     @classmethod
-    def build(cls, classes: dict[str, ClassFit], total: ArrivalFit, drift: DriftFit) -> FitReport:
+    def build(cls, classes: dict[str, ClassFit], total: ArrivalFit, drift: DriftFit, *,
+              cache: CacheFit | None = None, log: TrafficLog | None = None,
+              session_notes: Sequence[str] = ()) -> FitReport:
         rows = []
         for c in classes.values():
+            session = () if c.session is None else (("first_prompt", c.session.first_prompt, math.nan),
+                                                     ("user_tokens", c.session.user_tokens, math.nan))
             for column, fit, var in (("input_tokens", c.input_tokens, c.input_log_var),
-                                     ("output_tokens", c.output_tokens, c.output_log_var)):
+                                     ("output_tokens", c.output_tokens, c.output_log_var), *session):
                 ranked = sorted(fit.aic.values())
                 rows.append({
                     "qclass": c.name, "column": column, "rows": fit.n, "family": fit.family,
@@ -197,7 +251,7 @@ class FitReport:
                 "daily_profile": a.daily_profile is not None,
             })
         return cls(pd.DataFrame(rows).set_index(["qclass", "column"]), pd.DataFrame(arr).set_index("qclass"),
-                   drift.table(), drift.note)
+                   drift.table(), drift.note, *_cache_report(classes, cache, log, session_notes))
 
     def worst_ks(self) -> float:
         """Largest KS distance over all token columns."""
@@ -205,8 +259,36 @@ class FitReport:
 
     def __str__(self) -> str:
         with pd.option_context("display.width", 120, "display.max_columns", 20, "display.precision", 4):
+            cache = f"\n\nPrompt cache ({self.cache_note})" + (f"\n{self.cache}" if len(self.cache) else "")
             return (f"Token distributions\n{self.tokens}\n\nArrivals\n{self.arrivals}\n\n"
-                    f"Drift ({self.drift_note})\n{self.drift}")
+                    f"Drift ({self.drift_note})\n{self.drift}{cache}")
+
+
+def _cache_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    columns = ["qclass", "quantity", "estimate", "sd", "low", "high", "rows", "sessions"]
+    return pd.DataFrame(rows, columns=columns).astype({"rows": "Int64", "sessions": "Int64"}).set_index(
+        ["qclass", "quantity"])
+
+
+def _cache_report(classes: dict[str, ClassFit], cache: CacheFit | None, log: TrafficLog | None,
+                  session_notes: Sequence[str]) -> tuple[pd.DataFrame, str]:
+    """The fit report's cache table and its note (see :class:`FitReport`)."""
+    if cache is None:
+        if log is not None and log.cached_tokens is not None:
+            return _cache_frame([]), ("a cached-tokens column only: each class's cached_fraction is its logged "
+                                      "share, without uncertainty or warm-up (prefix hashes or session ids give both)")
+        return _cache_frame([]), "no cached-tokens, prefix-hash or session column: no prompt cache (cached_fraction 0)"
+    rows = cache.table_rows(len(cache.input_tokens))
+    if len(classes) > 1:
+        rows += [table_row("hit share, steady state", c.cache.steady, c.cache.sd, rows=c.n, qclass=name)
+                 for name, c in classes.items() if c.cache is not None]
+    for name, c in classes.items():
+        if c.session is not None:
+            first = None if c.first_turn_cache is None else (c.first_turn_cache.steady, c.first_turn_cache.sd)
+            rows += c.session.table_rows(name, first)
+    source = "prefix hashes" if log is not None and log.prefix_hashes is not None else "session ids"
+    note = f"learned from the {source} of {len(cache.input_tokens):,} rows"
+    return _cache_frame(rows), "; ".join([note, *session_notes])
 
 
 def _tail_columns(tail: Any) -> dict[str, float]:
@@ -259,6 +341,12 @@ class TrafficFit:
     cache: CacheFit | None = None
 
     @property
+    def queries_per_row(self) -> float:
+        """Queries of the fitted traffic per request of the log: 1, less where session classes make a
+        run of turns one query (their turns per run weighted by their shares)."""
+        return float(sum(c.query_share for c in self.classes.values()))
+
+    @property
     def traffic(self) -> Traffic:
         """Point-estimate traffic over the log's span (in whole bins of the fitted bin)."""
         return projected_traffic(self, uncertainty=False)
@@ -304,6 +392,12 @@ def _bins(horizon: pd.Timedelta, fitted_bin: pd.Timedelta, bin: Any) -> tuple[pd
     n = max(1, round(seconds / max(fitted_bin / pd.Timedelta(seconds=1), 1.0)))
     width = seconds // n
     return pd.Timedelta(seconds=width * n), pd.Timedelta(seconds=width)
+
+
+def _query_arrivals(unit: ClassFit, rows: ArrivalFit) -> ArrivalFit:
+    """The arrivals whose burstiness a projected class takes: its rows' (``rows``), or a session
+    class's runs' starts (its rows cluster by session; the session model clusters the turns)."""
+    return rows if unit.session is None or unit.session.arrivals is None else unit.session.arrivals
 
 
 def check_drift(drift: Any) -> str | float | Distribution:
@@ -398,11 +492,12 @@ def projected_traffic(
     if unknown:
         raise ValueError(f"mix: unknown class(es) {unknown}; the fit has {list(fit.classes)}")
     warmup = horizon_td / pd.Timedelta(seconds=1) if cache == "warm-up" else None
-    level = fit.arrivals.volume * (1.0 if scale is None else scale)
+    per_query = fit.queries_per_row  # session classes: a run of turns is one query
+    level = fit.arrivals.volume * per_query * (1.0 if scale is None else scale)
     if uncertainty:
         factor, share_factor, shifts = _joint_values(fit, horizon_td, drift)
         several = len(fit.classes) > 1
-        classes = [c.query_class(share=shares.get(name, Joint(tuple(c.share * f), JOINT_KEY) if several else None),
+        classes = [c.query_class(share=shares.get(name, Joint(tuple(c.query_share * f), JOINT_KEY) if several else None),
                                  shifts=sh, warmup=warmup)
                    for (name, c), f, sh in zip(fit.classes.items(), share_factor, shifts)]
         joint_volume = Joint(tuple(level * factor), JOINT_KEY) if level > 0 else level
@@ -411,6 +506,11 @@ def projected_traffic(
         joint_volume = level
     if volume is None:
         volume = joint_volume
+    elif per_query != 1.0:  # requests (the log's rows, model calls) per day, as queries
+        if isinstance(volume, Distribution):
+            raise ParameterError("volume", f"must be a number for a fit with session classes (requests per day, "
+                                 f"{1 / per_query:.3g} to a query): use scale= for an uncertain multiple", volume)
+        volume = check_number("volume", volume, low=0.0) * per_query
     modulation: tuple[Modulation, ...] = ()
     if isinstance(growth, Modulation):
         modulation, growth = (growth,), 0.0
@@ -420,10 +520,11 @@ def projected_traffic(
                         start=pd.Timestamp(start).isoformat(), daily_profile=fit.arrivals.daily_profile,
                         weekly_profile=fit.arrivals.weekly_profile, growth=growth)
     if len({c.qclass for c in fit.classes.values()}) == 1:  # one log class: its segments burst together
-        modulation = (*fit.arrivals.modulation_for(width), *modulation)
+        modulation = (*_query_arrivals(next(iter(fit.classes.values())), fit.arrivals).modulation_for(width),
+                      *modulation)
         class_mod = None
     else:
-        class_mod = {name: c.arrivals.modulation_for(width) for name, c in fit.classes.items()}
+        class_mod = {name: _query_arrivals(c, c.arrivals).modulation_for(width) for name, c in fit.classes.items()}
         class_mod = {k: v for k, v in class_mod.items() if v} or None
     return Traffic(classes, arrivals, modulation=modulation, class_modulation=class_mod,
                    mix_shift=mix if isinstance(mix, MixShift) else None)

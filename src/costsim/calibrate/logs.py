@@ -166,7 +166,7 @@ class TrafficLog:
         if self.prefix_hashes is not None:
             return reuse_from_hashes(self.timestamp, self.prefix_hashes, self.block_tokens, self.input_tokens)
         if self.session is not None:
-            return reuse_from_sessions(self.timestamp, self.session, self.input_tokens)
+            return reuse_from_sessions(self.timestamp, self.session, self.input_tokens, self.output_tokens)
         return None
 
     def select(self, mask: np.ndarray) -> TrafficLog:
@@ -239,7 +239,8 @@ def read_log(
         ``ContextTokens``, ``GeneratedTokens`` included); the first three are
         required.  ``prefix_hashes``: each row a list of its prompt's block
         hashes in order (integers or strings; in a CSV file, as JSON text such
-        as ``[12, 7, 31]``).  ``session``: a session or conversation id.
+        as ``[12, 7, 31]``).  ``session``: a session or conversation id (a request
+        re-sends its session's previous prompt and answer).
     duplicates : {"warn", "drop", "raise"}, default "warn"
         Rows whose timestamp repeats: keep them as separate requests with a
         warning, drop exact repeats of a row (timestamp, tokens and class) with a

@@ -69,7 +69,9 @@ def project(
         The fitted pilot.
     volume : float or Distribution, optional
         Production requests per day at the start (default: the pilot's, with
-        its uncertainty); a given volume is taken as known.
+        its uncertainty); a given volume is taken as known.  With session
+        classes (a log with session ids) a number of requests, turned into
+        queries (runs of turns) at the fitted turns per run.
     scale : float, optional
         Production volume as a multiple of the pilot's (> 0), keeping the
         volume's uncertainty: ``scale=10`` gives bands as wide, relative to
@@ -151,7 +153,7 @@ class PilotGap:
     pilot_cost_per_request : float
         Mean cost per request of the log, priced request by request (USD).
     requests : float
-        Production requests over the horizon (mean over trials).
+        Production requests (model calls: a session's turns) over the horizon (mean over trials).
     naive : float
         ``pilot_cost_per_request * requests``: the spreadsheet answer (USD).
     simulated : numpy.ndarray
@@ -244,7 +246,7 @@ def pilot_gap(
     traffic = project(fit) if traffic is None else traffic
     ds = simulate(traffic, {"production": pricing}, trials=trials, seed=seed)
     total = ds["cost"].sum(("time", "qclass")).sel(option="production").to_numpy()
-    requests = float(ds["requests"].sum(("time", "qclass")).mean())
+    requests = float(ds["calls"].sum(("time", "qclass")).mean())  # a log row is a model call (a session's turn)
     qs = pd.Series(np.quantile(total, list(quantiles)), index=list(quantiles), name="USD")
     return PilotGap(per_request, requests, per_request * requests, total, qs, ds)
 
