@@ -157,3 +157,13 @@ def test_a_cold_pilot_of_sessions_forecasts_the_rest():
     simulated = total.cached_tokens / total.input_tokens  # per trial
     # the pilot's ~250 runs pin the turns per run (and so the hit share) far less than the rest's sessions
     assert abs(float(simulated.median()) - hit) < 4 * float(simulated.std()) + 4 * hit_se
+
+
+def test_a_backtest_of_a_session_log_counts_model_calls():
+    # a logged row is one model call, a session class's query a run of ~3.3 of them: the forecast's volume
+    # (requests_median) must count calls to be compared with the horizon's rows (it was ~0.3x them)
+    log = session_log(4.0, seed=8)
+    bt = cs.backtest(log, PRICING, pilot=0.25, origins=2, trials=40, seed=0, fit_options={"families": FAMILIES})
+    ds = bt.ok
+    assert ds.sizes["origin"] == 2
+    assert np.all(np.abs(ds["requests_median"] / ds["requests"] - 1) < 0.25)

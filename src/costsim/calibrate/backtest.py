@@ -327,7 +327,8 @@ def backtest(
             continue
         rec["status"] = "ok"
         total = ds["cost"].sel(option="forecast").sum(("time", "qclass")).to_numpy()
-        requests = ds["requests"].sum(("time", "qclass")).to_numpy().astype(float)
+        # a logged row is one model call: a session class's query is a run of several
+        requests = ds["calls"].sum(("time", "qclass")).to_numpy().astype(float)
         per_request = total / np.maximum(requests, 1.0)
         bands = {"": np.quantile(total, q), "requests_": np.quantile(requests, q),
                  "cost_per_request_": np.quantile(per_request, q)}
