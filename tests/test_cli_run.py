@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 
+from costsim.results import scenario_text
 from costsim.scenario import examples
 
 
@@ -70,4 +71,4 @@ def test_run_on_a_dask_scheduler(tmp_path):
     with xr.open_dataset(tmp_path / "r.nc") as ds:
         for name in local.data_vars:
             np.testing.assert_array_equal(ds[name].values, local[name].values, err_msg=name)
-        assert ds.attrs["scenario"] == local.attrs["scenario"]
+        assert scenario_text(ds) == scenario_text(local)

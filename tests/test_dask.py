@@ -14,6 +14,7 @@ distributed = pytest.importorskip(
 )
 
 import costsim as cs  # noqa: E402
+from costsim.results import scenario_text  # noqa: E402
 from costsim.run.dask import simulate_dask  # noqa: E402
 
 TRIALS = 7
@@ -63,7 +64,7 @@ def test_bit_identical_to_in_process(client, scenario, trials_per_task):
     assert int(local["requests"].sum()) > 5_000
     ds = simulate_dask(client, traffic, options, trials=TRIALS, seed=SEED, trials_per_task=trials_per_task)
     _assert_bit_identical(ds, local)
-    assert json.loads(ds.attrs["scenario"])["trials"] == list(range(TRIALS))
+    assert json.loads(scenario_text(ds))["trials"] == list(range(TRIALS))
 
 
 def test_explicit_trial_order_and_simulate_keyword(client, scenario):
@@ -104,7 +105,7 @@ def test_seed_none_draws_one_seed(client, scenario):
     traffic, options = scenario
     ds = simulate_dask(client, traffic, options, trials=4, seed=None, trials_per_task=1)
     seed = ds.attrs["seed"]
-    assert json.loads(ds.attrs["scenario"])["seed"] == seed
+    assert json.loads(scenario_text(ds))["seed"] == seed
     _assert_bit_identical(ds, cs.simulate(traffic, options, trials=4, seed=seed))
 
 

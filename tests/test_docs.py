@@ -1,13 +1,15 @@
 """The documentation site builds with warnings as errors and documents the whole API.
 
 The site (docs/conf.py: Sphinx, pydata-sphinx-theme, numpydoc, sphinx-gallery, myst-nb)
-is built in a subprocess with ``python -m sphinx -W --keep-going``, the way CI and a
-maintainer build it: a warning (a broken link or reference, a malformed docstring, a
+is built once per session (the ``docs_build`` fixture of tests/conftest.py) in a
+subprocess with ``python -m sphinx -W --keep-going``, the way CI and a maintainer
+build it: a warning (a broken link or reference, a malformed docstring, a
 page in no table of contents, a gallery script or a notebook that fails) fails the
 build.  The API reference is generated from ``costsim.__all__`` at build time
 (docs/_reference.py); here we check its output, not its code.  The notebooks are
-executed once by the build (myst-nb) and shown with their outputs; the gallery
-scripts run on every build.
+executed once, by the build (myst-nb), and shown with their outputs
+(tests/test_notebooks.py checks the same executed notebooks); the gallery scripts
+run on every build.
 """
 
 from __future__ import annotations
@@ -16,11 +18,7 @@ import ast
 import doctest
 import html
 import inspect
-import os
 import re
-import subprocess
-import sys
-import time
 import types
 from pathlib import Path
 
@@ -43,21 +41,9 @@ INTERNAL_DEFAULT = re.compile(r"request_field\(|option_field\(|dataclasses\.fiel
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    # The notebooks' kernels draw inline; an inherited MPLBACKEND (CI sets Agg) would leave
-    # them without image outputs (sphinx-gallery picks its own backend).
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    started = time.perf_counter()
-    run = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "-q",
-         "-d", str(out / ".doctrees"), str(DOCS), str(out / "html")],
-        check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
-    )
-    print(f"sphinx build: {time.perf_counter() - started:.1f} s")
-    log = run.stdout + run.stderr
-    assert run.returncode == 0, f"sphinx -W failed:\n{log[-6000:]}"
-    return out / "html"
+def site(docs_build) -> Path:
+    """The built site (tests/conftest.py builds it once per session)."""
+    return docs_build / "html"
 
 
 def _visible_text(page: Path) -> str:

@@ -1,7 +1,10 @@
 """Every notebook in notebooks/ runs from a clean checkout, and its outputs hold a plot.
 
-Each ``notebooks/*.ipynb`` is executed with nbclient in a fresh kernel on the current
-interpreter, in notebooks/ (as a user opening it in Jupyter would).  Conventions for
+Each ``notebooks/*.ipynb`` is executed once per test session, in a fresh kernel on the
+current interpreter, in notebooks/ (as a user opening it in Jupyter would): by the
+documentation build where the docs stack is installed (myst-nb executes every notebook
+for the site, and the executed notebooks it writes are checked here: the ``docs_build``
+fixture of tests/conftest.py), otherwise here with nbclient.  Conventions for
 notebooks (tests/test_notebooks.py checks them):
 
 * stored WITHOUT outputs (run "Clear All Outputs" before saving), so git diffs stay
@@ -15,6 +18,7 @@ notebooks (tests/test_notebooks.py checks them):
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import time
@@ -68,9 +72,14 @@ def kernel_manager_factory(tmp_path_factory):
     return lambda: KernelManager(kernel_name=KERNEL, kernel_spec_manager=specs)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
-def test_notebook_runs_and_plots(path, kernel_manager_factory):
+def _docs_build_executes_notebooks() -> bool:
+    """Whether the documentation build (tests/test_docs.py) executes the notebooks: the docs
+    stack is installed and docs/conf.py's execution is not switched off."""
+    installed = all(importlib.util.find_spec(m) for m in ("sphinx", "myst_nb"))
+    return installed and os.environ.get("COSTSIM_DOCS_EXECUTE", "cache") != "off"
+
+
+def _execute(path, kernel_manager_factory):
     nb = nbformat.read(path, as_version=4)
     # The kernel's own inline backend draws the figures into the outputs; an inherited
     # MPLBACKEND (CI sets Agg) would replace it and leave no image output.
@@ -82,6 +91,21 @@ def test_notebook_runs_and_plots(path, kernel_manager_factory):
     started = time.perf_counter()
     client.execute(env=env)
     print(f"{path.name}: executed in {time.perf_counter() - started:.1f} s")
+    return nb
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_notebook_runs_and_plots(path, request):
+    if _docs_build_executes_notebooks():  # executed by the docs build (it fails on any cell's error)
+        executed = request.getfixturevalue("docs_build") / "jupyter_execute" / "notebooks" / path.name
+        assert executed.exists(), f"the docs build wrote no executed {path.name} (myst-nb's {executed})"
+        nb = nbformat.read(executed, as_version=4)
+        assert [c.source for c in nb.cells] == [c.source for c in nbformat.read(path, as_version=4).cells]
+    else:
+        nb = _execute(path, request.getfixturevalue("kernel_manager_factory"))
+    unexecuted = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.execution_count is None]
+    assert not unexecuted, f"{path.name}: code cells {unexecuted} did not run"
     images = [
         o for c in nb.cells if c.cell_type == "code"
         for o in c.outputs if "image/png" in o.get("data", {})

@@ -2,13 +2,15 @@
 
 import json
 import math
+import re
+from html import escape
 
 import numpy as np
 import pytest
 import xarray as xr
 
 import costsim as cs
-from costsim.results import CostHistogram
+from costsim.results import CostHistogram, scenario_text
 
 TRIALS = 6
 
@@ -79,13 +81,41 @@ def test_every_variable_has_units_and_long_name(ds):
 def test_attrs_reproduce_the_run(ds):
     assert ds.attrs["seed"] == 42
     assert ds.attrs["costsim_version"] == cs.__version__
-    scenario = cs.from_dict(json.loads(ds.attrs["scenario"]))
+    scenario = cs.from_dict(json.loads(scenario_text(ds)))
     assert scenario["traffic"] == _traffic()
     assert scenario["options"] == _options()
     assert scenario["seed"] == 42
     assert scenario["trials"] == list(range(TRIALS))
     again = cs.simulate(scenario["traffic"], scenario["options"], trials=scenario["trials"], seed=scenario["seed"])
     xr.testing.assert_identical(again, ds)
+
+
+def _shown_html(ds: xr.Dataset) -> str:
+    """What a notebook shows of ``ds`` (xarray's HTML repr) before any click: without the
+    attributes and data of each variable (collapsed behind its two icons), element ids
+    made equal."""
+    html = re.sub(r"<div class='xr-var-(attrs|data)'>.*?</div>", "", ds._repr_html_(), flags=re.DOTALL)
+    return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "ID", html)
+
+
+def test_a_notebook_shows_the_result_without_its_scenario(ds):
+    """The scenario (kilobytes of JSON) lives on the trial coordinate, not in the Dataset's
+    attrs that a notebook shows in full: what one sees of ``ds`` is exactly what one sees of
+    the same result without a scenario (no line, no character more), and one click on the
+    trial coordinate's attributes icon shows it."""
+    text = scenario_text(ds)
+    assert len(text) > 1_000 and "scenario" not in ds.attrs
+    bare = ds.copy()
+    bare["trial"].attrs = {k: v for k, v in ds["trial"].attrs.items() if k != "scenario"}
+    assert scenario_text(bare) is None and scenario_text(ds) == text  # a copy: ds keeps it
+    shown = _shown_html(ds)
+    assert shown == _shown_html(bare)
+    assert '"traffic"' not in shown and "&quot;traffic&quot;" not in shown
+    html = ds._repr_html_()
+    trial = html[html.index("<div class='xr-var-name'><span class='xr-has-index'>trial</span>"):]
+    trial = trial[:trial.index("</li>")]
+    assert escape(text) in trial and "checked" not in trial  # in trial's attributes, collapsed
+    assert scenario_text(ds["cost"].to_dataset()) == text  # a variable taken out keeps it
 
 
 def test_uncertain_records_the_draws(ds):

@@ -28,4 +28,6 @@ def test_not_a_result():
     with pytest.raises(ValueError, match="result must be a costsim result"):
         from_result(xr.Dataset())
     with pytest.raises(ValueError, match=r"result.attrs\['scenario'\] is not a costsim scenario"):
-        from_result(xr.Dataset(attrs={"scenario": "{}"}))
+        from_result(xr.Dataset(attrs={"scenario": "{}"}))  # where costsim 0.1 kept it
+    with pytest.raises(ValueError, match=r"result\['trial'\]\.attrs\['scenario'\] is not a costsim scenario"):
+        from_result(xr.Dataset(coords={"trial": ("trial", [0], {"scenario": "{}"})}))

@@ -56,10 +56,13 @@ The boolean coordinate ``per_request_cost`` (on ``option``) says whether an
 option has a per-query cost: capacity is priced per bin, and volume discounts and
 commitments depend on cumulative spend, so their ``cost_hist`` rows are zero.
 
-``ds.attrs`` holds ``seed``, ``costsim_version``, ``random_layout`` (the version of
-the kernel's random-stream layout, :data:`costsim.kernels.RANDOM_LAYOUT`; absent in
-results of costsim 0.1, layout 1) and ``scenario`` (JSON), so a result file alone
-says how to reproduce it.  Statistics of a result live in
+``ds.attrs`` holds ``seed``, ``costsim_version`` and ``random_layout`` (the version
+of the kernel's random-stream layout, :data:`costsim.kernels.RANDOM_LAYOUT`; absent
+in results of costsim 0.1, layout 1).  The scenario, as JSON with the seed and the
+trial ids, is the ``scenario`` attr of the ``trial`` coordinate: the recipe of the
+trials, so a result file alone says how to reproduce it (:func:`scenario_text`).
+It stays out of the Dataset's own attrs, which a notebook shows in full, and
+rides with every variable taken from the result.  Statistics of a result live in
 :mod:`costsim.analysis`, on the Dataset as ``ds.costsim`` (:mod:`costsim.accessor`).
 """
 
@@ -76,7 +79,10 @@ from . import kernels as K
 from ._version import __version__
 from .pricing.base import PricingModel
 
-__all__ = ["CostHistogram", "build_dataset", "compose_histograms"]
+__all__ = ["SCENARIO_ATTR", "CostHistogram", "build_dataset", "compose_histograms", "scenario_text"]
+
+#: The attr of the ``trial`` coordinate holding the scenario (JSON).
+SCENARIO_ATTR = "scenario"
 
 # name -> (column of the kernel's counts, units, long_name)
 _COUNT_VARS = {
@@ -173,7 +179,7 @@ def build_dataset(
     scenario: str,
 ) -> xr.Dataset:
     """Label the kernel's arrays (see the module docstring for the schema);
-    ``scenario`` is the run's scenario as JSON (recorded in the attrs)."""
+    ``scenario`` is the run's scenario as JSON (recorded on the trial coordinate)."""
     tq = ("trial", "time", "qclass")
     data_vars: dict[str, xr.Variable] = {
         name: _var(counts[..., column], tq, units, long_name)
@@ -196,7 +202,7 @@ def build_dataset(
                                            "Capacity units running (self-hosted: replicas)")
         data_vars["utilisation"] = _var(bills.utilisation, to, "1", "Utilisation of running capacity")
     coords: dict[str, Any] = {
-        "trial": ("trial", trial_ids, {"long_name": "Trial"}),
+        "trial": ("trial", trial_ids, {"long_name": "Trial", SCENARIO_ATTR: scenario}),
         "time": ("time", traffic.arrivals.bin_starts(), {"long_name": "Bin start (UTC)"}),
         "option": ("option", np.array(list(options), dtype=object), {"long_name": "Deployment option"}),
         "per_request_cost": ("option", (bills.hist_leaf >= 0).all(axis=1),
@@ -217,10 +223,30 @@ def build_dataset(
         "costsim_version": __version__,
         "random_layout": K.RANDOM_LAYOUT,
         "bin_width": str(traffic.arrivals.bin_width),
-        "scenario": scenario,
         "hist_bins_per_octave": histogram.per_octave,
     }
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def scenario_text(ds: xr.Dataset) -> str | None:
+    """The scenario (JSON) a result records, or None where it records none.
+
+    It is the ``scenario`` attr of the ``trial`` coordinate; results written by
+    earlier costsim versions kept it in ``ds.attrs`` and read the same.
+
+    Examples
+    --------
+    >>> import json
+    >>> import costsim as cs
+    >>> ds = cs.simulate(cs.demo.demo_traffic(days=1), cs.demo.demo_options(), trials=[3, 5], seed=2)
+    >>> json.loads(scenario_text(ds))["trials"]
+    [3, 5]
+    >>> "scenario" in ds.attrs, scenario_text(ds["cost"].to_dataset()) == scenario_text(ds)
+    (False, True)
+    """
+    if "trial" in ds.coords and SCENARIO_ATTR in ds["trial"].attrs:
+        return ds["trial"].attrs[SCENARIO_ATTR]
+    return ds.attrs.get(SCENARIO_ATTR)
 
 
 def compose_histograms(leaf_hist: np.ndarray, hist_leaf: np.ndarray) -> np.ndarray:

@@ -47,6 +47,7 @@ from .codec import MAX_DEPTH, decode, encode, schema
 from .files import write_atomic
 from .kernels import RANDOM_LAYOUT
 from .pricing import DeploymentOption
+from .results import SCENARIO_ATTR, scenario_text
 from .run import simulate
 from .run.prepare import MAX_SEED, check_run
 from .traffic import Traffic
@@ -492,8 +493,9 @@ def from_result(result: Any, *, allow_imports: Iterable[str] = ()) -> tuple[Scen
     """The scenario of a :func:`costsim.simulate` result, and the keywords of
     :meth:`Scenario.run` that reproduce the result exactly.
 
-    A result Dataset holds its scenario as JSON (``attrs["scenario"]``, with the
-    seed and the trial ids) and its cost histogram's edges.  The scenario's
+    A result Dataset holds its scenario as JSON (the ``scenario`` attr of its
+    ``trial`` coordinate, with the seed and the trial ids; see
+    :func:`costsim.results.scenario_text`) and its cost histogram's edges.  The scenario's
     ``trials`` is the number of trials; the keywords hold the histogram settings
     and, when the trials were not ``0 .. n-1``, the explicit trial ids.  Results
     written by earlier costsim versions (their attrs hold null for absent values)
@@ -527,11 +529,12 @@ def from_result(result: Any, *, allow_imports: Iterable[str] = ()) -> tuple[Scen
     if isinstance(result, (str, os.PathLike)):
         with xr.open_dataset(result) as ds:
             return from_result(ds, allow_imports=allow_imports)
-    if not isinstance(result, xr.Dataset) or "scenario" not in result.attrs:
-        raise ParameterError("result", "must be a costsim result (a Dataset with a 'scenario' attr)",
-                             type(result).__name__)
+    text = scenario_text(result) if isinstance(result, xr.Dataset) else None
+    if text is None:
+        raise ParameterError("result", "must be a costsim result (a Dataset whose trial coordinate has a "
+                             "'scenario' attr)", type(result).__name__)
     try:
-        data = json.loads(result.attrs["scenario"])
+        data = json.loads(text)
         trials, seed = list(data["trials"]), data["seed"]
         if not all(isinstance(t, int) and not isinstance(t, bool) for t in trials):
             raise TypeError(f"trials must be a list of trial ids (integers); got {data['trials']!r}")
@@ -540,14 +543,14 @@ def from_result(result: Any, *, allow_imports: Iterable[str] = ()) -> tuple[Scen
             "hist_bins_per_octave": int(result.attrs["hist_bins_per_octave"]),
         }
     except RecursionError:
-        raise ValueError(f"result.attrs['scenario'] nests too deeply (a scenario nests at most {MAX_DEPTH} levels)") \
+        raise ValueError(f"{_scenario_where(result)} nests too deeply (a scenario nests at most {MAX_DEPTH} levels)") \
             from None
     except (ValueError, TypeError, KeyError, IndexError) as err:
-        raise ValueError(f"result.attrs['scenario'] is not a costsim scenario ({type(err).__name__}: {err})") \
+        raise ValueError(f"{_scenario_where(result)} is not a costsim scenario ({type(err).__name__}: {err})") \
             from None
     scenario = Scenario.from_dict({**data, "trials": len(trials), "seed": seed}, allow_imports=allow_imports)
     layout = int(result.attrs.get("random_layout", 1))  # costsim 0.1 wrote no layout: 1
-    if layout != RANDOM_LAYOUT and '"Mixture"' in result.attrs["scenario"]:
+    if layout != RANDOM_LAYOUT and '"Mixture"' in text:
         warnings.warn(
             f"this result was drawn with random-stream layout {layout} and this costsim uses layout "
             f"{RANDOM_LAYOUT}, which draws Mixture components differently: a rerun gives the same "
@@ -556,6 +559,13 @@ def from_result(result: Any, *, allow_imports: Iterable[str] = ()) -> tuple[Scen
     if trials != list(range(len(trials))):
         keywords["trials"] = trials
     return scenario, keywords
+
+
+def _scenario_where(result: xr.Dataset) -> str:
+    """Where :func:`~costsim.results.scenario_text` read the scenario of ``result``, for messages."""
+    if "trial" in result.coords and SCENARIO_ATTR in result["trial"].attrs:
+        return f"result['trial'].attrs['{SCENARIO_ATTR}']"
+    return f"result.attrs['{SCENARIO_ATTR}']"
 
 
 def dumps_scenario(scenario: Scenario, fmt: str = "toml") -> str:

@@ -9,6 +9,7 @@ from _analysis_scenario import small_traffic
 
 import costsim as cs
 from costsim.analysis import break_even, crossovers, sweep, volume_curves
+from costsim.results import scenario_text
 
 
 def _handmade(fixed, slope, volume=(1.0, 2.0, 4.0, 8.0, 16.0)):
@@ -94,7 +95,7 @@ def test_sweep_stacks_simulations_with_common_random_numbers(sw):
     assert sw["volume"].attrs["units"] == "queries/day"
     # a trial draws the same uncertain parameters at every volume: no volume dim on them
     assert sw["uncertain"].dims == ("trial", "parameter")
-    assert [s["traffic"]["arrivals"]["volume"] for s in json.loads(sw.attrs["scenario"])] == [
+    assert [s["traffic"]["arrivals"]["volume"] for s in json.loads(scenario_text(sw))] == [
         500.0, 2_000.0, 8_000.0]
     # each volume is exactly the simulation at that volume with the same seed
     import dataclasses
@@ -103,7 +104,9 @@ def test_sweep_stacks_simulations_with_common_random_numbers(sw):
     one = cs.simulate(dataclasses.replace(traffic, arrivals=dataclasses.replace(traffic.arrivals, volume=2_000.0)),
                       {"big": cs.TokenPricing(input=3.0, output=15.0), "small": cs.TokenPricing(input=0.4, output=1.6)},
                       trials=6, seed=3)
-    xr.testing.assert_identical(sw["cost"].sel(volume=2_000.0, drop=True), one["cost"])
+    at_2000 = sw["cost"].sel(volume=2_000.0, drop=True)
+    trial = at_2000["trial"].assign_attrs(scenario=scenario_text(one))  # the sweep's names every volume's scenario
+    xr.testing.assert_identical(at_2000.assign_coords(trial=trial), one["cost"])
     # queries grow with volume (x4 per step; Poisson noise at 1,000 queries a day is ~3%)
     n = sw["requests"].sum(("trial", "time", "qclass")).values
     np.testing.assert_allclose(n[1:] / n[:-1], 4.0, rtol=0.1)

@@ -29,6 +29,7 @@ from .._validation import check_int
 from .._version import __version__
 from ..codec import scenario_json
 from ..pricing.base import DeploymentOption
+from ..results import SCENARIO_ATTR
 from ..traffic.traffic import Traffic
 from .local import run_local
 from .prepare import RunSpec, check_run, prepare, resolve_seed, trial_ids
@@ -211,8 +212,9 @@ def _run(
         for i, chunk in enumerate(chunks)
     ]
     if lazy:
-        first = client.submit(_attrs, futures[0]).result()
-        return _lazy_dataset(client, futures, chunks, _whole_attrs([first], traffic, options, seed, chunks))
+        template = client.submit(_empty_like, futures[0]).result()
+        _check_versions([template.attrs])
+        return _lazy_dataset(client, futures, chunks, template, _trial_attrs(template, traffic, options, seed, chunks))
     from distributed import as_completed
 
     show = show_progress(progress, math.inf)  # a cluster run counts as long: a bar when output is interactive
@@ -224,49 +226,48 @@ def _run(
     finally:
         client.cancel([*futures, spec_f])
 
-    attrs = _whole_attrs([p.attrs for p in parts], traffic, options, seed, chunks)
+    _check_versions([p.attrs for p in parts])
     ds = xr.concat(
         parts, dim="trial", data_vars="minimal", coords="minimal", compat="override", join="exact",
         combine_attrs="override",
     )
-    ds.attrs = attrs
+    ds["trial"].attrs = _trial_attrs(parts[0], traffic, options, seed, chunks)
     return ds
 
 
-def _attrs(part: xr.Dataset) -> dict[str, Any]:
-    """The task reading a chunk's attrs on its worker."""
-    return part.attrs
-
-
-def _whole_attrs(
-    parts_attrs: list[dict[str, Any]], traffic: Traffic, options: dict, seed: int, chunks: list[np.ndarray]
-) -> dict[str, Any]:
-    """The whole run's attrs from the chunks' (the first ones): every attr but the
-    scenario is the same for any chunk; the scenario names its trials, so the whole
-    run's is rebuilt the way results.build_dataset builds it.  Refuses workers
-    running another costsim."""
+def _check_versions(parts_attrs: list[dict[str, Any]]) -> None:
+    """Refuses workers running another costsim (the chunks' attrs name theirs)."""
     versions = {a.get("costsim_version") for a in parts_attrs}
     if versions != {__version__}:
         raise RuntimeError(
             f"the Dask workers run costsim {sorted(map(str, versions))} but this process runs {__version__}: "
             "install the same costsim on the client and every worker"
         )
-    first = parts_attrs[0]
-    if first["scenario"] != scenario_json(traffic, options, seed=seed, trials=chunks[0].tolist()):
+
+
+def _trial_attrs(
+    first: xr.Dataset, traffic: Traffic, options: dict, seed: int, chunks: list[np.ndarray]
+) -> dict[str, Any]:
+    """The whole run's trial-coordinate attrs from the first chunk's: its scenario names
+    the chunk's trials, so the whole run's is rebuilt the way results.build_dataset
+    builds it (every other attr is the same for any chunk)."""
+    attrs = first["trial"].attrs
+    if attrs[SCENARIO_ATTR] != scenario_json(traffic, options, seed=seed, trials=chunks[0].tolist()):
         raise RuntimeError(  # pragma: no cover - guards against results.build_dataset changing alone
             "costsim.run.dask no longer rebuilds the 'scenario' attr the way run.local does"
         )
     trials = np.concatenate(chunks).tolist()
-    return {**first, "scenario": scenario_json(traffic, options, seed=seed, trials=trials)}
+    return {**attrs, SCENARIO_ATTR: scenario_json(traffic, options, seed=seed, trials=trials)}
 
 
-def _lazy_dataset(client: Any, futures: list[Any], chunks: list[np.ndarray], attrs: dict[str, Any]) -> xr.Dataset:
+def _lazy_dataset(
+    client: Any, futures: list[Any], chunks: list[np.ndarray], template: xr.Dataset, trial_attrs: dict[str, Any]
+) -> xr.Dataset:
     """A Dataset of dask arrays, one block per task, over the chunk Datasets the
     workers hold (the futures stay alive as long as the Dataset)."""
     import dask
     import dask.array as da
 
-    template = client.submit(_empty_like, futures[0]).result()
     data_vars = {}
     for name, var in template.data_vars.items():
         blocks = [
@@ -275,9 +276,9 @@ def _lazy_dataset(client: Any, futures: list[Any], chunks: list[np.ndarray], att
             for part, chunk in zip(futures, chunks)
         ]
         data_vars[name] = (var.dims, da.concatenate(blocks, axis=0), var.attrs)
-    trial = ("trial", np.concatenate(chunks), template["trial"].attrs)
+    trial = ("trial", np.concatenate(chunks), trial_attrs)
     coords = {**{k: v for k, v in template.coords.items() if k != "trial"}, "trial": trial}
-    return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+    return xr.Dataset(data_vars, coords=coords, attrs=template.attrs)
 
 
 def _empty_like(part: xr.Dataset) -> xr.Dataset:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..results import SCENARIO_ATTR, scenario_text
 from .dispatch import simulate
 from .prepare import resolve_seed
 from .progress import progress_bar, show_progress
@@ -86,10 +87,10 @@ def sweep(
             runs.append(simulate(t, options, trials=trials, seed=seed, client=client, progress=False,
                                  **simulate_kwargs))
             update(per_volume * v)
-    scenarios = [run.attrs["scenario"] for run in runs]
+    scenarios = [scenario_text(run) for run in runs]
     out = xr.concat(runs, dim=xr.DataArray(grid, dims="volume", name="volume"), combine_attrs="override",
                     data_vars="different", coords="different", compat="equals")
     out["volume"].attrs = {"units": "queries/day", "long_name": "Traffic volume"}
-    out.attrs["scenario"] = json.dumps([json.loads(s) for s in scenarios])
+    out["trial"].attrs[SCENARIO_ATTR] = json.dumps([json.loads(s) for s in scenarios])  # one per volume
     out.attrs["title"] = "costsim volume sweep"
     return out
