@@ -76,6 +76,7 @@ import numpy as np
 import xarray as xr
 
 from . import kernels as K
+from ._format import duration_alias
 from ._version import __version__
 from .pricing.base import PricingModel
 
@@ -222,7 +223,7 @@ def build_dataset(
         "seed": int(seed),
         "costsim_version": __version__,
         "random_layout": K.RANDOM_LAYOUT,
-        "bin_width": str(traffic.arrivals.bin_width),
+        "bin_width": duration_alias(traffic.arrivals.bin_width),
         "hist_bins_per_octave": histogram.per_octave,
     }
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)

@@ -13,7 +13,7 @@ from costsim.analysis import exceedance_probability, per_period
 
 def test_per_period_sums_costs_and_counts_and_averages_levels(ds):
     daily = per_period(ds, "1D")
-    assert daily.sizes["time"] == 2 and daily.attrs["bin_width"] == "1 days 00:00:00"
+    assert daily.sizes["time"] == 2 and daily.attrs["bin_width"] == "1D"
     assert daily["time"].values.tolist() == ds["time"].values[[0, 24]].tolist()
     for name in ("cost", "requests", "input_tokens", "capacity_cost"):
         np.testing.assert_allclose(daily[name].isel(time=0), ds[name].isel(time=slice(0, 24)).sum("time"))

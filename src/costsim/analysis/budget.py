@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import xarray as xr
 
+from .._format import duration_alias
 from ._common import option_names
 
 __all__ = ["exceedance_probability", "per_period"]
@@ -50,7 +51,7 @@ def per_period(ds: xr.Dataset, period: str) -> xr.Dataset:
     >>> ds = cs.simulate(cs.demo.demo_traffic(days=2, volume=2_000), cs.demo.demo_options(), trials=2, seed=1)
     >>> daily = cs.analysis.per_period(ds, "1D")
     >>> daily.sizes["time"], daily.attrs["bin_width"]
-    (2, '1 days 00:00:00')
+    (2, '1D')
     >>> bool(np.allclose(daily["cost"].sum("time"), ds["cost"].sum("time")))
     True
     >>> traffic = cs.Traffic(cs.demo.demo_traffic().classes,
@@ -86,7 +87,7 @@ def per_period(ds: xr.Dataset, period: str) -> xr.Dataset:
                              f"('MS', 'QS'); got {period!r}")
         start = ds["time"].values[0]
         labels = start + ((ds["time"].values - start) // length.to_timedelta64()) * length.to_timedelta64()
-        width = str(length)
+        width = duration_alias(length)
     group = xr.DataArray(labels, dims="time", name="time")
     timed = [name for name, v in ds.data_vars.items() if "time" in v.dims]
     additive = [n for n in timed if ds[n].attrs.get("units") in _ADDITIVE_UNITS]
