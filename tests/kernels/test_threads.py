@@ -60,3 +60,27 @@ def test_a_failure_in_a_worker_thread_reaches_the_caller(monkeypatch):
     monkeypatch.setattr(_threads, "simulate_items", failing)
     with pytest.raises(FloatingPointError, match="item"):
         _small_run()
+
+
+def test_the_specialisation_for_simple_traffic_changes_no_number(monkeypatch):
+    # lognormal tokens, geometric steps, no copula: the kernel compiled without the general samplers
+    assert _threads.compiled_features(_prepared_traffic()) == (None, None)
+    specialised = _small_run()
+    monkeypatch.setattr(_threads, "compiled_features", lambda traffic: (True, True))  # everything compiled
+    general = _small_run()
+    for name in specialised.data_vars:
+        np.testing.assert_array_equal(specialised[name].values, general[name].values, err_msg=name)
+
+
+def _prepared_traffic():
+    seen = []
+    original = _threads.compiled_features
+
+    def recording(traffic):
+        seen.append(traffic)
+        return original(traffic)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_threads, "compiled_features", recording)
+        _small_run()
+    return seen[0]

@@ -15,6 +15,8 @@ import numba
 import numpy as np
 
 from ._engine import (
+    COMMON_KINDS,
+    COPULA_RHO,
     HistogramSpec,
     Limits,
     Outputs,
@@ -58,12 +60,15 @@ def simulate_kernel(seed: np.uint64, trials: np.ndarray, n_parts: int, traffic: 
     Work item ``(t, p)`` covers the bins of part ``p`` of ``n_parts`` of trial
     ``t`` and writes only its own cells; ``numba.get_num_threads()`` threads take
     ranges of items until none is left, so the result is identical for any
-    thread count.
+    thread count.  The compiled code is specialised to what the traffic uses
+    (:func:`compiled_features`).
     """
+    copula, general = compiled_features(traffic)
     n_items = trials.shape[0] * n_parts
     threads = min(numba.get_num_threads(), n_items)
     if threads <= 1:
-        simulate_items(seed, trials, n_parts, 0, n_items, traffic, pricing, histogram, limits, stop, out)
+        simulate_items(seed, trials, n_parts, 0, n_items, traffic, pricing, histogram, limits, stop, out, copula,
+                       general)
         return
     size = max(1, n_items // (threads * ITEMS_PER_THREAD))
     starts = itertools.count(0, size)  # next() is atomic under the GIL: each range goes to one thread
@@ -75,7 +80,7 @@ def simulate_kernel(seed: np.uint64, trials: np.ndarray, n_parts: int, traffic: 
                 if first >= n_items or failures:
                     return
                 simulate_items(seed, trials, n_parts, first, min(first + size, n_items), traffic, pricing,
-                               histogram, limits, stop, out)
+                               histogram, limits, stop, out, copula, general)
         except BaseException as err:  # noqa: BLE001 (re-raised by the calling thread)
             failures.append(err)
 
@@ -87,3 +92,24 @@ def simulate_kernel(seed: np.uint64, trials: np.ndarray, n_parts: int, traffic: 
         worker.join()
     if failures:
         raise failures[0]
+
+
+def compiled_features(traffic: TrafficArrays) -> tuple[bool | None, bool | None]:
+    """The ``copula`` and ``general`` arguments of :func:`simulate_items` for
+    ``traffic``: None where the traffic does not need the code (no class with a
+    copula; only :data:`COMMON_KINDS` of distributions), so that its first run
+    compiles only what it uses; True where it does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from costsim.kernels import GAMMA, LOGNORMAL, TrafficArrays
+    >>> simple = TrafficArrays(*[np.zeros((1, 1, 3))] * 10)._replace(dist_kind=np.array([LOGNORMAL]))
+    >>> compiled_features(simple)
+    (None, None)
+    >>> compiled_features(simple._replace(dist_kind=np.array([LOGNORMAL, GAMMA])))
+    (None, True)
+    """
+    copula = True if np.any(traffic.class_copula[..., COPULA_RHO] != 0.0) else None
+    general = None if np.isin(traffic.dist_kind, COMMON_KINDS).all() else True
+    return copula, general
