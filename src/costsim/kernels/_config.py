@@ -41,11 +41,14 @@ CACHE = _cache_usable()
 """Whether compiled kernels are cached on disk (see :func:`_cache_usable`)."""
 
 JIT = numba.njit(cache=CACHE, nogil=True)
-"""Decorator for every serial compiled function, the small per-request helpers
-included.  numba links a callee's code into its caller's LLVM module, and LLVM
-inlines the small ones there, as fast as numba's ``inline="always"`` (measured:
-docs/kernel.md, "Compile time") but without numba copying their IR into every
-caller, which made the first compile about a quarter longer."""
+"""Decorator for serial helpers compiled as functions of their own.  Hot loops
+call them once per block of work, never once per request: a call passing
+arrays costs far more than the arithmetic of one request."""
 
 PJIT = numba.njit(cache=CACHE, nogil=True, parallel=True)
 """Decorator for kernels that run work items in parallel with ``prange``."""
+
+INLINE = numba.njit(cache=CACHE, nogil=True, inline="always")
+"""Decorator for small per-request helpers, inlined into their callers in numba's
+IR.  Keep them small (compile time grows with every inlined copy) and move rare
+branches into a ``JIT`` function."""

@@ -34,7 +34,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from ._config import JIT, PJIT
+from ._config import INLINE, JIT, PJIT
 
 # --------------------------------------------------------------------------------------
 # Codes shared with the lowering code in costsim.traffic and costsim.pricing.
@@ -150,7 +150,7 @@ _ROUNDING_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an inte
 _ROUNDING_MAGIC_BITS = 0x4338000000000000
 
 
-@JIT
+@INLINE
 def fast_exp(x):
     """``exp(x)`` within 1 ulp, with no library call or float-to-int conversion, so
     loops of it vectorise (AVX2 has no packed double -> int64 conversion).
@@ -207,12 +207,12 @@ def seed_state(state, seed, a, b, c):
         state[i] = splitmix64_mix(h)
 
 
-@JIT
+@INLINE
 def _rotl(x, k):
     return (x << _U64(k)) | (x >> _U64(64 - k))
 
 
-@JIT
+@INLINE
 def _step(s0, s1, s2, s3):
     """xoshiro256++ on a state held in local variables: ``(output, s0, s1, s2, s3)``."""
     result = _rotl(s0 + s3, 23) + s0
@@ -226,20 +226,20 @@ def _step(s0, s1, s2, s3):
     return result, s0, s1, s2, s3
 
 
-@JIT
+@INLINE
 def next_u64(state):
     """Next 64-bit output of xoshiro256++ (Blackman & Vigna, 2019)."""
     result, state[0], state[1], state[2], state[3] = _step(state[0], state[1], state[2], state[3])
     return result
 
 
-@JIT
+@INLINE
 def next_double(state):
     """Uniform on [0, 1) with 53 random bits."""
     return float(next_u64(state) >> _U64(11)) * _TWO_M53
 
 
-@JIT
+@INLINE
 def next_open(state):
     """Uniform on (0, 1): never 0, safe for logarithms."""
     return (float(next_u64(state) >> _U64(11)) + 0.5) * _TWO_M53
@@ -269,7 +269,7 @@ def _ziggurat_tables():
 _ZIG_X, _ZIG_RATIO = _ziggurat_tables()
 
 
-@JIT
+@INLINE
 def next_normal(state):
     """Standard normal variate: the ziggurat's fast path inline, the rest out of line."""
     bits = next_u64(state)
@@ -314,7 +314,7 @@ NSCORE_POINTS = 16_385
 COPULA_RHO, COPULA_INPUT, COPULA_OUTPUT = 0, 1, 2  # columns of class_copula: rho, table offsets in dist_data
 
 
-@JIT
+@INLINE
 def nscore_value(data, off, z):
     """The tabulated quantile function at ``data[off:off + NSCORE_POINTS]`` at score ``z``."""
     pos = (min(max(z, -NSCORE_MAX), NSCORE_MAX) + NSCORE_MAX) * ((NSCORE_POINTS - 1) / (2.0 * NSCORE_MAX))
@@ -445,7 +445,7 @@ def next_poisson(state, lam):
             return np.int64(k)
 
 
-@JIT
+@INLINE
 def stream_id(b, slot):
     """Counter key of stream ``slot`` (a CLS_* column, COUNT_SLOT or BURST_SLOT) of bin ``b``."""
     return b * STREAMS_PER_BIN + slot
@@ -525,7 +525,7 @@ def sample_dist(dist_kind, dist_off, par, data, d, state, picks):
             return min(_sample_leaf(kind, par, o, data, state, True), cap)
 
 
-@JIT
+@INLINE
 def _component(par, o, u):
     """The component of the mixture at ``par[o:]`` that the uniform ``u`` picks."""
     n = np.int64(par[o])
@@ -535,7 +535,7 @@ def _component(par, o, u):
     return j
 
 
-@JIT
+@INLINE
 def leaf_kind(dist_kind, dist_off, par, d):
     """The kind of row ``d`` under its caps (MIXTURE for a capped mixture)."""
     while dist_kind[d] == CAPPED:
@@ -543,7 +543,7 @@ def leaf_kind(dist_kind, dist_off, par, d):
     return dist_kind[d]
 
 
-@JIT
+@INLINE
 def _tokens(x):
     """Token count of a continuous draw: rounded half up, never negative.
 
@@ -663,7 +663,7 @@ def trial_uniforms(seed, trials, key):
 # --------------------------------------------------------------------------------------
 # Pricing
 # --------------------------------------------------------------------------------------
-@JIT
+@INLINE
 def token_call_cost(par, row, card, ttl_1h, prompt, cached, write, output, reasoning):
     """USD cost of one model call under the TOKEN_PRICING rate card at ``par[row, card:]``.
 
@@ -686,7 +686,7 @@ def token_call_cost(par, row, card, ttl_1h, prompt, cached, write, output, reaso
     ) * 1e-6
 
 
-@JIT
+@INLINE
 def request_cost(par, row, calls_cost, tool_calls):
     """USD cost of a query from the summed cost of its calls: multiplier, fees, minimum
     (the header of the TOKEN_PRICING row ``par[row]``)."""
@@ -754,7 +754,7 @@ def price_requests(par, card, ttl_1h, calls, out):
 # --------------------------------------------------------------------------------------
 # Per-request cost histogram on exactly representable log-spaced edges.
 # --------------------------------------------------------------------------------------
-@JIT
+@INLINE
 def hist_index(bits, base, n_inner, log2_per_octave):
     """Histogram bin of a cost from its IEEE-754 bits (:func:`float_bits`).
 
@@ -783,13 +783,13 @@ def hist_base(lo_exp, log2_per_octave):
 # --------------------------------------------------------------------------------------
 # The fused kernel
 # --------------------------------------------------------------------------------------
-@JIT
+@INLINE
 def _row(a, t):
     """Row ``t`` of a per-trial array, or its only row when it does not vary by trial."""
     return a[t] if a.shape[0] > 1 else a[0]
 
 
-@JIT
+@INLINE
 def _band(prompt, size_edges):
     """Prompt-size band of a query: how many of the sorted ``size_edges`` its prompt
     strictly exceeds (the long-context convention)."""
