@@ -30,7 +30,7 @@ SCRIPT = textwrap.dedent(
     ds = xr.concat(parts, dim="trial", data_vars="minimal", coords="minimal", compat="override")
     ds.to_netcdf(out)
     print(json.dumps({"threads": numba.get_num_threads(),
-                      "cache_hits": sum(kernels.simulate_kernel.stats.cache_hits.values())}))
+                      "cache_hits": sum(kernels.simulate_items.stats.cache_hits.values())}))
     """
 )
 

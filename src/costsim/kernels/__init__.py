@@ -9,6 +9,8 @@ array layouts and entry points from here, never from the modules behind it.
   of a class's distributions, the ``N_*`` columns of the counts, the ``CLIP_*``
   columns of the clip counts, the ``FLAG_*`` class bits and the TOKEN_PRICING row
   format (docs/kernel.md).
+* :mod:`._threads` - :func:`simulate_kernel`: the fused kernel's work items run on
+  threads (the compiled :func:`simulate_items` releases the GIL).
 * :mod:`._capacity` - per-bin capacity pricing from the kernel's demand (the ``D_*``
   columns; the built-in capacity functions and their parameter rows).
 
@@ -96,9 +98,10 @@ from ._engine import (
     PricingArrays,
     TrafficArrays,
     price_requests,
-    simulate_kernel,
+    simulate_items,
     trial_uniforms,
 )
+from ._threads import simulate_kernel
 
 __all__ = [
     # distribution kinds
@@ -118,6 +121,6 @@ __all__ = [
     "GPU_PREFILL", "GPU_PRICE", "GPU_STEP", "GPU_TARGET", "PROV_PRICE", "PROV_TPM", "PROV_UNITS", "PROV_W_CACHED",
     "PROV_W_INPUT", "PROV_W_OUTPUT", "provisioned_capacity", "self_hosted_gpu",
     # the fused kernel and its inputs
-    "BLOCK", "RANDOM_LAYOUT", "HistogramSpec", "Limits", "Outputs", "PricingArrays", "TrafficArrays", "price_requests", "simulate_kernel",
-    "trial_uniforms",
+    "BLOCK", "RANDOM_LAYOUT", "HistogramSpec", "Limits", "Outputs", "PricingArrays", "TrafficArrays", "price_requests", "simulate_items",
+    "simulate_kernel", "trial_uniforms",
 ]

@@ -454,43 +454,52 @@ def stream_id(b, slot):
 # --------------------------------------------------------------------------------------
 # Distributions lowered to (kind, offset) rows over a parameter vector.
 # --------------------------------------------------------------------------------------
+COMMON_KINDS = (CONSTANT, LOGNORMAL, NORMAL, UNIFORM, GEOMETRIC, CAPPED)
+"""Distribution kinds the engine compiles for a run without a ``general`` argument
+(see :func:`fill_block`): every other kind, and mixtures, compile on first use."""
+
+
 @JIT
-def _sample_leaf(kind, par, o, data, state):
+def _sample_leaf(kind, par, o, data, state, general):
+    """One draw of a leaf distribution.  With ``general`` None only the
+    :data:`COMMON_KINDS` are compiled (numba prunes the branch on ``is None``
+    before typing) and any other kind gives NaN; pass True for all."""
     if kind == CONSTANT:
         return par[o]
     if kind == LOGNORMAL:
         return fast_exp(par[o] + par[o + 1] * next_normal(state))
-    if kind == PARETO:  # scale x_m, shape alpha
-        return par[o] * next_open(state) ** (-1.0 / par[o + 1])
-    if kind == GENPARETO:  # loc, scale, shape c
-        c = par[o + 2]
-        u = next_open(state)
-        if c == 0.0:
-            return par[o] - par[o + 1] * math.log(u)
-        return par[o] + par[o + 1] * (u ** (-c) - 1.0) / c
-    if kind == GAMMA:  # shape, scale
-        return par[o + 1] * next_gamma(state, par[o])
-    if kind == WEIBULL:  # shape k, scale lambda
-        return par[o + 1] * (-math.log(next_open(state))) ** (1.0 / par[o])
     if kind == NORMAL:
         return par[o] + par[o + 1] * next_normal(state)
     if kind == UNIFORM:
         return par[o] + (par[o + 1] - par[o]) * next_double(state)
-    if kind == BETA:
-        ga = next_gamma(state, par[o])
-        gb = next_gamma(state, par[o + 1])
-        if ga + gb == 0.0:  # both underflow for tiny a, b: Beta is then ~Bernoulli(a / (a + b))
-            return 1.0 if next_double(state) * (par[o] + par[o + 1]) < par[o] else 0.0
-        return ga / (ga + gb)
     if kind == GEOMETRIC:  # trials to first success, support 1, 2, ...
         p = par[o]
         if p >= 1.0:
             return 1.0
         return 1.0 + math.floor(math.log(next_open(state)) / math.log1p(-p))
-    if kind == EMPIRICAL:  # data offset, count
-        n = np.int64(par[o + 1])
-        i = np.int64(next_double(state) * n)
-        return data[np.int64(par[o]) + min(i, n - 1)]
+    if general is not None:
+        if kind == PARETO:  # scale x_m, shape alpha
+            return par[o] * next_open(state) ** (-1.0 / par[o + 1])
+        if kind == GENPARETO:  # loc, scale, shape c
+            c = par[o + 2]
+            u = next_open(state)
+            if c == 0.0:
+                return par[o] - par[o + 1] * math.log(u)
+            return par[o] + par[o + 1] * (u ** (-c) - 1.0) / c
+        if kind == GAMMA:  # shape, scale
+            return par[o + 1] * next_gamma(state, par[o])
+        if kind == WEIBULL:  # shape k, scale lambda
+            return par[o + 1] * (-math.log(next_open(state))) ** (1.0 / par[o])
+        if kind == BETA:
+            ga = next_gamma(state, par[o])
+            gb = next_gamma(state, par[o + 1])
+            if ga + gb == 0.0:  # both underflow for tiny a, b: Beta is then ~Bernoulli(a / (a + b))
+                return 1.0 if next_double(state) * (par[o] + par[o + 1]) < par[o] else 0.0
+            return ga / (ga + gb)
+        if kind == EMPIRICAL:  # data offset, count
+            n = np.int64(par[o + 1])
+            i = np.int64(next_double(state) * n)
+            return data[np.int64(par[o]) + min(i, n - 1)]
     return math.nan
 
 
@@ -513,7 +522,7 @@ def sample_dist(dist_kind, dist_off, par, data, d, state, picks):
             cap = min(cap, par[o])
             d = np.int64(par[o + 1])
         else:
-            return min(_sample_leaf(kind, par, o, data, state), cap)
+            return min(_sample_leaf(kind, par, o, data, state, True), cap)
 
 
 @INLINE
@@ -549,7 +558,7 @@ BLOCK = 256
 
 
 @JIT
-def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work, n):
+def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work, n, general=True):
     """Fill ``out[:n]`` with successive draws of row ``d``, each clipped at ``limit``;
     return how many exceeded it.  The values before clipping are bit for bit those
     of ``n`` calls of :func:`sample_dist` with the generators ``state`` and
@@ -558,7 +567,9 @@ def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work
     A draw above the row's own caps is capped first (a user's cap is not a clip);
     only what still exceeds ``limit`` counts.  Lognormal leaves under caps, and
     mixtures of them, take a fast path of loops over the block: the normals, the
-    component picks (mixtures), then the exps, which vectorise.
+    component picks (mixtures), then the exps, which vectorise.  With ``general``
+    None only rows of :data:`COMMON_KINDS` are supported (others give NaN), and
+    the mixture and other samplers are not compiled.
     """
     cap = math.inf
     leaf = d
@@ -585,7 +596,7 @@ def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work
             clipped += x > limit
             out[i] = min(x, limit)
         return clipped
-    if kind == MIXTURE and _lognormal_mixture(dist_kind, dist_off, par, o):
+    if general is not None and kind == MIXTURE and _lognormal_mixture(dist_kind, dist_off, par, o):
         n_comp = np.int64(par[o])
         comp = np.empty((3, n_comp))  # mu, sigma, cap of each component
         for j in range(n_comp):
@@ -615,14 +626,14 @@ def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work
             clipped += x > limit
             out[i] = min(x, limit)
         return clipped
-    if kind == MIXTURE:  # with other components: one draw at a time
+    if general is not None and kind == MIXTURE:  # with other components: one draw at a time
         for i in range(n):
             x = sample_dist(dist_kind, dist_off, par, data, d, state, picks)
             clipped += x > limit
             out[i] = min(x, limit)
         return clipped
     for i in range(n):
-        x = min(_sample_leaf(kind, par, o, data, state), cap)
+        x = min(_sample_leaf(kind, par, o, data, state, general), cap)
         clipped += x > limit
         out[i] = min(x, limit)
     return clipped
@@ -979,32 +990,23 @@ class Outputs(NamedTuple):
     clipped: np.ndarray  # int64[T, n_parts, C, N_CLIPS] CLIP_* counts of each part of the bins
 
 
-@PJIT
-def simulate_kernel(seed, trials, n_parts, traffic, pricing, histogram, limits, stop, out):
-    """Simulate and price every request of every (trial, bin, class); fill ``out``.
+@JIT
+def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing, histogram, limits, stop, out,
+                   copula, general):
+    """Work items ``first_item`` to ``end_item - 1`` of a kernel call: item ``i`` is trial
+    ``i // n_parts``, part ``i % n_parts`` of its bins (arguments and streams as in
+    :func:`costsim.kernels.simulate_kernel`, which runs ranges of items on threads).
 
-    ``seed`` uint64; ``trials`` int64[T] the global ids of the call's trials;
-    ``traffic`` :class:`TrafficArrays`, ``pricing`` :class:`PricingArrays`,
-    ``histogram`` :class:`HistogramSpec`, ``limits`` :class:`Limits`, ``out``
-    :class:`Outputs` (see each for the shapes: T trials, B bins, C classes, O
-    per-request models, K = E + 1 prompt-size bands: band k holds the queries
-    whose first prompt strictly exceeds k of the size edges).  ``stop`` uint8[1]:
-    when another thread sets it non-zero, work items stop at their next block of
-    queries and the outputs are incomplete (an interrupted run).  The caller sums
-    ``out.hist`` and ``out.clipped`` over the parts (integer sums are exact in any
-    order); ``clipped`` counts draws clipped at their limit (CLIP_DRAWS), bins
-    whose expected requests were (CLIP_REQUESTS), and count cells saturated at the
-    int64 maximum (CLIP_SUMS: those counts are wrong, the caller must refuse them).
+    ``copula`` None: no class has an input/output copula; ``general`` None: every
+    distribution row is of :data:`COMMON_KINDS` (see :func:`fill_block`); else
+    True.  numba compiles a specialisation per combination, without the code that
+    a None excludes (it prunes branches on ``is None`` of an argument before
+    typing), so a simple scenario compiles a fraction of the engine.
 
-    Streams of (trial g, bin b, class c): the count from keys
-    ``(seed, g, stream_id(b, COUNT_SLOT), class_key[c])``, and each CLS_* column
-    its own stream ``(seed, g, stream_id(b, column), class_key[c])`` (and, for a
-    mixture, its picks from ``(..., class_key[c] ^ PICK_STREAM)``) consumed in
-    order: per-query columns once per query, output and reasoning once per call,
-    tool tokens once per call but the last.  Queries are processed in blocks of
-    BLOCK, each stream filling a buffer for the block; values do not depend on it.
-    Work item (t, p) covers the bins of part p of ``n_parts`` and writes only its
-    own cells, so the result is identical for any thread count.
+    A serial ``nogil`` function: it compiles in about half the time of the same
+    loop under ``parallel=True`` (numba's parfor passes), and every work item
+    writes only its own output cells, so any split of the items over threads gives
+    the same numbers (docs/kernel.md).
     """
     rate = traffic.rate
     burst_shape = traffic.burst_shape
@@ -1028,13 +1030,12 @@ def simulate_kernel(seed, trials, n_parts, traffic, pricing, histogram, limits, 
     cost = out.cost
     hist = out.hist
     clipped = out.clipped
-    n_trials = trials.shape[0]
     n_bins = rate.shape[1]
     n_classes = class_key.shape[0]
     n_opt = opt_card.shape[0]
     base = hist_base(histogram.lo_exp, hist_log2_per_octave)
     n_inner = histogram.octaves << hist_log2_per_octave
-    for item in numba.prange(n_trials * n_parts):
+    for item in range(first_item, end_item):
         t = item // n_parts
         p = item % n_parts
         g = trials[t]
@@ -1097,14 +1098,16 @@ def simulate_kernel(seed, trials, n_parts, traffic, pricing, histogram, limits, 
                     if stop[0] != 0:
                         break
                     m = min(BLOCK, n_req - first)
-                    copula = copula_t[c, COPULA_RHO] != 0.0
+                    with_copula = False
+                    if copula is not None:
+                        with_copula = copula_t[c, COPULA_RHO] != 0.0
                     n_clip = np.int64(0)
                     for s in (CLS_INPUT, CLS_CACHED, CLS_CACHE_WRITE, CLS_TOOL_CALLS):
-                        if copula and s == CLS_INPUT:
+                        if with_copula and s == CLS_INPUT:
                             continue
                         if first == 0 or dist_kind[rows[s]] != CONSTANT:
                             k_clip = fill_block(dist_kind, dist_off, par_t, dist_data, rows[s], states[s], picks[s],
-                                                draw_limit[s], draws[s], work, m)
+                                                draw_limit[s], draws[s], work, m, general)
                             const_clip[s] = 1 if k_clip > 0 else 0
                             n_clip += k_clip
                         else:  # a constant's buffer, filled in the first block, stays valid for the class's bin
@@ -1114,7 +1117,7 @@ def simulate_kernel(seed, trials, n_parts, traffic, pricing, histogram, limits, 
                     else:
                         n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_STEPS],
                                              states[CLS_STEPS], picks[CLS_STEPS], draw_limit[CLS_STEPS],
-                                             draws[CLS_STEPS], work, m)
+                                             draws[CLS_STEPS], work, m, general)
                         block_calls = np.int64(0)
                         for i in range(m):
                             draws[CLS_STEPS, i] = max(1.0, math.floor(max(draws[CLS_STEPS, i], 0.0) + 0.5))
@@ -1122,20 +1125,21 @@ def simulate_kernel(seed, trials, n_parts, traffic, pricing, histogram, limits, 
                     if block_calls > per_call.shape[1]:
                         per_call = np.empty((3, block_calls))
                         work = np.empty(block_calls)
-                    if copula:
+                    if copula is not None and with_copula:
                         n_clip += fill_copula(dist_data, copula_t[c], states[CLS_INPUT], states[CLS_OUTPUT],
                                               draws[CLS_STEPS], one_call, scores, draws[CLS_INPUT], per_call[0], m,
                                               block_calls, draw_limit)
                     else:
                         n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_OUTPUT],
                                              states[CLS_OUTPUT], picks[CLS_OUTPUT], draw_limit[CLS_OUTPUT],
-                                             per_call[0], work, block_calls)
+                                             per_call[0], work, block_calls, general)
                     n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_TOOL], states[CLS_TOOL],
-                                         picks[CLS_TOOL], draw_limit[CLS_TOOL], per_call[1], work, block_calls - m)
+                                         picks[CLS_TOOL], draw_limit[CLS_TOOL], per_call[1], work, block_calls - m,
+                                         general)
                     if first == 0 or not one_call or dist_kind[rows[CLS_REASONING]] != CONSTANT:
                         n_reasoning = fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_REASONING],
                                                  states[CLS_REASONING], picks[CLS_REASONING],
-                                                 draw_limit[CLS_REASONING], per_call[2], work, block_calls)
+                                                 draw_limit[CLS_REASONING], per_call[2], work, block_calls, general)
                         const_clip[CLS_REASONING] = 1 if n_reasoning > 0 else 0
                         n_clip += n_reasoning
                     else:
@@ -1158,7 +1162,11 @@ def simulate_kernel(seed, trials, n_parts, traffic, pricing, histogram, limits, 
                         else:  # np.int64 of a larger float wraps: saturate, and say so
                             counts[t, b, c, k, j] = _INT64_MAX
                             clip_item[c, CLIP_SUMS] += 1
-                    cost[t, b, :, c, k] = cost_bc[:, k]
+                    for o in range(n_opt):  # element loops: a slice assignment compiles numba's shape checks
+                        cost[t, b, o, c, k] = cost_bc[o, k]
         for c in range(n_classes):
-            hist[t, p, :, c, :] = hist_item[c]
-            clipped[t, p, c, :] = clip_item[c]
+            for o in range(n_opt):
+                for h in range(hist.shape[4]):
+                    hist[t, p, o, c, h] = hist_item[c, o, h]
+            for j in range(N_CLIPS):
+                clipped[t, p, c, j] = clip_item[c, j]

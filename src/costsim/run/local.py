@@ -72,7 +72,7 @@ def run_kernel(
     spec = K.HistogramSpec(histogram.lo_exp, histogram.octaves, histogram.log2_per_octave)
     stop = np.zeros(1, dtype=np.uint8)
     threads = numba.get_num_threads()
-    with KERNEL_LOCK, compile_notice(K.simulate_kernel), progress_bar(show_progress, n_trials, "trial") as update:
+    with KERNEL_LOCK, compile_notice(K.simulate_items), progress_bar(show_progress, n_trials, "trial") as update:
         for s in trial_chunks(n_trials, threads, seconds):
             n = s.stop - s.start
             # parts of the bins, so that a few trials still give every thread work

@@ -153,7 +153,7 @@ def interruptible(call: Callable[[], None], stop: np.ndarray) -> None:
         raise failure[0]
 
 
-COMPILE_SECONDS = 15
+COMPILE_SECONDS = 10
 """About how long the first compile of the kernel takes on the 2-core development
 machine (``python benchmarks/bench_realistic.py --cold``); said in the notice."""
 
