@@ -81,7 +81,7 @@ def setup(app):
 
 
 # --- pages: MyST markdown and notebooks ------------------------------------------
-myst_enable_extensions = ["colon_fence", "dollarmath", "deflist"]
+myst_enable_extensions = ["colon_fence", "deflist"]  # no dollarmath: "$3 per million ... $15" is money, not math
 myst_heading_anchors = 3
 nb_execution_mode = os.environ.get("COSTSIM_DOCS_EXECUTE", "cache")  # "off": show stored outputs only
 nb_execution_timeout = 600

@@ -77,6 +77,14 @@ def test_no_raw_roles_or_internal_defaults(site):
 
 
 @pytest.mark.slow
+def test_dollar_amounts_are_not_typeset_as_math(site):
+    # the pages price things in dollars ("$3 per million input and $15 per million output"): with
+    # MyST's dollarmath the text between two amounts became an equation, "\\(3 per million input and \\)15"
+    found = sorted(str(p.relative_to(site)) for p in site.rglob("*.html") if 'class="math' in p.read_text())
+    assert not found, f"pages with typeset math (dollar amounts read as $...$?): {found}"
+
+
+@pytest.mark.slow
 def test_every_public_name_in_api_reference(site):
     ids = _ids(site / "reference")
     missing = [name for name in costsim.__all__ if not {f"costsim.{name}", f"module-costsim.{name}"} & ids]
