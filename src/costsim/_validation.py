@@ -98,8 +98,12 @@ def check_number(
     high: float | None = None,
     low_open: bool = False,
     high_open: bool = False,
+    finite: bool = False,
 ) -> float:
-    """Return ``value`` as a float after checking it is a finite real in a range.
+    """Return ``value`` as a float after checking it is a real number in a range.
+
+    It must be finite, except that ``+inf`` passes where the range has no upper
+    bound and ``finite`` is False.
 
     Examples
     --------
@@ -109,6 +113,12 @@ def check_number(
     Traceback (most recent call last):
     ...
     costsim._validation.ParameterError: p must be in (0, 1]; got 1.7
+    >>> check_number("ttl", float("inf"), low=0.0), check_number("usd", 5, low=0.0, finite=True)
+    (inf, 5.0)
+    >>> check_number("usd", float("inf"), low=0.0, finite=True)
+    Traceback (most recent call last):
+    ...
+    costsim._validation.ParameterError: usd must be finite; got inf
     """
     if not _is_real(value):
         raise ParameterError(name, "must be a real number", value)
@@ -118,7 +128,7 @@ def check_number(
         raise ParameterError(name, "must be a finite number", value) from None
     if math.isnan(x):
         raise ParameterError(name, "must not be NaN", value)
-    if math.isinf(x) and not (x > 0 and high is None):
+    if math.isinf(x) and (finite or not (x > 0 and high is None)):
         raise ParameterError(name, "must be finite", value)
     below = low is not None and (x <= low if low_open else x < low)
     above = high is not None and (x >= high if high_open else x > high)

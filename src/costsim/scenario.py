@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import tomllib
 import warnings
@@ -163,9 +162,7 @@ class OptimizeConstraints:
             if isinstance(budget, (str, bytes)) or not isinstance(budget, (list, tuple)) or len(budget) != 2:
                 raise ParameterError("budget", "must be [USD, probability]: the total cost exceeds USD in at most "
                                      "that share of trials", budget)
-            usd = check_number("budget[0] (USD)", budget[0], low=0.0)
-            if math.isinf(usd):
-                raise ParameterError("budget[0] (USD)", "must be finite", budget[0])
+            usd = check_number("budget[0] (USD)", budget[0], low=0.0, finite=True)
             object.__setattr__(self, "budget",
                                (usd, check_number("budget[1] (probability)", budget[1], low=0.0, high=1.0)))
 
@@ -319,9 +316,7 @@ def _objective(spec: object) -> str | tuple[str | float, ...]:
     level = check_number(f"objective[{len(parts) - 1}] ({what})", parts[-1], low=0.0, high=1.0,
                          low_open=kind == "quantile", high_open=True)
     if kind == "mean+cvar":
-        weight = check_number("objective[1] (the weight lambda of the CVaR)", parts[1], low=0.0)
-        if math.isinf(weight):
-            raise ParameterError("objective[1] (the weight lambda of the CVaR)", "must be finite", parts[1])
+        weight = check_number("objective[1] (the weight lambda of the CVaR)", parts[1], low=0.0, finite=True)
         return (kind, weight, level)
     return (kind, level)
 

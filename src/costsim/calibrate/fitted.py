@@ -480,9 +480,7 @@ def projected_traffic(
     if (isinstance(drift, Distribution) or (drift != "auto" and drift > 0)) and not uncertainty:
         raise ParameterError("drift", "needs uncertainty=True (it widens the fit's uncertainty)", drift)
     if scale is not None:
-        scale = check_number("scale", scale, low=0.0, low_open=True)
-        if math.isinf(scale):
-            raise ParameterError("scale", "must be finite", scale)
+        scale = check_number("scale", scale, low=0.0, low_open=True, finite=True)
         if volume is not None:
             raise ParameterError("scale", "multiplies the fitted volume: give volume or scale, not both", scale)
     if mix is not None and not isinstance(mix, (Mapping, MixShift)):

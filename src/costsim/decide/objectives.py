@@ -38,7 +38,6 @@ its own unit (a share, a probability, a fraction): 0 for a feasible candidate.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -154,9 +153,7 @@ def parse_objective(objective: Any, name: str = "objective") -> Objective:
             what = "the quantile level" if kind == "quantile" else "the CVaR level"
             level = _level(f"{name}[{len(args)}] ({what})", args[-1], kind == "quantile")
             if kind == "mean+cvar":
-                weight = check_number(f"{name}[1] (the weight lambda of the CVaR)", args[0], low=0.0)
-                if math.isinf(weight):
-                    raise ParameterError(f"{name}[1] (the weight lambda of the CVaR)", "must be finite", args[0])
+                weight = check_number(f"{name}[1] (the weight lambda of the CVaR)", args[0], low=0.0, finite=True)
                 return Objective(kind, level, weight)
             return Objective(kind, level)
     raise ParameterError(name, "must be 'mean', ('quantile', q), ('cvar', level) or ('mean+cvar', lam, level)",
@@ -262,8 +259,6 @@ def parse_constraints(constraints: Any, name: str = "constraints") -> Constraint
         if isinstance(budget, (str, bytes)) or not isinstance(budget, Sequence) or len(budget) != 2:
             raise ParameterError(label, "must be (USD, probability): the total cost exceeds USD in at most that "
                                  "share of trials", budget)
-        usd = check_number(f"{label}[0] (USD)", budget[0], low=0.0)
-        if math.isinf(usd):
-            raise ParameterError(f"{label}[0] (USD)", "must be finite", budget[0])
+        usd = check_number(f"{label}[0] (USD)", budget[0], low=0.0, finite=True)
         budget = (usd, check_number(f"{label}[1] (probability)", budget[1], low=0.0, high=1.0))
     return Constraints(share, budget, utilisation)
