@@ -607,20 +607,7 @@ def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work
                 child = np.int64(par[dist_off[child] + 1])
             comp[0, j] = par[dist_off[child]]
             comp[1, j] = par[dist_off[child] + 1]
-        fill_normals(state, out, n)
-        s0 = picks[0]
-        s1 = picks[1]
-        s2 = picks[2]
-        s3 = picks[3]
-        for i in range(n):  # the picks: next_double(picks) with the generator in registers
-            bits, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
-            j = _component(par, o, float(bits >> _U64(11)) * _TWO_M53)
-            out[i] = comp[0, j] + comp[1, j] * out[i]
-            work[i] = comp[2, j]
-        picks[0] = s0
-        picks[1] = s1
-        picks[2] = s2
-        picks[3] = s3
+        _fill_mixture_exponents(state, picks, par, o, comp, out, work, n)
         for i in range(n):  # out: the exponents, work: the caps
             x = min(fast_exp(out[i]), work[i])
             clipped += x > limit
@@ -637,6 +624,61 @@ def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work
         clipped += x > limit
         out[i] = min(x, limit)
     return clipped
+
+
+@JIT
+def _fill_mixture_exponents(state, picks, par, o, comp, out, work, n):
+    """``out[:n]`` = ``mu + sigma * z`` and ``work[:n]`` = the cap of the component
+    each draw of the lognormal mixture at ``par[o:]`` picks (``comp`` float64[3,
+    n_comp]: mu, sigma, cap per component): the normals ``z`` of ``state`` and
+    the picks of ``picks``, bit for bit those of :func:`fill_normals` followed
+    by one :func:`next_double` of ``picks`` per draw.
+
+    The two generators advance in one loop, held in local variables: their
+    dependency chains are independent, so the processor overlaps them.  The
+    component is the number of cumulative weights at or below the pick (the
+    weights are non-decreasing, so this is :func:`_component` without a branch).
+    """
+    n_comp = np.int64(par[o])
+    s0 = state[0]
+    s1 = state[1]
+    s2 = state[2]
+    s3 = state[3]
+    p0 = picks[0]
+    p1 = picks[1]
+    p2 = picks[2]
+    p3 = picks[3]
+    for i in range(n):
+        bits, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+        zi = np.int64(bits & _U64(0x7F))
+        u = 2.0 * (float(bits >> _U64(11)) * _TWO_M53) - 1.0
+        if abs(u) < _ZIG_RATIO[zi]:
+            z = u * _ZIG_X[zi]
+        else:
+            state[0] = s0
+            state[1] = s1
+            state[2] = s2
+            state[3] = s3
+            z = _normal_slow(state, zi, u)
+            s0 = state[0]
+            s1 = state[1]
+            s2 = state[2]
+            s3 = state[3]
+        pick, p0, p1, p2, p3 = _step(p0, p1, p2, p3)
+        w = float(pick >> _U64(11)) * _TWO_M53
+        j = 0
+        for k in range(n_comp - 1):
+            j += w >= par[o + 1 + k]
+        out[i] = comp[0, j] + comp[1, j] * z
+        work[i] = comp[2, j]
+    state[0] = s0
+    state[1] = s1
+    state[2] = s2
+    state[3] = s3
+    picks[0] = p0
+    picks[1] = p1
+    picks[2] = p2
+    picks[3] = p3
 
 
 @JIT
@@ -844,9 +886,12 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
     if single_call:
         calls = scratch[:6]
         costs = scratch[6]
-        s_in = 0.0  # token sums: whole numbers, exact in float64
-        s_cached = 0.0
-        s_out = 0.0
+        # token sums of the block in integers: exact like the float64 sums of whole numbers
+        # they replace (a block's sums stay far below 2**53), and an integer addition's
+        # short dependency chain does not hold the loop back
+        s_in = 0
+        s_cached = 0
+        s_out = 0
         for i in range(m):
             prompt = _tokens(draws[CLS_INPUT, i])
             cached = math.floor(draws[CLS_CACHED, i] * prompt + 0.5)
@@ -854,33 +899,33 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
             calls[0, i] = prompt
             calls[1, i] = cached
             calls[3, i] = out
-            s_in += prompt
-            s_cached += cached
-            s_out += out
-        sums[0, N_INPUT] += s_in
-        sums[0, N_CACHED] += s_cached
-        sums[0, N_OUTPUT] += s_out
+            s_in += np.int64(prompt)
+            s_cached += np.int64(cached)
+            s_out += np.int64(out)
+        sums[0, N_INPUT] += float(s_in)
+        sums[0, N_CACHED] += float(s_cached)
+        sums[0, N_OUTPUT] += float(s_out)
         if extras & HAS_WRITES:
-            s_write = 0.0
+            s_write = 0
             for i in range(m):
                 write = min(math.floor(draws[CLS_CACHE_WRITE, i] * calls[0, i] + 0.5), calls[0, i] - calls[1, i])
                 calls[2, i] = write
-                s_write += write
-            sums[0, N_CACHE_WRITE] += s_write
+                s_write += np.int64(write)
+            sums[0, N_CACHE_WRITE] += float(s_write)
         else:
             calls[2, :m] = 0.0
         if extras & HAS_REASONING_OR_TOOLS:
-            s_reasoning = 0.0
-            s_tools = 0.0
+            s_reasoning = 0
+            s_tools = 0
             for i in range(m):
                 reasoning = _tokens(per_call[2, i])
                 tools = _tokens(draws[CLS_TOOL_CALLS, i])
                 calls[4, i] = reasoning
                 calls[5, i] = tools
-                s_reasoning += reasoning
-                s_tools += tools
-            sums[0, N_REASONING] += s_reasoning
-            sums[0, N_TOOL_CALLS] += s_tools
+                s_reasoning += np.int64(reasoning)
+                s_tools += np.int64(tools)
+            sums[0, N_REASONING] += float(s_reasoning)
+            sums[0, N_TOOL_CALLS] += float(s_tools)
         else:
             calls[4, :m] = 0.0
             calls[5, :m] = 0.0
@@ -889,14 +934,18 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
             _move_to_bands(calls, size_edges, bands, sums, m)
         for o in range(n_opt):
             _request_costs(opt_par, o, card[o], ttl_1h, extras != 0, calls, costs, m)
+            # the sums in query order, in the histogram's loop: the processor overlaps the
+            # sum's chain of dependent additions with the histogram's independent work
             if banded:
                 for i in range(m):
                     cost[o, bands[i]] += costs[i]
+                    hist[o, hist_index(float_bits(costs[i]), base, n_inner, log2_per_octave)] += 1
             else:
+                total = cost[o, 0]
                 for i in range(m):
-                    cost[o, 0] += costs[i]
-            for i in range(m):
-                hist[o, hist_index(float_bits(costs[i]), base, n_inner, log2_per_octave)] += 1
+                    total += costs[i]
+                    hist[o, hist_index(float_bits(costs[i]), base, n_inner, log2_per_octave)] += 1
+                cost[o, 0] = total
         return
     j_call = 0
     j_tool = 0
@@ -914,6 +963,7 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
         for o in range(n_opt):
             req_cost[o] = 0.0
         previous = 0.0  # the previous call's prompt + output: a cached prefix of this call's prompt
+        q_in = q_cached = q_write = q_out = q_reasoning = 0  # the query's token sums, exact in integers
         for k in range(steps):
             out = _tokens(per_call[0, j_call])
             reasoning = _tokens(per_call[2, j_call])
@@ -923,15 +973,20 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
             for o in range(n_opt):
                 req_cost[o] += token_call_cost(opt_par, o, card[o], ttl_1h, context, cached, write, out,
                                                reasoning)
-            row[N_INPUT] += context
-            row[N_CACHED] += cached
-            row[N_CACHE_WRITE] += write
-            row[N_OUTPUT] += out
-            row[N_REASONING] += reasoning
+            q_in += np.int64(context)
+            q_cached += np.int64(cached)
+            q_write += np.int64(write)
+            q_out += np.int64(out)
+            q_reasoning += np.int64(reasoning)
             if k + 1 < steps:
                 previous = context + out
                 context += out + _tokens(per_call[1, j_tool])
                 j_tool += 1
+        row[N_INPUT] += float(q_in)
+        row[N_CACHED] += float(q_cached)
+        row[N_CACHE_WRITE] += float(q_write)
+        row[N_OUTPUT] += float(q_out)
+        row[N_REASONING] += float(q_reasoning)
         row[N_TOOL_CALLS] += tools
         for o in range(n_opt):
             c = request_cost(opt_par, o, req_cost[o], tools)
