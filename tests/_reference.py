@@ -134,7 +134,7 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
                     frac_write = draw(rows, E.CLS_CACHE_WRITE)
                     tools = _round(draw(rows, E.CLS_TOOL_CALLS))
                     costs = [0.0] * O
-                    previous = 0  # prefix caching: the previous call's prompt and output
+                    previous = 0  # prefix caching: the previous call's prompt (and output, unless 'prompt')
                     for k in range(steps):
                         if rho != 0.0:
                             e = E.next_normal(streams[E.CLS_OUTPUT])
@@ -155,7 +155,7 @@ def simulate_reference(traffic, options: dict, trials, seed: int, histogram: Cos
                         out["output_tokens"][ti, b, c] += output
                         out["reasoning_tokens"][ti, b, c] += reasoning
                         if k + 1 < steps:
-                            previous = context + output
+                            previous = context if qc.prefix_cache == "prompt" else context + output
                             context += output + _round(draw(rows, E.CLS_TOOL))
                     out["calls"][ti, b, c] += steps
                     out["tool_calls"][ti, b, c] += tools

@@ -111,11 +111,13 @@ def test_lognormal_mixtures_equal_the_reference():
     assert ds.attrs["random_layout"] == cs.kernels.RANDOM_LAYOUT == 2
 
 
-def test_sessions_with_prefix_caching_equal_the_reference():
+@pytest.mark.parametrize("prefix_cache", [True, "prompt"])
+def test_sessions_with_prefix_caching_equal_the_reference(prefix_cache):
     base = _small_traffic()
     session = cs.QueryClass.session("conversation", 1.0, first_prompt=cs.LogNormal(7.0, 0.8),
                                     user_tokens=cs.LogNormal(4.0, 1.0), output_tokens=cs.LogNormal(5.0, 0.7),
-                                    turns=cs.Geometric(0.3), cached_fraction=0.5, cache_write_fraction=0.1)
+                                    turns=cs.Geometric(0.3), cached_fraction=0.5, cache_write_fraction=0.1,
+                                    prefix_cache=prefix_cache)
     traffic = cs.Traffic((session, base.classes[0]), base.arrivals)
     options = {"api": cs.TokenPricing(3.0, 15.0, cached_input=0.3, cache_write=3.75)}
     ds = cs.simulate(traffic, options, trials=2, seed=5)
@@ -125,17 +127,22 @@ def test_sessions_with_prefix_caching_equal_the_reference():
     np.testing.assert_array_equal(ds["cost_hist"].values, ref["hist"])
 
 
-def test_a_session_caches_everything_but_the_new_user_tokens():
-    """Fixed sizes: turn k sends P + (k-1)(O + U) tokens and reads P + (k-1)(O + U) - U
-    of them from the cache (k > 1); turn 1 reads half of P (cached_fraction)."""
+@pytest.mark.parametrize("prefix_cache", [True, "prompt", False])
+def test_a_session_caches_its_previous_turn(prefix_cache):
+    """Fixed sizes: turn k sends P + (k-1)(O + U) tokens (k = 1, 2, ...); turn 1 reads half
+    of P from the cache (cached_fraction); a later turn reads the previous turn's prompt
+    and answer, all but its U new tokens (True), the previous prompt alone, all but O + U
+    (``"prompt"``), or nothing but half its prompt (False: no prefix caching)."""
     p, u, o, turns = 1000, 50, 200, 4
     session = cs.QueryClass.session("s", 1.0, first_prompt=cs.Constant(p), user_tokens=cs.Constant(u),
-                                    output_tokens=cs.Constant(o), turns=turns, cached_fraction=0.5)
+                                    output_tokens=cs.Constant(o), turns=turns, cached_fraction=0.5,
+                                    prefix_cache=prefix_cache)
     ds = cs.simulate(cs.Traffic([session], cs.Arrivals(volume=240, horizon="1D", bin="1h")),
                      {"api": cs.TokenPricing(3.0, 15.0)}, trials=1, seed=1)
     n = int(ds["requests"].sum())
     prompts = [p + k * (o + u) for k in range(turns)]
-    cached = [p // 2] + [prompts[k] - u for k in range(1, turns)]
+    new = {True: u, "prompt": o + u, False: None}[prefix_cache]
+    cached = [p // 2] + [prompts[k] // 2 if new is None else prompts[k] - new for k in range(1, turns)]
     assert n > 0 and int(ds["calls"].sum()) == turns * n
     assert int(ds["input_tokens"].sum()) == sum(prompts) * n
     assert int(ds["cached_tokens"].sum()) == sum(cached) * n

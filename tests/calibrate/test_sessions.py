@@ -62,11 +62,15 @@ def _cluster_se(values, weights, session):
     return ratio, math.sqrt(float(np.sum((frame.v - ratio * frame.w) ** 2))) / frame.w.sum()
 
 
-@pytest.mark.parametrize("ttl", [None, 120.0])
-def test_simulated_hits_and_cost_per_request_match_the_log(ttl):
-    log = session_log(HOURS, ttl=ttl, seed=2)
+@pytest.mark.parametrize(("ttl", "answer_cached"), [(None, True), (120.0, True), (None, False)])
+def test_simulated_hits_and_cost_per_request_match_the_log(ttl, answer_cached):
+    """A provider that caches the previous prompt and answer, or the prompt alone (the answer is
+    read in full once more): the fit says which, and the simulation reads what the log did."""
+    log = session_log(HOURS, ttl=ttl, answer_cached=answer_cached, seed=2)
     fit = _fit(log, cache_ttl=None if ttl is None else f"{ttl:g}s")
     s = fit.classes["all"].session
+    assert s.prefix_cache == (True if answer_cached else "prompt")
+    assert ("prefix_cache='prompt'" in fit.report.cache_note) == (not answer_cached)
     if ttl is not None:  # a pause beyond the TTL opens a new run: runs are Geometric(1 - (1 - P)(1 - e^(-ttl/gap)))
         expired = math.exp(-ttl / GAP_MEAN)
         assert abs(s.expired - expired) < 4 * math.sqrt(expired * (1 - expired) / (len(log) - s.runs))
@@ -101,13 +105,14 @@ def test_the_fit_report_has_a_cache_table():
     assert plain.cache.empty and plain.cache_note.startswith("no cached-tokens, prefix-hash or session column")
     logged = _fit(log.drop(columns=["session_id"])).report
     assert logged.cache.empty and logged.cache_note.startswith("a cached-tokens column only")
-    # prefix hashes of prompts (the answer is hashed only once re-sent): the whole log's cache is learned,
-    # its sessions are not the model's
+    # prefix hashes of prompts (an answer is hashed only once re-sent): the later turns read the previous
+    # prompt, not its answer
     hashed = _fit(cache_sim.session_log(1.0, warm=True, seed=3).drop(columns=["cached_tokens"]),
-                  block_tokens=cache_sim.BLOCK, cache_ttl="300s").report
-    assert hashed.cache_note.startswith("learned from the prefix hashes") and "nearer the previous prompt" in \
-        hashed.cache_note
-    assert list(hashed.cache.index.unique("qclass")) == ["(all)"]
+                  block_tokens=cache_sim.BLOCK, cache_ttl="300s")
+    assert hashed.report.cache_note.startswith("learned from the prefix hashes")
+    assert "nearer the previous prompt alone" in hashed.report.cache_note
+    assert hashed.classes["all"].session.prefix_cache == "prompt"
+    assert list(hashed.report.cache.index.unique("qclass")) == ["(all)", "all"]
 
 
 def test_a_log_whose_prompts_shrink_is_not_fitted_as_sessions():
@@ -117,11 +122,6 @@ def test_a_log_whose_prompts_shrink_is_not_fitted_as_sessions():
     assert all(c.session is None for c in fit.classes.values())
     assert "send less than the previous prompt and answer" in fit.report.cache_note
     assert not cs.project(fit, uncertainty=False).classes[0].prefix_cache
-    # a provider that caches the previous prompt but not its answer: the model would overstate the hits
-    prompts_only = _fit(session_log(2.0, answer_cached=False, seed=5))
-    assert prompts_only.classes["all"].session is None
-    assert "nearer the previous prompt alone" in prompts_only.report.cache_note
-    assert _fit(session_log(2.0, seed=5)).classes["all"].session is not None  # the same log, answers cached
     few = _fit(log[log.session_id.isin(log.session_id.unique()[:10])])
     assert few.classes["all"].session is None and "too few for the session model" in few.report.cache_note
 

@@ -497,7 +497,8 @@ def query_classes(name: str = "chat") -> st.SearchStrategy:
         "tool_calls": F(st.one_of(st.integers(0, 3), _leaf(cs.Geometric, p=F(st.floats(0.3, 1.0)))),
                         st.one_of(hostile_int(), hostile_dist_field()), optional=True),
         "io_rank_correlation": F(number(-0.9, 0.9, uncertain=False), hostile_number(), optional=True),
-        "prefix_cache": F(st.booleans(), st.one_of(st.sampled_from([0, 1, "yes", np.bool_(True)]), junk()),
+        "prefix_cache": F(st.one_of(st.booleans(), st.just("prompt")),
+                          st.one_of(st.sampled_from([0, 1, "yes", "Prompt", np.bool_(True)]), junk()),
                           optional=True),
     })
 

@@ -135,7 +135,7 @@ class ClassFit:
         cached = 0.0 if self.first_turn_cache is None else \
             self.first_turn_cache.fraction(uncertain=shifts is not None, warmup=warmup)
         return QueryClass.session(self.name, share, first_prompt=first, user_tokens=user, output_tokens=out,
-                                  turns=fit.turns, cached_fraction=cached)
+                                  turns=fit.turns, cached_fraction=cached, prefix_cache=fit.prefix_cache)
 
 
 #: The key of the joint scenarios of a projection (:class:`~costsim.Joint`).

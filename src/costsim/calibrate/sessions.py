@@ -22,10 +22,12 @@ rows carry a session (conversation) id shows each of these quantities:
   session class is fitted (the note says so);
 * **output tokens**: every turn's (the class's own fit);
 * **the cache**: where the log has cached tokens (a provider's column, or hits
-  derived from prefix hashes), its later turns must read the previous prompt
-  *and answer*, as the model does; a log whose later turns read nearer the
-  previous prompt alone (an API that caches prompts, not answers) is not
-  fitted as sessions, since the model would overstate its hits;
+  derived from prefix hashes), what its later turns read from it: the previous
+  prompt and answer (``prefix_cache=True``), or the previous prompt alone (an
+  API that caches prompts, not answers; prefix hashes show this too, since an
+  answer is hashed only once it is re-sent), whichever the logged hits of the
+  later turns are nearer (:attr:`SessionFit.prefix_cache`); without cached
+  tokens, the previous prompt and answer;
 * **gaps** between turns: not in the model (a query's turns are priced in the
   bin it arrives in); :attr:`SessionFit.gap_median` and the share of pauses
   longer than the TTL (:attr:`SessionFit.expired`) are reported;
@@ -94,6 +96,10 @@ class SessionFit:
         Share of later turns whose prompt is shorter than the previous prompt and answer (set to 0 new tokens).
     edge : float
         Seconds at the log's ends within which a run may be cut by them.
+    prefix_cache : bool or "prompt"
+        What a later turn reads from the cache, as the log shows it: the previous
+        prompt and answer (True) or the previous prompt alone (``"prompt"``);
+        the projected class's :attr:`~costsim.QueryClass.prefix_cache`.
     arrivals : ArrivalFit or None
         The arrivals of the runs' first turns, whose burstiness the projected class takes.
     """
@@ -112,6 +118,7 @@ class SessionFit:
     pauses: int = 0
     shrinking: float = 0.0
     edge: float = 0.0
+    prefix_cache: bool | str = True
     arrivals: ArrivalFit | None = None
 
     @property
@@ -234,10 +241,8 @@ def fit_sessions(t: np.ndarray, session: np.ndarray, input_tokens: np.ndarray, o
         return None, (f"{label}{shrinking:.1%} of later turns send less than the previous prompt and answer "
                       f"(a context cut or edit; more than {MAX_SHRINKING:.0%}): not the session model, whose "
                       "context only grows")
-    if cached is not None:
-        note = _cache_mismatch(input_tokens, output_tokens, cached, runs.previous, later)
-        if note:
-            return None, label + note
+    prefix_cache, cache_note = (True, "") if cached is None else \
+        _cache_mode(input_tokens, output_tokens, cached, runs.previous, later)
     complete = int(np.count_nonzero(~censored))
     extra = float(np.sum(turns[fitted] - 1))  # turns after the first, complete runs and censored alike
     if complete == 0:
@@ -252,21 +257,22 @@ def fit_sessions(t: np.ndarray, session: np.ndarray, input_tokens: np.ndarray, o
         sessions=n_sessions, runs=n_runs, runs_fitted=int(fitted.size), censored=int(censored.sum()),
         first_rows=first, gap_median=float(np.median(runs.gaps)) if runs.gaps.size else math.nan,
         expired=runs.expired / runs.gaps.size if runs.gaps.size else 0.0, pauses=int(runs.gaps.size),
-        shrinking=shrinking, edge=edge)
+        shrinking=shrinking, edge=edge, prefix_cache=prefix_cache)
     return fit, (f"{label}{n_sessions} sessions, {n_runs} runs ({fit.runs_fitted} began in the log, {fit.censored} "
-                 f"of them may go on after it), {fit.mean_turns:.2g} turns per run")
+                 f"of them may go on after it), {fit.mean_turns:.2g} turns per run{cache_note}")
 
 
-def _cache_mismatch(input_tokens: np.ndarray, output_tokens: np.ndarray, cached: np.ndarray, previous: np.ndarray,
-                    later: np.ndarray) -> str:
-    """Why the log's cache is not the session model's (empty where it is): its later turns read
-    nearer the previous prompt alone than the previous prompt and answer (the model's hits)."""
+def _cache_mode(input_tokens: np.ndarray, output_tokens: np.ndarray, cached: np.ndarray, previous: np.ndarray,
+                later: np.ndarray) -> tuple[bool | str, str]:
+    """What the later turns of a log read from the cache: the previous prompt and answer (True) or the
+    previous prompt alone (``"prompt"``), whichever their logged cached tokens are nearer in total; and
+    a note where it is the prompt alone."""
     before = previous[later]
-    model = float(np.minimum(input_tokens[before] + output_tokens[before], input_tokens[later]).sum())
+    answered = float(np.minimum(input_tokens[before] + output_tokens[before], input_tokens[later]).sum())
     prompt_only = float(np.minimum(input_tokens[before], input_tokens[later]).sum())
     logged = float(cached[later].sum())
-    if model <= 0 or abs(logged - prompt_only) >= abs(logged - model):
-        return ""
-    return (f"the later turns read {logged / model:.0%} of the previous prompt and answer from the cache, nearer "
-            f"the previous prompt alone ({prompt_only / model:.0%}): costsim's session model, which caches the "
-            "answer too, would overstate the hits")
+    if answered <= 0 or abs(logged - prompt_only) >= abs(logged - answered):
+        return True, ""
+    return "prompt", (f"; the later turns read {logged / answered:.0%} of the previous prompt and answer from the "
+                      f"cache, nearer the previous prompt alone ({prompt_only / answered:.0%}): prompts are "
+                      "cached, answers not (prefix_cache='prompt')")

@@ -88,6 +88,7 @@ _INT64_LIMIT = 9.223372036854775808e18  # 2**63: the smallest float64 that np.in
 # TOKEN_PRICING rows: a header, then rate cards of (n_tiers, tiers of TIER_WIDTH)
 FLAG_TTL_1H = 1  # class flags: cache writes live 1 hour (else 5 minutes)
 FLAG_PREFIX_CACHE = 2  # ... calls after the first read the previous call's context from the cache
+FLAG_PREFIX_PROMPT_ONLY = 4  # ... with FLAG_PREFIX_CACHE: the previous call's prompt only, not its output
 
 HAS_WRITES = 1  # _price_block's ``extras`` flags: a class with cache writes,
 HAS_REASONING_OR_TOOLS = 2  # ... with reasoning tokens or priced tool calls
@@ -858,8 +859,8 @@ def _move_to_bands(calls, size_edges, bands, sums, m):
 
 
 @JIT
-def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h, prefix, req_cost, scratch,
-                 cost, hist, sums, size_edges, bands, base, n_inner, log2_per_octave):
+def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h, prefix, prompt_only, req_cost,
+                 scratch, cost, hist, sums, size_edges, bands, base, n_inner, log2_per_octave):
     """Price a block of ``m`` queries of one class from their buffered draws.
 
     ``draws[CLS_*, i]`` hold query i's per-query draws (input tokens, cached and
@@ -880,7 +881,8 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
     (HAS_REASONING_OR_TOOLS); without, their terms (all zero, and adding 0.0
     changes no float) are skipped.  With ``prefix`` (prefix caching), a call after
     the first reads the previous call's prompt and output from the cache instead
-    of ``cached_fraction`` of its prompt.
+    of ``cached_fraction`` of its prompt; with ``prompt_only`` too, the previous
+    call's prompt alone (an API that caches prompts, not generated answers).
     """
     n_opt = card.shape[0]
     if single_call:
@@ -962,7 +964,7 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
             row[N_CALLS] += steps
         for o in range(n_opt):
             req_cost[o] = 0.0
-        previous = 0.0  # the previous call's prompt + output: a cached prefix of this call's prompt
+        previous = 0.0  # the previous call's prompt (+ output): a cached prefix of this call's prompt
         q_in = q_cached = q_write = q_out = q_reasoning = 0  # the query's token sums, exact in integers
         for k in range(steps):
             out = _tokens(per_call[0, j_call])
@@ -979,7 +981,7 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
             q_out += np.int64(out)
             q_reasoning += np.int64(reasoning)
             if k + 1 < steps:
-                previous = context + out
+                previous = context if prompt_only else context + out
                 context += out + _tokens(per_call[1, j_tool])
                 j_tool += 1
         row[N_INPUT] += float(q_in)
@@ -1002,7 +1004,7 @@ class TrafficArrays(NamedTuple):
     burst_shape: np.ndarray  # float64[T|1] gamma shape of the per-bin rate multiplier, 0 for none
     class_key: np.ndarray  # uint64[C] random-stream key of each class
     class_dists: np.ndarray  # int64[C, N_CLASS_DISTS] distribution rows of each CLS_* column
-    class_flags: np.ndarray  # int64[C] FLAG_* bits: 1-hour cache writes, prefix caching
+    class_flags: np.ndarray  # int64[C] FLAG_* bits: 1-hour cache writes, prefix caching (prompt only)
     class_copula: np.ndarray  # float64[T|1, C, 3] input/output copula: rho, table offsets in dist_data
     dist_kind: np.ndarray  # int64[D] distribution code of each row
     dist_off: np.ndarray  # int64[D] where each row's parameters start in dist_par
@@ -1202,7 +1204,8 @@ def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing
                     clip_item[c, CLIP_DRAWS] += n_clip
                     _price_block(
                         m, block_calls == m, extras, draws, per_call, opar_t, card,
-                        (class_flags[c] & FLAG_TTL_1H) != 0, (class_flags[c] & FLAG_PREFIX_CACHE) != 0, req_cost,
+                        (class_flags[c] & FLAG_TTL_1H) != 0, (class_flags[c] & FLAG_PREFIX_CACHE) != 0,
+                        (class_flags[c] & FLAG_PREFIX_PROMPT_ONLY) != 0, req_cost,
                         scratch, cost_bc, hist_item[c], sums, size_edges, bands, base, n_inner,
                         hist_log2_per_octave,
                     )

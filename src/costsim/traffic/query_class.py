@@ -118,11 +118,14 @@ class QueryClass(Model):
         quantile functions, tabulated at 16,385 normal scores), only their
         dependence changes.  Needs concrete (not uncertain) ``input_tokens`` and
         ``output_tokens``; the correlation itself may be uncertain.
-    prefix_cache : bool, default False
-        Prefix caching across calls (multi-turn sessions, agent loops): each call
-        after the first reads the previous call's prompt and output from the
-        prompt cache, so its cached fraction grows turn by turn; ``cached_fraction``
-        then applies to the first call only.  See :meth:`session`.
+    prefix_cache : bool or "prompt", default False
+        Prefix caching across calls (multi-turn sessions, agent loops): with
+        True, each call after the first reads the previous call's prompt and
+        output from the prompt cache, so its cached fraction grows turn by turn;
+        with ``"prompt"``, the previous call's prompt only (an API that caches
+        prompts but not the answers it generated: each answer is read in full
+        once more, in the next call).  ``cached_fraction`` then applies to the
+        first call only.  See :meth:`session`.
 
     Examples
     --------
@@ -154,7 +157,7 @@ class QueryClass(Model):
     reasoning_tokens: Distribution | None = request_field(default=None)
     tool_calls: int | Distribution = request_field(default=0)
     io_rank_correlation: float | Distribution = 0.0
-    prefix_cache: bool = False
+    prefix_cache: bool | str = False
 
     @property
     def _label(self) -> str:
@@ -201,8 +204,9 @@ class QueryClass(Model):
                 if uncertain_parameters(getattr(self, name)):
                     self._fail(name, "must have concrete parameters when io_rank_correlation is set (the copula "
                                "tabulates its quantile function once)", getattr(self, name))
-        if not isinstance(self.prefix_cache, bool):
-            self._fail("prefix_cache", "must be true or false", self.prefix_cache)
+        if not (isinstance(self.prefix_cache, bool) or (isinstance(self.prefix_cache, str) and
+                                                          self.prefix_cache == "prompt")):
+            self._fail("prefix_cache", "must be true, false or 'prompt'", self.prefix_cache)
 
     @classmethod
     def session(
@@ -214,6 +218,7 @@ class QueryClass(Model):
         user_tokens: Distribution,
         output_tokens: Distribution,
         turns: int | Distribution,
+        prefix_cache: bool | str = True,
         **fields: Any,
     ) -> "QueryClass":
         """A multi-turn conversation as one query: its context grows turn by turn.
@@ -221,7 +226,8 @@ class QueryClass(Model):
         Turn 1 sends ``first_prompt`` tokens (system prompt, documents, the first
         message); each later turn re-sends the whole conversation so far plus
         ``user_tokens`` new tokens, and reads everything but those from the prompt
-        cache (``prefix_cache=True``).  Costs and unit costs are per conversation.
+        cache (``prefix_cache=True``; ``"prompt"`` where the API caches prompts
+        but not answers).  Costs and unit costs are per conversation.
 
         Parameters
         ----------
@@ -237,6 +243,10 @@ class QueryClass(Model):
             Output tokens of each turn.
         turns : int or Distribution
             Turns per conversation (>= 1).
+        prefix_cache : bool or "prompt", default True
+            What a later turn reads from the prompt cache: the previous turn's
+            prompt and answer (True), its prompt alone (``"prompt"``) or
+            nothing (False).
         **fields
             Any other :class:`QueryClass` field (``reasoning_tokens``, ``service_tier``, ...).
 
@@ -247,10 +257,13 @@ class QueryClass(Model):
         ...                           output_tokens=Constant(200), turns=3)
         >>> chat.steps, chat.prefix_cache
         (3, True)
+
+        Turn 2 sends 1000 + 200 + 50 tokens and reads 1200 of them from the cache (1000 where
+        the API caches prompts only); turn 3 sends 1500 and reads 1450 (1250).
         """
         try:
             return cls(name, share, input_tokens=first_prompt, output_tokens=output_tokens, steps=turns,
-                       tool_tokens=user_tokens, prefix_cache=True, **fields)
+                       tool_tokens=user_tokens, prefix_cache=prefix_cache, **fields)
         except ParameterError as err:  # name the arguments of session, not the fields they fill
             head, dot, rest = err.path.partition(".")
             renamed = _SESSION_NAMES.get(head, head)
@@ -267,7 +280,10 @@ class QueryClass(Model):
 
     def _flags(self) -> int:
         """The kernel's FLAG_* bits of this class."""
-        return (K.FLAG_TTL_1H if self.cache_write_ttl == "1h" else 0) | (K.FLAG_PREFIX_CACHE if self.prefix_cache else 0)
+        flags = K.FLAG_TTL_1H if self.cache_write_ttl == "1h" else 0
+        if self.prefix_cache:
+            flags |= K.FLAG_PREFIX_CACHE | (K.FLAG_PREFIX_PROMPT_ONLY if self.prefix_cache == "prompt" else 0)
+        return flags
 
     def _distribution(self, name: str, low: float, high: float | None = None) -> None:
         value = getattr(self, name)
