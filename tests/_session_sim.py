@@ -15,6 +15,7 @@ it are part of it, as in any real log).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -35,15 +36,22 @@ def lognormal_sd(mu: float, sigma: float) -> float:
     return lognormal_mean(mu, sigma) * math.sqrt(math.expm1(sigma**2))
 
 
+def five_to_nine_turns(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Turns that are not Geometric: 5 + Binomial(4, 0.5), mean 7, variance 1."""
+    return 5 + rng.binomial(4, 0.5, n)
+
+
 def session_log(hours: float, *, ttl: float | None = None, sessions_per_hour: float = 200.0,
-                answer_cached: bool = True, seed: int = 0) -> pd.DataFrame:
+                answer_cached: bool = True, turns: Callable[[np.random.Generator, int], np.ndarray] | None = None,
+                seed: int = 0) -> pd.DataFrame:
     """The log of ``hours`` of the process: timestamp (s), input/output tokens, the provider's
-    cached tokens and the session id, sorted by time."""
+    cached tokens and the session id, sorted by time.  ``turns(rng, n)``: the turns of ``n``
+    sessions (default Geometric(P))."""
     rng = np.random.default_rng(seed)
     span = hours * 3600.0
     n = rng.poisson(sessions_per_hour * (span + BURN_IN) / 3600.0)
     starts = rng.uniform(-BURN_IN, span, n)
-    turns = rng.geometric(P, n)
+    turns = rng.geometric(P, n) if turns is None else turns(rng, n)
     rows = int(turns.sum())
     first_row = np.cumsum(turns) - turns
     turn = np.arange(rows) - np.repeat(first_row, turns)

@@ -1,5 +1,6 @@
 """Session classes fitted from a log's session ids (issue 13, caching from logs)."""
 
+import dataclasses
 import math
 
 import _cache_sim as cache_sim
@@ -12,6 +13,7 @@ from _session_sim import (
     OUTPUT,
     USER,
     P,
+    five_to_nine_turns,
     lognormal_mean,
     lognormal_sd,
     session_log,
@@ -35,8 +37,10 @@ def test_no_expiry_recovers_the_session_model():
     s = klass.session
     assert s is not None and s.sessions == log.session_id.nunique() and s.expired == 0.0
     # turns per run: Geometric(P), its standard error from the observed information ~ sqrt(p^2 (1 - p) / runs)
-    assert s.turns_sd == pytest.approx(math.sqrt(P**2 * (1 - P) / (s.runs_fitted - s.censored)), rel=0.1)
-    assert abs(s.turns.p - P) < 4 * s.turns_sd
+    p_sd = s.turns_fit.p_sd
+    assert p_sd == pytest.approx(math.sqrt(P**2 * (1 - P) / (s.runs_fitted - s.censored)), rel=0.1)
+    assert s.turns is s.turns_fit.geometric and s.turns_fit.test > 0.01 and abs(s.turns.p - P) < 4 * p_sd
+    assert s.turns_sd == pytest.approx(p_sd / s.turns.p**2)  # the mean's, by the delta method
     # the mean first prompt and new user tokens, within 4 standard errors of a mean of that many draws
     first_se = lognormal_sd(*FIRST) / math.sqrt(s.first_prompt.n)
     assert abs(s.first_prompt.distribution.mean() - lognormal_mean(*FIRST)) < 4 * first_se
@@ -74,19 +78,51 @@ def test_simulated_hits_and_cost_per_request_match_the_log(ttl, answer_cached):
     if ttl is not None:  # a pause beyond the TTL opens a new run: runs are Geometric(1 - (1 - P)(1 - e^(-ttl/gap)))
         expired = math.exp(-ttl / GAP_MEAN)
         assert abs(s.expired - expired) < 4 * math.sqrt(expired * (1 - expired) / (len(log) - s.runs))
-        assert abs(s.turns.p - (1 - (1 - P) * (1 - expired))) < 4 * s.turns_sd
-    scale = 20  # simulated requests per logged one: the simulation's own noise is a twentieth of the log's
-    ds = cs.simulate(cs.project(fit, uncertainty=False, scale=scale), {"api": PRICING}, trials=1, seed=3)
-    total = ds.sum(("trial", "time", "qclass"))
-    assert float(total.calls) == pytest.approx(scale * len(log), rel=4 / math.sqrt(scale * len(log) * s.turns.p))
-    inflate = math.sqrt(1 + 1 / scale)
-    hit, hit_se = _cluster_se(log.cached_tokens, log.input_tokens, log.session_id)
-    assert abs(float(total.cached_tokens / total.input_tokens) - hit) < 4 * hit_se * inflate
+        assert abs(s.turns.p - (1 - (1 - P) * (1 - expired))) < 4 * s.turns_fit.p_sd
+    _assert_simulation_matches(log, cs.project(fit, uncertainty=False, scale=SCALE))
+
+
+SCALE = 20  # simulated requests per logged one: the simulation's own noise is a twentieth of the log's
+
+
+def _simulated_total(traffic):
+    return cs.simulate(traffic, {"api": PRICING}, trials=1, seed=3).sum(("trial", "time", "qclass"))
+
+
+def _cost_per_request(log, total):
+    """Simulated and logged cost per request (model call), and the standard error of their difference."""
     cost = cs.price(PRICING, log.input_tokens.to_numpy(), log.output_tokens.to_numpy(),
                     cache_read_tokens=log.cached_tokens.to_numpy())
     per_request, per_request_se = _cluster_se(cost, np.ones(len(log)), log.session_id)
-    simulated = float(total.cost.sel(option="api") / total.calls)
-    assert abs(simulated - per_request) < 4 * per_request_se * inflate
+    return float(total.cost.sel(option="api") / total.calls), per_request, per_request_se * math.sqrt(1 + 1 / SCALE)
+
+
+def _assert_simulation_matches(log, traffic):
+    """Calls, hit share and cost per request of a simulation of SCALE times the log, within 4 standard
+    errors of the log's (sessions independent; the simulation's own noise inflates them)."""
+    total = _simulated_total(traffic)
+    assert float(total.calls) == pytest.approx(SCALE * len(log), rel=4 / math.sqrt(float(total.requests)))
+    hit, hit_se = _cluster_se(log.cached_tokens, log.input_tokens, log.session_id)
+    assert abs(float(total.cached_tokens / total.input_tokens) - hit) < 4 * hit_se * math.sqrt(1 + 1 / SCALE)
+    simulated, logged, se = _cost_per_request(log, total)
+    assert abs(simulated - logged) < 4 * se
+
+
+def test_turns_that_are_not_geometric_keep_their_spread():
+    """Five to nine turns (mean 7, variance 1): a conversation's cost grows with the square of its
+    turns, and a Geometric of mean 7 (variance 42) overstates the cost per request; the fit rejects
+    it and the simulation matches the log."""
+    log = session_log(HOURS, turns=five_to_nine_turns, seed=7)
+    fit = _fit(log)
+    s = fit.classes["all"].session
+    assert isinstance(s.turns, cs.Empirical) and s.turns_fit.test < 1e-6 and "not Geometric" in fit.report.cache_note
+    assert abs(s.mean_turns - 7.0) < 4 * s.turns_sd and s.turns.ppf(0.0) >= 5 and s.turns.ppf(1.0) <= 9
+    traffic = cs.project(fit, uncertainty=False, scale=SCALE)
+    _assert_simulation_matches(log, traffic)
+    klass = traffic.classes[0]
+    geometric = cs.Traffic([dataclasses.replace(klass, steps=s.turns_fit.geometric)], traffic.arrivals)
+    simulated, logged, se = _cost_per_request(log, _simulated_total(geometric))
+    assert simulated - logged > 4 * se  # the Geometric's spread: the test above could fail
 
 
 def test_the_fit_report_has_a_cache_table():

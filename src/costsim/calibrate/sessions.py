@@ -10,11 +10,14 @@ rows carry a session (conversation) id shows each of these quantities:
   of the one before (no expiry where the TTL is unknown).  A longer pause empties
   the cache, so the next turn opens a new run whose first prompt is the whole
   conversation so far.  Each run is one query of the model;
-* **turns per run**: a Geometric fitted by maximum likelihood.  A run whose
-  first logged turn lies within the *edge* (the 99th percentile of the gaps
-  between a run's turns) of the log's start may have begun before it: it is
-  left out.  A run whose last turn lies within the edge of the log's end may
-  go on after it: it counts as right-censored (at least its logged turns);
+* **turns per run**: a Geometric fitted by maximum likelihood, or, where a
+  likelihood-ratio test rejects it, a hazard per turn
+  (:mod:`costsim.calibrate.turns`: a conversation's cost grows with the square
+  of its turns, so their spread matters).  A run whose first logged turn lies
+  within the *edge* (the 99th percentile of the gaps between a run's turns) of
+  the log's start may have begun before it: it is left out.  A run whose last
+  turn lies within the edge of the log's end may go on after it: it counts as
+  right-censored (at least its logged turns);
 * **first prompt**: the first prompts of the runs that began in the log;
 * **user tokens**: each later turn's prompt less the previous prompt and
   answer.  Where more than :data:`MAX_SHRINKING` of the turns shrink (a
@@ -51,10 +54,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..traffic.distributions import Geometric
+from ..traffic.distributions import Empirical, Geometric
 from .arrivals import ArrivalFit
 from .caching import previous_in_session, table_row
 from .tokens import TokenFit, fit_tokens
+from .turns import TurnsFit, fit_turns
 
 __all__ = ["MAX_SHRINKING", "MIN_RUNS", "SessionFit", "fit_sessions"]
 
@@ -70,10 +74,11 @@ class SessionFit:
 
     Attributes
     ----------
-    turns : Geometric
-        Turns per run (model calls per query).
+    turns : Geometric or Empirical
+        Turns per run (model calls per query): the Geometric, or a hazard per turn
+        where the log rejects it (:class:`~costsim.calibrate.turns.TurnsFit`).
     turns_sd : float
-        Standard error of its ``p`` (observed information).
+        Standard error of the mean turns per run.
     first_prompt, user_tokens : TokenFit
         The fits of the runs' first prompts and of the later turns' new tokens.
     sessions : int
@@ -86,6 +91,8 @@ class SessionFit:
         Of those, runs that may go on after the log.
     first_rows : numpy.ndarray
         The rows (indices into the rows fitted) of every run's first turn.
+    turns_fit : TurnsFit
+        The fit of the turns: the Geometric, its test, the standard errors.
     gap_median : float
         Median seconds between a session's turns (NaN without any).
     expired : float
@@ -104,7 +111,7 @@ class SessionFit:
         The arrivals of the runs' first turns, whose burstiness the projected class takes.
     """
 
-    turns: Geometric
+    turns: Geometric | Empirical
     turns_sd: float
     first_prompt: TokenFit
     user_tokens: TokenFit
@@ -113,6 +120,7 @@ class SessionFit:
     runs_fitted: int
     censored: int
     first_rows: np.ndarray = dataclasses.field(repr=False)
+    turns_fit: TurnsFit = dataclasses.field(repr=False)
     gap_median: float = math.nan
     expired: float = 0.0
     pauses: int = 0
@@ -124,15 +132,14 @@ class SessionFit:
     @property
     def mean_turns(self) -> float:
         """Mean turns per run: the log's requests per query of the fitted class."""
-        return 1.0 / self.turns.p
+        return float(self.turns.mean())
 
     def table_rows(self, qclass: str, first_turn: tuple[float, float] | None) -> list[dict[str, Any]]:
         """The fit report's rows of the class's sessions (see :class:`~costsim.calibrate.FitReport`);
         ``first_turn``: the steady hit share of the runs' first prompts and its sd, where learned."""
-        p = self.turns.p
         runs = {"rows": self.runs_fitted, "sessions": self.sessions, "qclass": qclass}
         rows = [
-            table_row("turns per run", 1.0 / p, self.turns_sd / p**2, **runs),
+            table_row("turns per run", self.mean_turns, self.turns_sd, **runs),
             table_row("first prompt tokens, mean", self.first_prompt.distribution.mean(), **runs),
             table_row("new tokens per later turn, mean", self.user_tokens.distribution.mean(),
                  **{**runs, "rows": self.user_tokens.n}),
@@ -243,14 +250,11 @@ def fit_sessions(t: np.ndarray, session: np.ndarray, input_tokens: np.ndarray, o
                       "context only grows")
     prefix_cache, cache_note = (True, "") if cached is None else \
         _cache_mode(input_tokens, output_tokens, cached, runs.previous, later)
-    complete = int(np.count_nonzero(~censored))
-    extra = float(np.sum(turns[fitted] - 1))  # turns after the first, complete runs and censored alike
-    if complete == 0:
+    if censored.all():
         return None, f"{label}every run that began in the log may go on after it: turns per run not estimable"
-    p = complete / (complete + extra)
-    info = complete / p**2 + (extra / (1.0 - p) ** 2 if p < 1.0 else 0.0)
+    turns_fit = fit_turns(turns[fitted], censored, seed=seed)
     fit = SessionFit(
-        turns=Geometric(p), turns_sd=1.0 / math.sqrt(info),
+        turns=turns_fit.distribution, turns_sd=turns_fit.mean_sd, turns_fit=turns_fit,
         first_prompt=fit_tokens(input_tokens[first[fitted]], families=families, name=f"{label}first_prompt",
                                 seed=seed, limit=limit),
         user_tokens=fit_tokens(np.maximum(added, 0), families=families, name=f"{label}user_tokens", seed=seed),
@@ -259,7 +263,17 @@ def fit_sessions(t: np.ndarray, session: np.ndarray, input_tokens: np.ndarray, o
         expired=runs.expired / runs.gaps.size if runs.gaps.size else 0.0, pauses=int(runs.gaps.size),
         shrinking=shrinking, edge=edge, prefix_cache=prefix_cache)
     return fit, (f"{label}{n_sessions} sessions, {n_runs} runs ({fit.runs_fitted} began in the log, {fit.censored} "
-                 f"of them may go on after it), {fit.mean_turns:.2g} turns per run{cache_note}")
+                 f"of them may go on after it), {fit.mean_turns:.2g} turns per run{_turns_note(turns_fit)}"
+                 f"{cache_note}")
+
+
+def _turns_note(fit: TurnsFit) -> str:
+    """What the note says of the turns where they are not Geometric."""
+    if fit.distribution is fit.geometric:
+        return ""
+    p_value = f"p = {fit.test:.2g}" if fit.test >= 1e-4 else "p < 0.0001"
+    return (f" (not Geometric, {p_value} against a hazard per turn: the turns are the hazards' "
+            f"distribution, p90 {fit.distribution.ppf(0.9):g})")
 
 
 def _cache_mode(input_tokens: np.ndarray, output_tokens: np.ndarray, cached: np.ndarray, previous: np.ndarray,
