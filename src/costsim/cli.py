@@ -28,6 +28,7 @@ import xarray as xr
 from . import cli_catalog
 from ._format import usd
 from .cli_backtest import add_backtest
+from .cli_log import add_log_arguments, log_options
 from .files import check_folder, check_writable, write_atomic
 
 __all__ = ["main", "summary_table"]
@@ -305,12 +306,9 @@ def _fit(args: argparse.Namespace) -> int:
 
     source = _input_file(args.log, "log")
     out = _output_file(args.out, (".toml", ".json"), "a scenario file name")
-    columns = _columns(args.column)
+    read, limits = log_options(args, _columns(args.column))
     options = {model: from_litellm(model, ignore=args.ignore) for model in args.model}
-    if args.preset is not None and columns:
-        raise ValueError("--preset and --column exclude each other: a preset names every column")
-    fit = fit_traffic(source, columns=args.preset or columns or None, unit=args.unit, max_input=args.max_input,
-                      max_output=args.max_output, block_tokens=args.block_tokens, cache_ttl=args.cache_ttl)
+    fit = fit_traffic(source, **read, **limits)
     assumptions = {k: v for k, v in (("volume", args.volume), ("growth", args.growth), ("horizon", args.horizon),
                                       ("bin", args.bin)) if v is not None}
     scenario = to_scenario(fit, options, trials=args.trials, seed=args.seed, **assumptions)
@@ -483,22 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="price under this model of the bundled catalog (repeatable), e.g. gpt-4o")
     fit.add_argument("--ignore", action="append", default=[], metavar="PATTERN",
                      help="drop price keys matching this glob (repeatable), e.g. '*audio*'")
-    fit.add_argument("--column", action="append", default=[], metavar="FIELD=NAME",
-                     help="the log's column for a field (timestamp, input_tokens, output_tokens, qclass, "
-                     "cached_tokens), repeatable; default: common names such as TIMESTAMP, ContextTokens")
-    fit.add_argument("--unit", choices=("s", "ms", "us", "ns"), default=None,
-                     help="unit of numeric (epoch) timestamps; default: inferred from their magnitude, and said")
-    fit.add_argument("--preset", default=None, metavar="NAME",
-                     help="the columns (and timestamp unit, block size) of a common export: azure-llm-2023, "
-                     "litellm-spend-logs or mooncake (costsim.calibrate.logs.COLUMN_PRESETS)")
-    fit.add_argument("--max-input", type=_int_at_least(1), default=None, metavar="N",
-                     help="context window: no simulated prompt exceeds it (default: none)")
-    fit.add_argument("--max-output", type=_int_at_least(1), default=None, metavar="N",
-                     help="output limit (max_tokens): no simulated output exceeds it (default: none)")
-    fit.add_argument("--block-tokens", type=_int_at_least(1), default=None, metavar="N",
-                     help="tokens per block of a prefix_hashes column (learns the prompt cache)")
-    fit.add_argument("--cache-ttl", default=None, metavar="DURATION",
-                     help="the prompt cache's time to live, e.g. 5min (default: estimated where the log shows it)")
+    add_log_arguments(fit, int_at_least=_int_at_least)
     fit.add_argument("--volume", type=_positive(), default=None,
                      help="production queries per day (default: the log's rate, with its uncertainty)")
     fit.add_argument("--growth", type=float, default=None, help="compound growth per month (default 0)")

@@ -6,6 +6,8 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from .cli_log import add_log_arguments, log_options
+
 __all__ = ["add_backtest"]
 
 
@@ -18,20 +20,22 @@ def _run(args: argparse.Namespace, input_file: Callable[[str, str], Any], column
 
     source = input_file(args.log, "log")
     if args.model is not None:
-        if args.input_price is not None or args.output_price is not None:
+        if args.input_price is not None or args.output_price is not None or args.cached_input_price is not None:
             raise ValueError("give --model or --input-price/--output-price, not both")
         pricing = from_litellm(args.model)
     else:
         if args.input_price is None or args.output_price is None:
             raise ValueError("give --model NAME, or both --input-price and --output-price (USD per million tokens)")
-        pricing = TokenPricing(input=args.input_price, output=args.output_price)
+        pricing = TokenPricing(input=args.input_price, output=args.output_price,
+                               cached_input=args.cached_input_price)
     pilot: Any = args.pilot
     try:
         pilot = float(pilot)
     except ValueError:
         pass  # a duration such as 30min
+    read, limits = log_options(args, columns)
     bt = backtest(source, pricing, pilot=pilot, origins=args.origins, horizon=args.horizon, trials=args.trials,
-                  seed=args.seed, columns=columns or None, unit=args.unit,
+                  seed=args.seed, **read, fit_options=limits or None,
                   project_options=None if args.drift is None else {"drift": _drift(args.drift)})
     ds = bt.dataset
     table = pd.DataFrame({
@@ -82,19 +86,21 @@ def add_backtest(sub: Any, *, input_file: Callable[[str, str], Any], parse_colum
     """Register ``costsim backtest`` on the subparsers ``sub`` (the helpers are the CLI's own checkers)."""
     p = sub.add_parser(
         "backtest",
-        help="backtest the forecast on a request log (CSV)",
+        help="backtest the forecast on a request log (CSV or JSON lines)",
         description="Fit pilot windows of a request log, forecast the rest of the log, and compare the bands "
         "with the cost the log really had (every logged request priced); prints per-origin bands, coverage, "
         "band widths and interval scores against the naive extrapolations.",
         epilog="Example: costsim backtest logs.csv --input-price 3 --output-price 15 --pilot 0.1 --origins 10 "
         "--plot backtest.png",
     )
-    p.add_argument("log", metavar="LOG", help="request log, CSV")
+    p.add_argument("log", metavar="LOG", help="request log: CSV, or JSON lines (.jsonl, .ndjson)")
     p.add_argument("--model", default=None, metavar="NAME", help="price with this model of the bundled catalog")
     p.add_argument("--input-price", type=positive, default=None, metavar="USD",
                    help="USD per million input tokens (with --output-price, instead of --model)")
     p.add_argument("--output-price", type=positive, default=None, metavar="USD",
                    help="USD per million output tokens")
+    p.add_argument("--cached-input-price", type=positive, default=None, metavar="USD",
+                   help="USD per million input tokens read from the prompt cache (default: the input price)")
     p.add_argument("--pilot", default="0.1", help="pilot window: a fraction of the log's span, or a duration "
                    "such as 30min (default 0.1)")
     p.add_argument("--origins", type=int_at_least(1), default=10, help="pilot windows, evenly spread (default 10)")
@@ -103,10 +109,7 @@ def add_backtest(sub: Any, *, input_file: Callable[[str, str], Any], parse_colum
     p.add_argument("--trials", type=int_at_least(2), default=200, help="trials per origin (default 200)")
     p.add_argument("--seed", type=int_at_least(0), default=0, help="seed (default 0)")
     p.add_argument("--drift", default=None, help="'auto' (default) or an assumed sd of the log level")
-    p.add_argument("--column", action="append", default=[], metavar="FIELD=NAME",
-                   help="the log's column for a field, repeatable (as in costsim fit)")
-    p.add_argument("--unit", choices=("s", "ms", "us", "ns"), default=None,
-                   help="unit of numeric (epoch) timestamps; default: inferred")
+    add_log_arguments(p, int_at_least=int_at_least)
     p.add_argument("--plot", default=None, metavar="PNG", help="draw the backtest to this image file")
     p.add_argument("--out", default=None, metavar="NC", help="write the per-origin dataset to this netCDF file")
     p.set_defaults(func=lambda args: _run(args, input_file, parse_columns(args.column)))

@@ -40,7 +40,7 @@ from .project import project
 __all__ = ["Backtest", "backtest", "interval_score"]
 
 #: Keywords of fit_traffic a backtest passes through (the log, its span and the seed are the backtest's).
-FIT_KEYS = frozenset({"families", "cap", "bin", "block", "segments", "duplicates"})
+FIT_KEYS = frozenset({"families", "cap", "bin", "block", "segments", "duplicates", "max_input", "max_output"})
 #: Keywords of project a backtest passes through (the horizon and its start are the backtest's).
 PROJECT_KEYS = frozenset({"drift", "uncertainty", "bin"})
 
@@ -218,8 +218,10 @@ def backtest(
     trials: int = 200,
     seed: int = 0,
     levels: Sequence[float] = (0.5, 0.9),
-    columns: Mapping[str, str] | None = None,
+    columns: Mapping[str, str] | str | None = None,
     unit: str | None = None,
+    block_tokens: int | None = None,
+    cache_ttl: str | pd.Timedelta | None = None,
     fit_options: Mapping[str, Any] | None = None,
     project_options: Mapping[str, Any] | None = None,
 ) -> Backtest:
@@ -248,11 +250,13 @@ def backtest(
         Seed of the fits' bootstraps and of the simulations.
     levels : sequence of float, default (0.5, 0.9)
         Central band levels scored, each in (0, 1).
-    columns, unit
-        As in :func:`read_log`.
+    columns, unit, block_tokens, cache_ttl
+        As in :func:`read_log` (``columns`` a mapping or a preset name such as
+        ``"mooncake"``; ``block_tokens`` for a prefix-hash column).
     fit_options : mapping, optional
         Keywords of :func:`fit_traffic`: ``families``, ``cap``, ``bin``,
-        ``block``, ``segments``, ``duplicates`` (default: its defaults).
+        ``block``, ``segments``, ``duplicates``, ``max_input``,
+        ``max_output`` (default: its defaults).
     project_options : mapping, optional
         Keywords of :func:`project`: ``drift``, ``uncertainty``, ``bin``
         (default: its defaults).
@@ -291,7 +295,8 @@ def backtest(
                      for i, v in enumerate(levels)})
     fit_kw = _options("fit_options", fit_options, FIT_KEYS)
     project_kw = _options("project_options", project_options, PROJECT_KEYS)
-    log = read_log(log, columns=columns, duplicates=fit_kw.get("duplicates", "warn"), unit=unit)
+    log = read_log(log, columns=columns, duplicates=fit_kw.get("duplicates", "warn"), unit=unit,
+                   block_tokens=block_tokens, cache_ttl=cache_ttl)
     start, span = log.start, log.span
     pilot_len = _pilot_length(pilot, span)
     horizon_len = _horizon_length(horizon, span, pilot_len)
