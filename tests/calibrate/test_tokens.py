@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 import costsim as cs
-from costsim.calibrate import find_pile, fit_tokens, ks_distance
+from costsim.calibrate import find_pile, fit_tokens, ks_distance, read_log
+from costsim.calibrate.tokens import FAMILIES, _Cells, _fit_family
+from costsim.datasets import load_azure_trace
 
 
 def _rounded_lognormal(mu, sigma, n, seed):
@@ -124,3 +126,67 @@ def test_errors(x, kwargs, message):
 def test_too_few_rows_for_a_mixture_leaves_it_out():
     fit = fit_tokens(_rounded_lognormal(5.0, 1.0, 30, 10), families=["LogNormal", "Mixture2"])
     assert list(fit.aic) == ["LogNormal"]  # Mixture2 needs 50 rows (10 per parameter)
+
+
+@pytest.mark.parametrize(("family", "theta"), [
+    ("LogNormal", [6.0, math.log(0.8)]),
+    ("Gamma", [math.log(2.0), math.log(300.0)]),
+    ("Weibull", [math.log(1.3), math.log(500.0)]),
+    ("GeneralizedPareto", [math.log(200.0), 0.3]),
+    ("GeneralizedPareto", [math.log(200.0), -0.2]),
+    ("GeneralizedPareto", [math.log(200.0), 0.0]),
+    ("Mixture2", [5.0, math.log(0.5), 7.0, math.log(0.7), 0.3]),
+])
+def test_closed_form_partial_means_equal_quadrature(family, theta):
+    fam = FAMILIES[family]
+    theta = np.array(theta)
+    dist = fam.build(theta, [None] * len(fam.log_loc))
+    for c in (300.0, 2000.0, math.inf):
+        below, p = fam.partial(theta, c)
+        assert below == pytest.approx(dist._partial(lambda v: v, c), rel=1e-9)
+        assert p == pytest.approx(float(dist.cdf(c)) if math.isfinite(c) else 1.0, rel=1e-12)
+
+
+def _body_mean(fit, x):
+    """The fitted body's mean against the rows' (below the tail's threshold where there is one)."""
+    if fit.tail is None:
+        return fit.distribution.mean(), x.mean()
+    below, p = FAMILIES[fit.family].partial(fit.theta, fit.tail.threshold - 0.5)
+    return below / p, x[x < fit.tail.threshold].mean()
+
+
+@pytest.mark.parametrize("tail", [True, False])
+def test_the_fitted_body_has_the_rows_mean(tail):
+    """A lognormal fitted to Weibull counts (the wrong family): maximum likelihood puts the mean
+    more than 3 % off; the fit keeps the rows' mean, below the tail's threshold or overall."""
+    x = np.round(np.random.default_rng(3).weibull(0.8, 5000) * 300.0)
+    fit = fit_tokens(x, families=["LogNormal"], tail=tail)
+    assert (fit.tail is not None) == tail
+    fitted, rows = _body_mean(fit, x)
+    assert fitted == pytest.approx(rows, rel=1e-6)
+    free = FAMILIES["LogNormal"].partial(_mle_theta(fit, x), fit.tail.threshold - 0.5 if tail else math.inf)
+    free_mean = free[0] / free[1] if tail else free[0]
+    assert abs(free_mean / rows - 1) > 0.03  # without the constraint the mean is off
+
+
+def _mle_theta(fit, x):
+    """The unconstrained maximum-likelihood parameters of the fit's family on the same rows."""
+    lo = float(fit.pile.lo) if fit.pile else float(fit.tail.threshold) if fit.tail else math.inf
+    theta, _ = _fit_family(FAMILIES[fit.family], _Cells.of(x, lo), np.log(x + 0.5))
+    return theta
+
+
+def test_the_mean_is_kept_without_spoiling_the_fit_of_a_real_trace():
+    """Pilot windows of the Azure code trace's outputs, where maximum likelihood puts the body's
+    mean 3-4 % off its rows': the fit has the rows' mean, and a KS distance below the 5 % critical
+    value of a KS test on that many rows (1.36 / sqrt(n))."""
+    log = read_log(load_azure_trace("code"))
+    t = (log.timestamp - log.timestamp[0]) / np.timedelta64(1, "s")
+    for k in (0, 3):
+        x = log.output_tokens[(t >= k * t[-1] / 10) & (t < (k + 1) * t[-1] / 10)]
+        fit = fit_tokens(x)
+        fitted, rows = _body_mean(fit, x)
+        assert fitted == pytest.approx(rows, rel=1e-6)
+        below, p = FAMILIES[fit.family].partial(_mle_theta(fit, x), fit.tail.threshold - 0.5)
+        assert abs(below / p / rows - 1) > 0.02
+        assert fit.ks < 1.36 / math.sqrt(x.size)

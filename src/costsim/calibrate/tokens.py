@@ -78,7 +78,8 @@ class _Family:
 
     ``log_loc`` lists the entries of ``theta`` that are the log of a component's
     location (``mu`` of a lognormal, log scale otherwise): shifting one by ``d``
-    multiplies that component's values by ``exp(d)``.
+    multiplies that component's values by ``exp(d)``.  ``partial`` gives the mean
+    below a bound, which the fit matches to the rows' (:func:`_match_mean`).
     """
 
     name: str
@@ -87,6 +88,8 @@ class _Family:
     starts: Callable[[np.ndarray], list[np.ndarray]]
     build: Callable[[np.ndarray, Sequence[Distribution | None]], Distribution]
     log_loc: tuple[int, ...]
+    partial: Callable[[np.ndarray, float], tuple[float, float]]
+    """``(E[X; X <= c], P(X <= c))`` at ``theta`` (closed forms; ``c`` may be infinite)."""
 
 
 def _ln_cdf_sf(x, mu, sigma):
@@ -109,7 +112,16 @@ def _lognormal() -> _Family:
     def build(t, s):
         return LogNormal(_loc(float(t[0]), s[0], True), math.exp(t[1]))
 
-    return _Family("LogNormal", 2, lambda x, t: _ln_cdf_sf(x, t[0], math.exp(t[1])), starts, build, (0,))
+    return _Family("LogNormal", 2, lambda x, t: _ln_cdf_sf(x, t[0], math.exp(t[1])), starts, build, (0,),
+                   lambda t, c: _ln_partial(t[0], math.exp(t[1]), c))
+
+
+def _ln_partial(mu: float, sigma: float, c: float) -> tuple[float, float]:
+    """``(E[X; X <= c], P(X <= c))`` of a lognormal."""
+    if c <= 0.0:
+        return 0.0, 0.0
+    z = (math.log(c) - mu) / sigma
+    return math.exp(mu + sigma * sigma / 2.0) * float(special.ndtr(z - sigma)), float(special.ndtr(z))
 
 
 def _gamma() -> _Family:
@@ -126,7 +138,12 @@ def _gamma() -> _Family:
     def build(t, s):
         return Gamma(math.exp(t[0]), _loc(math.exp(t[1]), s[0], False))
 
-    return _Family("Gamma", 2, cdf_sf, starts, build, (1,))
+    def partial(t, c):
+        a, scale = math.exp(t[0]), math.exp(t[1])
+        z = max(c, 0.0) / scale
+        return a * scale * float(special.gammainc(a + 1.0, z)), float(special.gammainc(a, z))
+
+    return _Family("Gamma", 2, cdf_sf, starts, build, (1,), partial)
 
 
 def _weibull() -> _Family:
@@ -138,7 +155,14 @@ def _weibull() -> _Family:
     def build(t, s):
         return Weibull(math.exp(t[0]), _loc(math.exp(t[1]), s[0], False))
 
-    return _Family("Weibull", 2, cdf_sf, lambda y: [np.array([0.0, math.log(np.mean(np.exp(y)))])], build, (1,))
+    def partial(t, c):
+        k, scale = math.exp(t[0]), math.exp(t[1])
+        z = (max(c, 0.0) / scale) ** k
+        return (scale * math.gamma(1.0 + 1.0 / k) * float(special.gammainc(1.0 + 1.0 / k, z)),
+                float(-np.expm1(-z)))
+
+    return _Family("Weibull", 2, cdf_sf, lambda y: [np.array([0.0, math.log(np.mean(np.exp(y)))])], build, (1,),
+                   partial)
 
 
 def _genpareto() -> _Family:
@@ -150,7 +174,23 @@ def _genpareto() -> _Family:
     def build(t, s):
         return GeneralizedPareto(0.0, _loc(math.exp(t[0]), s[0], False), float(t[1]))
 
-    return _Family("GeneralizedPareto", 2, cdf_sf, lambda y: [np.array([float(np.median(y)), 0.2])], build, (0,))
+    def partial(t, c):
+        scale, shape = math.exp(t[0]), float(t[1])
+        if shape < 0.0:
+            c = min(c, -scale / shape)  # the upper end
+        if math.isinf(c):
+            return (scale / (1.0 - shape) if shape < 1.0 else math.inf), 1.0
+        # E[X; X <= c] = int_0^c S(x) dx - c S(c), S the survival function
+        if shape == 0.0:
+            survival, area = math.exp(-c / scale), scale * -math.expm1(-c / scale)
+        else:
+            base = 1.0 + shape * c / scale
+            survival = base ** (-1.0 / shape)
+            area = scale * (math.log(base) if shape == 1.0 else (1.0 - base ** (1.0 - 1.0 / shape)) / (1.0 - shape))
+        return area - c * survival, 1.0 - survival
+
+    return _Family("GeneralizedPareto", 2, cdf_sf, lambda y: [np.array([float(np.median(y)), 0.2])], build, (0,),
+                   partial)
 
 
 def _kmeans_starts(y: np.ndarray, k: int) -> list[np.ndarray]:
@@ -192,8 +232,13 @@ def _mixture(k: int) -> _Family:
         comps = tuple(LogNormal(_loc(float(t[2 * j]), s[j], True), math.exp(t[2 * j + 1])) for j in range(k))
         return Mixture(comps, tuple(float(v) for v in weights(t)))
 
+    def partial(t, c):
+        parts = [_ln_partial(t[2 * j], math.exp(t[2 * j + 1]), c) for j in range(k)]
+        w = weights(t)
+        return float(sum(wj * m for wj, (m, _) in zip(w, parts))), float(sum(wj * p for wj, (_, p) in zip(w, parts)))
+
     return _Family(f"Mixture{k}", 3 * k - 1, cdf_sf, lambda y: _kmeans_starts(y, k), build,
-                   tuple(2 * j for j in range(k)))
+                   tuple(2 * j for j in range(k)), partial)
 
 
 #: Candidate families by name.
@@ -521,9 +566,49 @@ def fit_tokens(
     aic = {f: 2 * FAMILIES[f].n_par + 2 * nll + (2 if pile else 0) for f, (theta, nll) in fits.items()}
     best = min(aic, key=aic.get)
     fam = FAMILIES[best]
-    dist = _complete(fam.build(fits[best][0], [None] * len(fam.log_loc)), pile, gpd, limit)
-    return TokenFit(dist, best, fits[best][0], aic, int(x.size), pile, ks_distance(dist, x), int(rows.size), gpd,
-                    limit)
+    top = min(float(pile.cap) if pile else math.inf, math.inf if limit is None else float(limit))
+    theta = _match_mean(fam, fits[best][0], cells, x, gpd, top)
+    dist = _complete(fam.build(theta, [None] * len(fam.log_loc)), pile, gpd, limit)
+    return TokenFit(dist, best, theta, aic, int(x.size), pile, ks_distance(dist, x), int(rows.size), gpd, limit)
+
+
+def _match_mean(fam: _Family, theta: np.ndarray, cells: _Cells, x: np.ndarray, tail: Tail | None,
+                top: float) -> np.ndarray:
+    """The most likely ``theta`` whose body has the rows' mean: below the tail's threshold (the
+    truncated body against the rows there), or without a tail all of the column below ``top``
+    (the pile's cap or the limit: ``E[min(X, top)]`` against all rows).
+
+    A cost is a mean of tokens, and maximum likelihood does not fit the mean: on pilot windows
+    of the Azure and synthetic traces the fitted body's mean was 1-7 % off its rows', a bias
+    every trial of a forecast repeats.  The likelihood is maximised again under that one
+    constraint (SLSQP from the unconstrained fit), so the shape stays the best the family
+    allows.  The tail keeps its own fit (its rows' mean is the noisiest part of the column).
+    Where the constraint cannot be met (no rows below the threshold, a zero mean, SLSQP
+    failing), ``theta`` is returned as it is.
+    """
+    if tail is not None:
+        rows = x[x < tail.threshold]
+        bound = tail.threshold - 0.5
+    else:
+        rows, bound = x, top
+    target = float(rows.mean()) if rows.size else 0.0
+    if not target > 0.0:
+        return theta
+
+    def gap(t: np.ndarray) -> float:
+        below, p = fam.partial(t, bound)
+        mean = below / p if tail is not None else below + (0.0 if math.isinf(bound) else bound * (1.0 - p))
+        return math.log(mean) - math.log(target) if mean > 0.0 and math.isfinite(mean) else math.inf
+
+    if abs(gap(theta)) < 1e-9:
+        return theta
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = optimize.minimize(functools.partial(_neg_loglik, fam, cells=cells), theta, method="SLSQP",
+                                constraints=[{"type": "eq", "fun": gap}], options={"maxiter": 200, "ftol": 1e-10})
+    if not (res.success and np.all(np.isfinite(res.x)) and abs(gap(res.x)) < 1e-6):
+        return theta
+    return res.x
 
 
 def ks_distance(dist: Distribution, x: np.ndarray) -> float:
