@@ -737,19 +737,20 @@ def request_cost(par, row, calls_cost, tool_calls):
 
 
 @JIT
-def _request_costs(par, row, card, ttl_1h, extras, calls, out, m):
-    """``out[i]`` = :func:`request_cost` of single-call queries whose ``calls[j, i]``
-    are (prompt, cached, write, output, reasoning, tool calls), bit for bit.
+def _call_costs(par, row, card, ttl_1h, extras, calls, out, m):
+    """``out[j]`` = :func:`token_call_cost` of the calls whose ``calls[:5, j]`` are
+    (prompt, cached, write, output, reasoning), bit for bit.
 
     The loops have no branches or calls, so they vectorise: every call is priced
-    at the base rates, then re-priced at each tier it exceeds.
+    at the base rates, then re-priced at each tier it exceeds.  Without
+    ``extras`` (write = reasoning = 0) their terms are left out: the same value,
+    since ``x - 0.0 == x + 0.0 == x``.
     """
     prompt = calls[0]
     cached = calls[1]
     write = calls[2]
     output = calls[3]
     reasoning = calls[4]
-    tools = calls[5]
     for t in range(np.int64(par[row, card])):
         at = card + 1 + TIER_WIDTH * t
         threshold = par[row, at]
@@ -768,16 +769,25 @@ def _request_costs(par, row, card, ttl_1h, extras, calls, out, m):
                     + reasoning[i] * r_reasoning
                 ) * 1e-6
                 out[i] = c if prompt[i] > threshold else out[i]
-        else:  # the same value when write = reasoning = 0: x - 0.0 == x + 0.0 == x
+        else:
             for i in range(m):
                 c = ((prompt[i] - cached[i]) * r_in + cached[i] * r_cached + output[i] * r_out) * 1e-6
                 out[i] = c if prompt[i] > threshold else out[i]
+
+
+@JIT
+def _request_costs(par, row, card, ttl_1h, extras, calls, out, m):
+    """``out[i]`` = :func:`request_cost` of single-call queries whose ``calls[j, i]``
+    are (prompt, cached, write, output, reasoning, tool calls), bit for bit: the
+    call's cost (:func:`_call_costs`), then the model's header."""
+    _call_costs(par, row, card, ttl_1h, extras, calls, out, m)
     multiplier = par[row, 0]
     fee = par[row, 1]
     fee_tool = par[row, 2]
     minimum = par[row, 3]
     if multiplier == 1.0 and fee == 0.0 and fee_tool == 0.0 and minimum == 0.0:
         return  # request_cost would return every (non-negative) cost unchanged
+    tools = calls[5]
     for i in range(m):
         out[i] = max(minimum, multiplier * out[i] + fee + tools[i] * fee_tool)
 
@@ -859,7 +869,7 @@ def _move_to_bands(calls, size_edges, bands, sums, m):
 
 
 @JIT
-def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h, prefix, prompt_only, req_cost,
+def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h, prefix, prompt_only, call_tokens,
                  scratch, cost, hist, sums, size_edges, bands, base, n_inner, log2_per_octave):
     """Price a block of ``m`` queries of one class from their buffered draws.
 
@@ -875,8 +885,11 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
 
     When every query of the block makes one call (``single_call``) the block is
     priced option by option in loops that vectorise (``scratch`` float64[7, BLOCK]);
-    otherwise query by query, with the agent steps.  The arithmetic and its order
-    per option are the same either way.  ``extras`` flags whether the class has
+    otherwise the calls' tokens are laid out first (``call_tokens`` float64[6, >=
+    the block's calls]: prompt, cached, write, output, reasoning, then each call's
+    cost), and option by option the calls are priced in loops that vectorise and
+    summed per query in call order.  The arithmetic and its order per option are
+    those of :func:`token_call_cost` and :func:`request_cost` either way.  ``extras`` flags whether the class has
     cache writes (HAS_WRITES) and reasoning tokens or tool calls
     (HAS_REASONING_OR_TOOLS); without, their terms (all zero, and adding 0.0
     changes no float) are skipped.  With ``prefix`` (prefix caching), a call after
@@ -949,32 +962,34 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
                     hist[o, hist_index(float_bits(costs[i]), base, n_inner, log2_per_octave)] += 1
                 cost[o, 0] = total
         return
+    # several calls per query: the calls' tokens first (a query's context grows call by call), then
+    # option by option every call priced in vectorised loops and summed per query in call order
     j_call = 0
     j_tool = 0
     for i in range(m):
         context = _tokens(draws[CLS_INPUT, i])
         frac = draws[CLS_CACHED, i]
         frac_write = draws[CLS_CACHE_WRITE, i]
-        tools = _tokens(draws[CLS_TOOL_CALLS, i])
         steps = np.int64(draws[CLS_STEPS, i])
         k_band = _band(context, size_edges)
+        bands[i] = k_band
         row = sums[k_band]
         if size_edges.shape[0] > 0:
             row[N_REQUESTS] += 1.0
             row[N_CALLS] += steps
-        for o in range(n_opt):
-            req_cost[o] = 0.0
         previous = 0.0  # the previous call's prompt (+ output): a cached prefix of this call's prompt
         q_in = q_cached = q_write = q_out = q_reasoning = 0  # the query's token sums, exact in integers
         for k in range(steps):
             out = _tokens(per_call[0, j_call])
             reasoning = _tokens(per_call[2, j_call])
-            j_call += 1
             cached = previous if prefix and k > 0 else math.floor(frac * context + 0.5)
             write = min(math.floor(frac_write * context + 0.5), context - cached)
-            for o in range(n_opt):
-                req_cost[o] += token_call_cost(opt_par, o, card[o], ttl_1h, context, cached, write, out,
-                                               reasoning)
+            call_tokens[0, j_call] = context
+            call_tokens[1, j_call] = cached
+            call_tokens[2, j_call] = write
+            call_tokens[3, j_call] = out
+            call_tokens[4, j_call] = reasoning
+            j_call += 1
             q_in += np.int64(context)
             q_cached += np.int64(cached)
             q_write += np.int64(write)
@@ -989,10 +1004,19 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
         row[N_CACHE_WRITE] += float(q_write)
         row[N_OUTPUT] += float(q_out)
         row[N_REASONING] += float(q_reasoning)
-        row[N_TOOL_CALLS] += tools
-        for o in range(n_opt):
-            c = request_cost(opt_par, o, req_cost[o], tools)
-            cost[o, k_band] += c
+        row[N_TOOL_CALLS] += _tokens(draws[CLS_TOOL_CALLS, i])
+    n_calls = j_call
+    call_costs = call_tokens[5]
+    for o in range(n_opt):
+        _call_costs(opt_par, o, card[o], ttl_1h, extras != 0, call_tokens, call_costs, n_calls)
+        j = 0
+        for i in range(m):
+            calls_cost = 0.0
+            for _ in range(np.int64(draws[CLS_STEPS, i])):
+                calls_cost += call_costs[j]
+                j += 1
+            c = request_cost(opt_par, o, calls_cost, _tokens(draws[CLS_TOOL_CALLS, i]))
+            cost[o, bands[i]] += c
             hist[o, hist_index(float_bits(c), base, n_inner, log2_per_octave)] += 1
 
 
@@ -1107,7 +1131,7 @@ def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing
         draws = np.empty((N_CLASS_DISTS, BLOCK))
         per_call = np.empty((3, 4 * BLOCK))  # output, tool and reasoning draws of a block's calls
         work = np.empty(4 * BLOCK)  # fill_block's scratch
-        req_cost = np.empty(n_opt)
+        call_tokens = np.empty((6, 4 * BLOCK))  # _price_block's calls of a block: tokens, then cost
         scratch = np.empty((7, BLOCK))
         n_bands = size_edges.shape[0] + 1
         cost_bc = np.empty((n_opt, n_bands))
@@ -1182,6 +1206,7 @@ def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing
                     if block_calls > per_call.shape[1]:
                         per_call = np.empty((3, block_calls))
                         work = np.empty(block_calls)
+                        call_tokens = np.empty((6, block_calls))
                     if copula is not None and with_copula:
                         n_clip += fill_copula(dist_data, copula_t[c], states[CLS_INPUT], states[CLS_OUTPUT],
                                               draws[CLS_STEPS], one_call, scores, draws[CLS_INPUT], per_call[0], m,
@@ -1205,7 +1230,7 @@ def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing
                     _price_block(
                         m, block_calls == m, extras, draws, per_call, opar_t, card,
                         (class_flags[c] & FLAG_TTL_1H) != 0, (class_flags[c] & FLAG_PREFIX_CACHE) != 0,
-                        (class_flags[c] & FLAG_PREFIX_PROMPT_ONLY) != 0, req_cost,
+                        (class_flags[c] & FLAG_PREFIX_PROMPT_ONLY) != 0, call_tokens,
                         scratch, cost_bc, hist_item[c], sums, size_edges, bands, base, n_inner,
                         hist_log2_per_octave,
                     )
