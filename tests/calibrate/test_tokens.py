@@ -7,9 +7,11 @@ proportion p has sqrt(p (1 - p) / n).  Each test allows 4 standard errors
 """
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from scipy import optimize
 
 import costsim as cs
 from costsim.calibrate import find_pile, fit_tokens, ks_distance, read_log
@@ -190,3 +192,27 @@ def test_the_mean_is_kept_without_spoiling_the_fit_of_a_real_trace():
         below, p = FAMILIES[fit.family].partial(_mle_theta(fit, x), fit.tail.threshold - 0.5)
         assert abs(below / p / rows - 1) > 0.02
         assert fit.ks < 1.36 / math.sqrt(x.size)
+
+
+def test_a_wide_component_does_not_overflow_the_partial_mean():
+    """exp(mu + sigma**2 / 2) overflows at sigma ~ 38; the mean below a bound is finite (a step of the
+    constrained fit far out once raised OverflowError from a backtest)."""
+    below, p = FAMILIES["Mixture2"].partial(np.array([5.0, math.log(60.0), 7.0, math.log(0.7), 0.0]), 2000.0)
+    assert math.isfinite(below) and 0.0 < p < 1.0
+    assert FAMILIES["LogNormal"].partial(np.array([5.0, math.log(60.0)]), math.inf)[0] == math.inf
+
+
+def test_the_fit_keeps_the_unconstrained_parameters_when_the_constrained_fit_fails(monkeypatch):
+    """The constrained refit raising (an overflow far out) leaves the maximum-likelihood fit."""
+    x = np.round(np.random.default_rng(3).weibull(0.8, 2000) * 300.0)
+    calls = []
+
+    def fail_constrained(*args, **kwargs):
+        if kwargs.get("method") == "SLSQP":
+            calls.append(1)
+            raise OverflowError("math range error")
+        return optimize.minimize(*args, **kwargs)
+
+    monkeypatch.setattr("costsim.calibrate.tokens.optimize", SimpleNamespace(minimize=fail_constrained))
+    fit = fit_tokens(x, families=["LogNormal"], tail=False)
+    assert calls and np.allclose(fit.theta, _mle_theta(fit, x))

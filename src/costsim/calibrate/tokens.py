@@ -121,7 +121,9 @@ def _ln_partial(mu: float, sigma: float, c: float) -> tuple[float, float]:
     if c <= 0.0:
         return 0.0, 0.0
     z = (math.log(c) - mu) / sigma
-    return math.exp(mu + sigma * sigma / 2.0) * float(special.ndtr(z - sigma)), float(special.ndtr(z))
+    # in logs: exp(mu + sigma**2 / 2) alone overflows for a wide component whose mass below c is small
+    log_below = mu + sigma * sigma / 2.0 + float(special.log_ndtr(z - sigma))
+    return (math.exp(log_below) if log_below < 709.0 else math.inf), float(special.ndtr(z))
 
 
 def _gamma() -> _Family:
@@ -604,11 +606,14 @@ def _match_mean(fam: _Family, theta: np.ndarray, cells: _Cells, x: np.ndarray, t
         return theta
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = optimize.minimize(functools.partial(_neg_loglik, fam, cells=cells), theta, method="SLSQP",
-                                constraints=[{"type": "eq", "fun": gap}], options={"maxiter": 200, "ftol": 1e-10})
-    if not (res.success and np.all(np.isfinite(res.x)) and abs(gap(res.x)) < 1e-6):
-        return theta
-    return res.x
+        try:  # a trial step far out (a huge sigma) may overflow a family's formulas: then no match
+            res = optimize.minimize(functools.partial(_neg_loglik, fam, cells=cells), theta, method="SLSQP",
+                                    constraints=[{"type": "eq", "fun": gap}],
+                                    options={"maxiter": 200, "ftol": 1e-10})
+            matched = res.success and np.all(np.isfinite(res.x)) and abs(gap(res.x)) < 1e-6
+        except (ArithmeticError, ValueError):
+            return theta
+    return res.x if matched else theta
 
 
 def ks_distance(dist: Distribution, x: np.ndarray) -> float:
