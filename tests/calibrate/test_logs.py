@@ -149,3 +149,11 @@ def test_json_lines_errors(tmp_path):
         read_log(empty)
     with pytest.raises(ValueError, match=r"broken.jsonl' is not readable JSON lines"):
         read_log(broken)
+
+
+def test_a_log_prints_as_one_line_not_its_arrays():
+    log = read_log({"timestamp": np.arange(5000.0), "input_tokens": np.full(5000, 100),
+                    "output_tokens": np.full(5000, 10), "session_id": np.arange(5000) // 4})
+    text = repr(log)
+    assert "\n" not in text and "array" not in text and len(text) < 200
+    assert text.startswith("TrafficLog(5,000 rows from 1970-01-01 00:00:00 over 1 h 23 min;") and "sessions" in text

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._format import duration_text
 from .._limits import MAX_TOKENS_PER_CALL
 from .._validation import ParameterError, check_duration, check_int, shorten
 from .caching import Reuse, parse_hashes, reuse_from_hashes, reuse_from_sessions
@@ -142,6 +143,26 @@ class TrafficLog:
 
     def __len__(self) -> int:
         return int(self.timestamp.shape[0])
+
+    def __repr__(self) -> str:
+        """One line: rows, start, span, classes and what the log carries (not its arrays).
+
+        Examples
+        --------
+        >>> read_log({"timestamp": [0.0, 1.5, 3.0], "input_tokens": [120, 80, 4096],
+        ...           "output_tokens": [30, 12, 200]})
+        TrafficLog(3 rows from 1970-01-01 00:00:00 over 4.5 s; classes ['all']; timestamps in s)
+        """
+        extras = [f"{name} ({detail})" if detail else name for name, present, detail in (
+            ("cached tokens", self.cached_tokens is not None, ""),
+            ("prefix hashes", self.prefix_hashes is not None, f"{self.block_tokens} tokens a block"),
+            ("sessions", self.session is not None, ""),
+        ) if present]
+        ttl = "" if self.cache_ttl is None else f"; cache TTL {self.cache_ttl:g} s"
+        unit = "" if self.timestamp_unit is None else f"; timestamps in {self.timestamp_unit}"
+        return (f"TrafficLog({len(self):,} rows from {self.start} over {duration_text(self.span)}; "
+                f"classes {list(self.class_names)}"
+                f"{unit}{'; ' + ', '.join(extras) if extras else ''}{ttl})")
 
     @property
     def class_names(self) -> tuple[str, ...]:
