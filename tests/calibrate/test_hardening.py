@@ -457,3 +457,24 @@ def test_a_million_rows_fit_in_bounded_time():
     # a share of 0.3 from 1e6 rows: sd 0.00046
     assert abs(rag.share - 0.3) < 4 * 0.00046
     assert cpu < 60, f"{cpu:.1f} s of CPU"  # ~10 s on the 2-core development machine
+
+
+def test_numbers_in_an_object_column_are_epoch_times_not_nanoseconds(tmp_path):
+    # an object column of numbers (a DataFrame built with dtype=object, or JSON lines whose
+    # timestamps are not all of one type) was parsed by pandas as nanoseconds since 1970: a log of
+    # one request per second read as one per nanosecond, its rate a billion times too high
+    stamps = [EPOCH_S, EPOCH_S + 1, EPOCH_S + 2]
+    log = _stamps(pd.Series(stamps, dtype=object))
+    assert log.timestamp_unit == "s"
+    assert log.start == pd.Timestamp("2026-01-01") and log.span == pd.Timedelta(seconds=3)
+    np.testing.assert_array_equal(log.timestamp, _stamps(np.array(stamps)).timestamp)
+    with pytest.raises(ValueError, match=r"'timestamp': timestamps must be all date-times or all numbers; 1 of 2 "
+                                         r"rows are numbers among date-times \(first at row 0: 1767225600\)"):
+        _stamps(pd.Series([EPOCH_S, "2026-01-01T00:00:01"], dtype=object))
+    with pytest.raises(ValueError, match=r"numeric timestamps must be below 2\*\*63 in magnitude; 1 of 2 rows are not"):
+        _stamps(pd.Series([10**400, 1], dtype=object))
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('{"timestamp": 0, "input_tokens": 1, "output_tokens": 1}\n'
+                    '{"timestamp": "1970-01-01T00:00:01", "input_tokens": 1, "output_tokens": 1}\n')
+    with pytest.raises(ValueError, match=r"all date-times or all numbers; 1 of 2 rows are numbers"):
+        read_log(path)

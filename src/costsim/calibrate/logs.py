@@ -27,13 +27,16 @@ seconds reach 1e11 in the year 5138), below 1e14 milliseconds, below 1e17
 microseconds, nanoseconds above.  The unit used is kept in
 :attr:`TrafficLog.timestamp_unit`, and an inferred unit other than seconds is
 announced by a warning.  A column whose rows fall in different ranges (a mix of
-units, or nanoseconds counted from 0) is refused: pass ``unit=``.
+units, or nanoseconds counted from 0) is refused: pass ``unit=``.  Numbers in an
+``object`` column are read the same way (not as nanoseconds, pandas' default); a
+column mixing numbers and date-time strings is refused.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
 import warnings
 from collections.abc import Mapping
@@ -454,6 +457,15 @@ def _timestamps(col: pd.Series, name: str, unit: str | None) -> tuple[np.ndarray
         raise ValueError(f"log column {name!r}: timestamps must be date-times or numbers; got booleans")
     if pd.api.types.is_numeric_dtype(col):
         return _epoch(col, name, unit)
+    if col.dtype == object:  # numbers in an object column: pandas would read them as nanoseconds
+        is_number = np.fromiter((_is_number(v) for v in col.to_numpy()), dtype=bool, count=len(col))
+        if is_number.all():
+            huge = [i for i, v in enumerate(col.to_numpy()) if abs(v) >= 2**63]  # beyond any epoch unit's range
+            _refuse(col, name, np.asarray(huge, dtype=np.int64), "numeric timestamps must be below 2**63 in "
+                    "magnitude", "are not")
+            return _epoch(pd.to_numeric(col), name, unit)
+        _refuse(col, name, np.flatnonzero(is_number), "timestamps must be all date-times or all numbers",
+                "are numbers among date-times")
     parsed = pd.to_datetime(col, errors="coerce", utc=True)
     if parsed.isna().any():  # the format inferred from the first row may not fit all: parse row by row
         parsed = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")
@@ -462,6 +474,10 @@ def _timestamps(col: pd.Series, name: str, unit: str | None) -> tuple[np.ndarray
     _refuse(col, name, np.flatnonzero(((parsed < _EARLIEST) | (parsed > _LATEST)).to_numpy()),
             f"date-times must lie between {_EARLIEST.date()} and {_LATEST.date()}", "do not")
     return parsed.dt.as_unit("ns").to_numpy(dtype="datetime64[ns]"), None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (numbers.Real, np.number)) and not isinstance(value, (bool, np.bool_))
 
 
 def _epoch(col: pd.Series, name: str, unit: str | None) -> tuple[np.ndarray, str]:
