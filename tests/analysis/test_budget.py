@@ -110,3 +110,19 @@ def test_exceedance_per_calendar_month(long_ds):
     budget = float(monthly.isel(time=1).sel(option="big").median())
     p = exceedance_probability(long_ds, budget, period="MS")
     np.testing.assert_allclose(p.isel(time=1), (monthly.isel(time=1) > budget).mean("trial"))
+
+
+@pytest.mark.parametrize("budget, message", [
+    ({"big": float("nan"), "small": 1.0, "gpu": 1.0}, r"budget\['big'\] must be a finite number of USD >= 0; got nan"),
+    ({"big": 1.0, "small": float("inf"), "gpu": 1.0}, r"budget\['small'\] must be .*; got inf"),
+    ({"big": 1.0, "small": 1.0, "gpu": "10"}, r"budget\['gpu'\] must be .*; got '10'"),
+    (True, r"budget must be a finite number of USD >= 0; got True"),
+    ("10", r"budget must be .*; got '10'"),
+    (-5.0, r"budget must be .*; got -5.0"),
+    (xr.DataArray(np.nan), r"budget must be a finite number of USD >= 0 everywhere \(1 of 1 are not\); got nan"),
+    (xr.DataArray(["a"]), r"budget must be .* \(a numeric DataArray\); got 'dtype <U1'"),
+])
+def test_budgets_that_no_cost_can_be_compared_with_are_refused(ds, budget, message):
+    # a NaN budget compares False everywhere: the chance of exceeding it read 0 for every option
+    with pytest.raises(ValueError, match=message):
+        exceedance_probability(ds, budget)
