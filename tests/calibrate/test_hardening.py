@@ -478,3 +478,14 @@ def test_numbers_in_an_object_column_are_epoch_times_not_nanoseconds(tmp_path):
                     '{"timestamp": "1970-01-01T00:00:01", "input_tokens": 1, "output_tokens": 1}\n')
     with pytest.raises(ValueError, match=r"all date-times or all numbers; 1 of 2 rows are numbers"):
         read_log(path)
+
+
+def test_a_repeated_column_name_is_refused_naming_it():
+    # frame["input_tokens"] is then a DataFrame: a TypeError from pandas' to_numeric
+    frame = pd.DataFrame([[0.0, 1, 5, 1], [1.0, 2, 6, 1]],
+                         columns=["timestamp", "input_tokens", "input_tokens", "output_tokens"])
+    with pytest.raises(ValueError, match=r"log: column 'input_tokens' appears more than once; the log has "
+                                         r"\['timestamp', 'input_tokens', 'input_tokens', 'output_tokens'\]"):
+        read_log(frame)
+    frame.columns = ["timestamp", "input_tokens", "note", "note"]  # a repeat in an unused column is harmless
+    assert len(read_log(frame, columns={"output_tokens": "input_tokens"})) == 2

@@ -424,6 +424,7 @@ def _resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> 
     if unknown:
         raise ValueError(f"columns: unknown field(s) {unknown}; the fields are {sorted(DEFAULT_COLUMNS)}")
     available = list(frame.columns)
+    repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
     names: dict[str, str] = {}
     for field, candidates in DEFAULT_COLUMNS.items():
         if field in columns:
@@ -437,6 +438,9 @@ def _resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> 
         elif field in _REQUIRED:
             raise ValueError(f"log: no column for {field} (tried {list(candidates)}; pass columns={{{field!r}: ...}}); "
                              f"the log has {available}")
+    clash = [c for c in names.values() if str(c) in repeated]
+    if clash:
+        raise ValueError(f"log: column {clash[0]!r} appears more than once; the log has {available}")
     return names
 
 
