@@ -95,22 +95,27 @@ class Backtest:
         """
         ds = self.ok
         y = ds["realised"]
+        n = int(ds.sizes["origin"])
+
+        def over_origins(x: xr.DataArray, how: str = "mean") -> float:
+            """The mean (or median) over the origins scored; NaN, without numpy's warning, where none is."""
+            return float(getattr(x, how)()) if n else math.nan
+
         rows = []
         for level in ds["level"].to_numpy():
             d = ds.sel(level=level)
+            per_request = ds["realised"] / ds["requests"]
             rows.append({
-                "level": float(level), "origins": int(ds.sizes["origin"]),
-                "covered": int(d["covered"].sum()),
-                "coverage": float(d["covered"].mean()) if ds.sizes["origin"] else math.nan,
-                "volume_coverage": float(((d["requests_lower"] <= ds["requests"])
-                                          & (ds["requests"] <= d["requests_upper"])).mean()),
-                "cost_per_request_coverage": float(((d["cost_per_request_lower"] <= ds["realised"] / ds["requests"])
-                                                    & (ds["realised"] / ds["requests"]
-                                                       <= d["cost_per_request_upper"])).mean()),
-                "median_width": float(((d["upper"] - d["lower"]) / y).median()),
-                "interval_score": float((d["interval_score"] / y).mean()),
-                "naive_per_request_score": float((d["naive_per_request_score"] / y).mean()),
-                "naive_per_hour_score": float((d["naive_per_hour_score"] / y).mean()),
+                "level": float(level), "origins": n, "covered": int(d["covered"].sum()),
+                "coverage": over_origins(d["covered"]),
+                "volume_coverage": over_origins((d["requests_lower"] <= ds["requests"])
+                                                & (ds["requests"] <= d["requests_upper"])),
+                "cost_per_request_coverage": over_origins((d["cost_per_request_lower"] <= per_request)
+                                                          & (per_request <= d["cost_per_request_upper"])),
+                "median_width": over_origins((d["upper"] - d["lower"]) / y, "median"),
+                "interval_score": over_origins(d["interval_score"] / y),
+                "naive_per_request_score": over_origins(d["naive_per_request_score"] / y),
+                "naive_per_hour_score": over_origins(d["naive_per_hour_score"] / y),
             })
         return pd.DataFrame(rows).set_index("level")
 
