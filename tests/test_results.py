@@ -314,3 +314,16 @@ def test_cost_histogram_is_plumbed_from_simulate():
     assert hit.size == 1
     assert lower[hit[0]] <= 0.0045 < upper[hit[0]]
     assert math.isclose(float(ds["cost"].sum()), 0.0045 * int(ds["requests"].sum()), rel_tol=1e-12)
+
+
+def test_cost_per_1k_tokens_counts_the_reasoning_tokens_billed():
+    # reasoning tokens are billed (at the output or reasoning rate) but were left out of the
+    # denominator: 1,000 prompt + 200 output + 5,000 reasoning tokens read as 1.2k tokens, 5x too dear
+    reasoner = cs.QueryClass("reasoner", share=1.0, input_tokens=cs.Constant(1000), output_tokens=cs.Constant(200),
+                             reasoning_tokens=cs.Constant(5000))
+    traffic = cs.Traffic([reasoner], cs.Arrivals(volume=500, horizon="1D", bin="6h"))
+    ds = cs.simulate(traffic, {"api": cs.TokenPricing(input=1.0, output=10.0)}, trials=2, seed=1, progress=False)
+    per_call = (1000 * 1.0 + (200 + 5000) * 10.0) / 1e6  # USD
+    expected = per_call / 6.2  # USD per 1,000 of the 6,200 tokens billed
+    np.testing.assert_allclose(ds.costsim.unit_cost(per="1k_tokens").values, expected, rtol=1e-12)
+    np.testing.assert_allclose(ds.costsim.unit_cost(by=None, per="1k_tokens").values, expected, rtol=1e-12)

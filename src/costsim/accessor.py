@@ -81,7 +81,8 @@ class CostsimAccessor:
         """Cost per query (``per="query"``) or per 1,000 tokens (``per="1k_tokens"``).
 
         Totals over the horizon; ``by="qclass"`` keeps the class dim, ``by=None``
-        pools all classes.
+        pools all classes.  The tokens are every token billed: prompt, output and
+        reasoning (LiteLLM's ``prompt_tokens + completion_tokens``).
         """
         keep = {"trial", "option"} | ({by} if by else set())
         cost = self._ds["cost"].sum(_reduce_dims(self._ds["cost"], keep))
@@ -89,7 +90,8 @@ class CostsimAccessor:
             denom = self._ds["requests"]
             units, name = "USD/query", "Cost per query"
         elif per == "1k_tokens":
-            denom = (self._ds["input_tokens"] + self._ds["output_tokens"]) / 1000.0
+            billed = ("input_tokens", "output_tokens", "reasoning_tokens")  # those the Dataset holds
+            denom = sum(self._ds[name] for name in billed if name in self._ds.data_vars) / 1000.0
             units, name = "USD/1k tokens", "Cost per 1,000 tokens"
         else:
             raise ValueError(f"per must be 'query' or '1k_tokens'; got {per!r}")

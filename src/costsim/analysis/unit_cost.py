@@ -18,7 +18,8 @@ def unit_cost_table(ds: xr.Dataset, q: Sequence[float] = (0.05, 0.5, 0.95)) -> p
     """Tidy table of unit costs per query class and option, as quantiles across trials.
 
     Unit costs are totals over the horizon (``ds.costsim.unit_cost``): a class's
-    cost divided by its queries, or by its thousands of tokens (prompt + output).
+    cost divided by its queries, or by its thousands of tokens (prompt, output and
+    reasoning: every token billed).
     Every option works, capacity ones included (their cost is allocated to
     classes by the simulation).
 
