@@ -14,7 +14,7 @@ import xarray as xr
 
 from . import analysis
 from ._format import quantile_label, usd
-from .analysis._common import check_quantiles
+from .analysis._common import billed_tokens, check_quantiles
 
 __all__ = ["DEFAULT_QUANTILES", "CostsimAccessor"]
 
@@ -90,8 +90,7 @@ class CostsimAccessor:
             denom = self._ds["requests"]
             units, name = "USD/query", "Cost per query"
         elif per == "1k_tokens":
-            billed = ("input_tokens", "output_tokens", "reasoning_tokens")  # those the Dataset holds
-            denom = sum(self._ds[name] for name in billed if name in self._ds.data_vars) / 1000.0
+            denom = billed_tokens(self._ds) / 1000.0
             units, name = "USD/1k tokens", "Cost per 1,000 tokens"
         else:
             raise ValueError(f"per must be 'query' or '1k_tokens'; got {per!r}")
