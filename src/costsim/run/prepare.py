@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -21,7 +22,7 @@ from .._model import draw_uncertain, resolve, uncertain_parameters
 from .._validation import ParameterError, check_int
 from ..pricing.base import DeploymentOption, PricingModel, lower_options
 from ..pricing.billing import check_options, leaf_classes, leaf_models, leaf_paths, size_edges
-from ..pricing.token import STANDARD
+from ..pricing.token import STANDARD, TokenPricing
 from ..results import CostHistogram
 from ..traffic.query_class import DRAW_LIMITS
 from ..traffic.traffic import Traffic
@@ -84,12 +85,33 @@ def check_run(
         if not isinstance(model, DeploymentOption):
             raise TypeError(f"options[{name!r}] must be a costsim pricing option; got {type(model).__name__}")
     check_options(options, traffic.class_names)
+    _warn_off_peak_inside_bins(traffic, options)
     histogram = CostHistogram.from_range(hist_range, hist_bins_per_octave)
     if isinstance(trials, (int, np.integer)) and not isinstance(trials, bool):
         count = check_int("trials", trials, low=1)  # a count: its ids are built only when needed
         return RunSpec(traffic, dict(options), count, count, histogram)
     ids = tuple(int(i) for i in trial_ids(trials))
     return RunSpec(traffic, dict(options), ids, len(ids), histogram)
+
+
+def _warn_off_peak_inside_bins(traffic: Traffic, options: Mapping[str, DeploymentOption]) -> None:
+    """Warn where off-peak rates start or end inside time bins: the kernel bills a bin at the
+    rates in force at its start, so a day-long bin of a model off-peak at night is all peak or
+    all off-peak."""
+    starts = None
+    serves = leaf_classes(options, traffic.class_names)
+    for path, model, classes in zip(leaf_paths(options), leaf_models(options), serves):
+        if not isinstance(model, TokenPricing) or model.off_peak is None or not any(
+                qc.service_tier == STANDARD for qc in traffic.classes if qc.name in classes):
+            continue  # off-peak rates replace the standard tier's only
+        starts = traffic.arrivals.bin_starts() if starts is None else starts
+        inside = int(np.count_nonzero(model.off_peak.changes_within(starts, traffic.arrivals.bin_width)))
+        if inside:
+            warnings.warn(
+                f"{path}: off-peak rates start or end inside {inside} of {starts.shape[0]} time bins of "
+                f"{traffic.arrivals.bin}; a bin is billed at the rates in force at its start, so its cost is "
+                "all peak or all off-peak: use bins that divide the off-peak windows and start on them "
+                "(e.g. bin='1h' from a whole hour)", UserWarning, stacklevel=4)
 
 
 def trial_ids(trials: int | Iterable[int]) -> np.ndarray:
