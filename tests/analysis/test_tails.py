@@ -177,6 +177,15 @@ def test_capacity_option_has_no_per_request_distribution(ds):
     request_cost_quantiles(ds, option=["big", "small"])  # the others are fine
 
 
+def test_a_result_without_its_histogram_is_a_clear_error(ds):
+    # ds.drop_vars("cost_hist") (to save space) or ds[["cost"]]: a KeyError from xarray before
+    lean = ds[["cost", "requests"]]
+    for func in (request_cost_quantiles, cost_share_of_top, lorenz_curve, gini, request_cost_ccdf):
+        with pytest.raises(ValueError, match=r"the Dataset has no per-request cost histogram \(variable 'cost_hist'.*"
+                                             r"it holds \['cost', 'requests'\]"):
+            func(lean, option="big")
+
+
 def test_class_shares_work_for_every_option(ds):
     s = class_shares(ds)
     np.testing.assert_allclose(s.sum("qclass"), 1.0)

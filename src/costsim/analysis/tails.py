@@ -108,6 +108,9 @@ def cost_histogram(
 
 def _histogram(data: HistLike, option: str | Sequence[str] | None, over: str | Sequence[str] | None) -> xr.DataArray:
     """The histogram to analyse: options selected and checked, ``over`` dims pooled."""
+    if isinstance(data, xr.Dataset) and "cost_hist" not in data.data_vars:
+        raise ValueError("the Dataset has no per-request cost histogram (variable 'cost_hist'; simulate writes it, "
+                         f"it was dropped or not selected): it holds {sorted(map(str, data.data_vars))}")
     hist = data["cost_hist"] if isinstance(data, xr.Dataset) else data
     if not isinstance(hist, xr.DataArray) or "cost_bin" not in hist.dims:
         raise TypeError(
