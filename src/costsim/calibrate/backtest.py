@@ -31,11 +31,10 @@ import xarray as xr
 from scipy import stats
 
 from .._validation import ParameterError, check_duration, check_int, check_number
-from ..pricing.litellm import price
 from ..pricing.token import TokenPricing
 from .fit import fit_traffic
-from .logs import TrafficLog, read_log
-from .project import project
+from .logs import read_log
+from .project import billed, project
 
 __all__ = ["Backtest", "backtest", "interval_score"]
 
@@ -206,13 +205,6 @@ def _options(name: str, given: Any, allowed: frozenset[str]) -> dict[str, Any]:
     return dict(given)
 
 
-def _bill(pricing: TokenPricing, log: TrafficLog) -> np.ndarray:
-    """USD of every logged request, billed at its time."""
-    cached = 0 if log.cached_tokens is None else log.cached_tokens
-    return np.asarray(price(pricing, log.input_tokens, log.output_tokens, cache_read_tokens=cached,
-                            when=log.timestamp), dtype=float)
-
-
 def backtest(
     log: Any,
     pricing: TokenPricing,
@@ -302,7 +294,7 @@ def backtest(
     horizon_len = _horizon_length(horizon, span, pilot_len)
     room = span - pilot_len - (horizon_len if horizon_len is not None else pd.Timedelta(0))
     starts = _origins(origins, start, room)
-    cost = _bill(pricing, log)
+    cost = billed(pricing, log)
     end = start + span
     q = np.array([[0.5 - lv / 2, 0.5 + lv / 2] for lv in levels])
 
