@@ -29,7 +29,8 @@ def per_period(ds: xr.Dataset, period: str) -> xr.Dataset:
     """The result re-binned to longer periods: a fixed length (a day, a week) or calendar months and quarters.
 
     Costs and counts are summed over each period, levels (such as
-    ``capacity_units``) averaged; ``attrs["bin_width"]`` becomes the period, so
+    ``capacity_units``) averaged, ``utilisation`` weighted by the capacity
+    running in each bin (the period's load over its capacity); ``attrs["bin_width"]`` becomes the period, so
     :func:`costsim.plot.plot_cost_bands` draws cost per period.
 
     Parameters
@@ -98,6 +99,12 @@ def per_period(ds: xr.Dataset, period: str) -> xr.Dataset:
     if levels:
         parts.append(ds[levels].groupby(group).mean(keep_attrs=True))
     out = xr.merge([*parts, ds.drop_vars(timed + ["time"])], combine_attrs="override")
+    if "utilisation" in levels and "capacity_units" in levels:
+        # a period's utilisation is its load over the capacity that ran: bins weighted by their units
+        units = ds["capacity_units"].where(ds["utilisation"].notnull())
+        ran = units.groupby(group).sum()
+        out["utilisation"] = ((ds["utilisation"] * units).groupby(group).sum() / ran.where(ran > 0)).transpose(
+            *ds["utilisation"].dims)
     for name in timed:
         out[name].attrs = ds[name].attrs
     out["time"].attrs = {"long_name": "Period start (UTC)"}
