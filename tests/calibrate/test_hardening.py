@@ -489,3 +489,16 @@ def test_a_repeated_column_name_is_refused_naming_it():
         read_log(frame)
     frame.columns = ["timestamp", "input_tokens", "note", "note"]  # a repeat in an unused column is harmless
     assert len(read_log(frame, columns={"output_tokens": "input_tokens"})) == 2
+
+
+def test_day_first_date_times_are_read_day_first_in_every_row():
+    # the format inferred from '01/02/2024' is month first; '13/02/2024' does not fit it, and the
+    # row-by-row fallback read it day first: 1 Feb read as 2 Jan beside 13 Feb, a 13-day log spanning 43
+    stamps = ["01/02/2024 10:00", "13/02/2024 10:00", "14/02/2024 10:00"]
+    with pytest.warns(UserWarning, match=r"'timestamp': date-times read day first \(such as '01/02/2024 10:00'\)"):
+        log = _stamps(np.array(stamps, dtype=object))
+    assert [str(t)[:10] for t in log.timestamp.astype("datetime64[D]")] == ["2024-02-01", "2024-02-13", "2024-02-14"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # month first where every row fits it; ISO dates as ever
+        assert str(_stamps(np.array(["01/02/2024", "12/02/2024"], dtype=object)).start) == "2024-01-02 00:00:00"
+        assert len(_stamps(np.array(["2024-02-01T10:00", "Feb 13 2024 10:00"], dtype=object))) == 2

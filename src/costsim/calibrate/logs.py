@@ -29,7 +29,9 @@ microseconds, nanoseconds above.  The unit used is kept in
 announced by a warning.  A column whose rows fall in different ranges (a mix of
 units, or nanoseconds counted from 0) is refused: pass ``unit=``.  Numbers in an
 ``object`` column are read the same way (not as nanoseconds, pandas' default); a
-column mixing numbers and date-time strings is refused.
+column mixing numbers and date-time strings is refused.  Date-times whose first row
+reads month first but whose other rows only fit day first (``01/02/2024``,
+``13/02/2024``) are all read day first, with a warning.
 """
 
 from __future__ import annotations
@@ -471,8 +473,16 @@ def _timestamps(col: pd.Series, name: str, unit: str | None) -> tuple[np.ndarray
         _refuse(col, name, np.flatnonzero(is_number), "timestamps must be all date-times or all numbers",
                 "are numbers among date-times")
     parsed = pd.to_datetime(col, errors="coerce", utc=True)
-    if parsed.isna().any():  # the format inferred from the first row may not fit all: parse row by row
-        parsed = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")
+    if parsed.isna().any():  # the format inferred from the first row (month first where ambiguous) does not fit all
+        with warnings.catch_warnings():  # pandas: "Parsing dates in %Y-%m-%d format when dayfirst=True ..."
+            warnings.filterwarnings("ignore", "Parsing dates in .* format when dayfirst=True", UserWarning)
+            days_first = pd.to_datetime(col, errors="coerce", utc=True, dayfirst=True)
+        if not days_first.isna().any():  # one format, day first ('13/02/2024'), fits every row: not a mix of both
+            warnings.warn(f"log column {name!r}: date-times read day first (such as {col.iloc[0]!r}), the order "
+                          "that fits every row", stacklevel=4)
+            parsed = days_first
+        else:  # several formats: parse row by row
+            parsed = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")
     _refuse(col, name, np.flatnonzero(parsed.isna().to_numpy()), "", "are not date-times")
     parsed = parsed.dt.tz_localize(None)
     _refuse(col, name, np.flatnonzero(((parsed < _EARLIEST) | (parsed > _LATEST)).to_numpy()),
