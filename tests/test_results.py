@@ -345,3 +345,5 @@ def test_unit_cost_by_time_and_unknown_dims(ds):
     assert ds.costsim.total("clipped_draws").dims == ("trial",)  # no time dim: summed over the classes
     one_class = ds.sel(qclass="chat")  # no qclass dim left: the default dims still work
     np.testing.assert_allclose(one_class.costsim.total().values, ds["cost"].sel(qclass="chat").sum("time").values)
+    np.testing.assert_allclose(one_class.costsim.unit_cost().values,
+                               ds.costsim.unit_cost().sel(qclass="chat").values, rtol=1e-12)

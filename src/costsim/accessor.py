@@ -89,7 +89,7 @@ class CostsimAccessor:
         reasoning (LiteLLM's ``prompt_tokens + completion_tokens``).
         """
         dims = self._ds["cost"].dims
-        if by is not None and (by not in dims or by in ("trial", "option")):
+        if by is not None and (by not in {*dims, "qclass"} or by in ("trial", "option")):  # qclass: may be selected
             raise ValueError(f"by must be None or a dim of cost other than trial and option "
                              f"{[d for d in dims if d not in ('trial', 'option')]}; got {by!r}")
         keep = {"trial", "option"} | ({by} if by else set())
