@@ -168,3 +168,21 @@ def test_break_even_api_vs_self_hosted_gpu_matches_the_closed_form():
     closed_form = (24 * 4.0 + 3_000.0 * 24 / (365.25 * 24 / 12)) / 0.006
     assert be["cheaper_below"].values.tolist() == ["api"] * 9
     assert float(be.median()) == pytest.approx(closed_form, rel=0.02)
+
+
+def test_equal_costs_where_the_cheaper_option_does_not_change_are_no_crossing():
+    # free vs api at a volume where no query arrived: both cost 0 there, then api costs more; that
+    # was a "crossing" at the lowest volume with "free cheaper below" it. A tie between a change of
+    # the cheaper option is still the crossing (the first tie).
+    vol = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    b = np.array([[0.0, 1.0, 2.0, 3.0, 4.0],    # trial 0: equal at 1, then a cheaper: no crossing
+                  [1.0, 0.0, 0.0, -1.0, -2.0],  # trial 1: a cheaper, equal at 2 and 3, then dearer: 2
+                  [0.0, 0.0, 1.0, 1.0, 0.0]])   # trial 2: touches at 5 after being cheaper: no crossing
+    cost = np.stack([np.zeros_like(b.T), b.T], axis=-1)[:, :, None, :, None]  # volume, trial, time, option, qclass
+    ds = xr.Dataset({"cost": xr.DataArray(cost, dims=("volume", "trial", "time", "option", "qclass"),
+                                          coords={"volume": vol, "option": ["a", "b"]})})
+    be = break_even(ds, "a", "b")
+    assert np.isnan(be.values[0]) and be.values[1] == 2.0 and np.isnan(be.values[2])
+    assert be["crossings"].values.tolist() == [0, 1, 0]
+    assert be["cheaper_below"].values.tolist() == ["a", "a", "a"]
+    assert crossovers(ds)[["a", "b", "share_crossing", "p50"]].values.tolist() == [["a", "b", 1 / 3, 2.0]]
