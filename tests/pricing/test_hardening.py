@@ -398,3 +398,17 @@ def test_off_peak_windows_inside_time_bins_are_announced():
         run("1h")
         run("6h")  # 00-06 and 06-12: the windows' edges fall on the bins' edges
         run("1D", start="2026-01-10")  # a weekend: no off-peak rate to start or end
+
+
+def test_the_off_peak_warning_comes_once_per_run_from_the_run():
+    # checking or sizing a run (a Scenario, cs.estimate) does not warn; the run does, once
+    nights = cs.TokenPricing(input=2.0, output=8.0, off_peak=cs.OffPeak(
+        [cs.OffPeakWindow((1, 2, 3, 4, 5), "00:00", "06:00")], cs.RateCard(1.0, 4.0)))
+    chat = cs.QueryClass("chat", share=1.0, input_tokens=cs.Constant(1000), output_tokens=cs.Constant(100))
+    traffic = cs.Traffic([chat], cs.Arrivals(volume=1000, horizon="2D", bin="1D", start="2026-01-05"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cs.estimate(traffic, {"api": nights}, trials=1)
+        cs.simulate(traffic, {"api": nights}, trials=1, seed=1, progress=False)
+    assert [str(w.message)[:40] for w in caught] == ["options['api']: off-peak rates start or "]
+    assert caught[0].filename == __file__

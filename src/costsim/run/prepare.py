@@ -27,7 +27,8 @@ from ..results import CostHistogram
 from ..traffic.query_class import DRAW_LIMITS
 from ..traffic.traffic import Traffic
 
-__all__ = ["MAX_SEED", "Prepared", "RunSpec", "check_run", "fresh_seed", "prepare", "resolve_seed", "trial_ids"]
+__all__ = ["MAX_SEED", "Prepared", "RunSpec", "check_run", "fresh_seed", "prepare", "resolve_seed", "trial_ids",
+           "warn_off_peak_inside_bins"]
 
 MAX_SEED = 2**63 - 1
 """The largest seed: seeds are integers in ``[0, 2**63)``."""
@@ -85,7 +86,6 @@ def check_run(
         if not isinstance(model, DeploymentOption):
             raise TypeError(f"options[{name!r}] must be a costsim pricing option; got {type(model).__name__}")
     check_options(options, traffic.class_names)
-    _warn_off_peak_inside_bins(traffic, options)
     histogram = CostHistogram.from_range(hist_range, hist_bins_per_octave)
     if isinstance(trials, (int, np.integer)) and not isinstance(trials, bool):
         count = check_int("trials", trials, low=1)  # a count: its ids are built only when needed
@@ -94,10 +94,12 @@ def check_run(
     return RunSpec(traffic, dict(options), ids, len(ids), histogram)
 
 
-def _warn_off_peak_inside_bins(traffic: Traffic, options: Mapping[str, DeploymentOption]) -> None:
-    """Warn where off-peak rates start or end inside time bins: the kernel bills a bin at the
-    rates in force at its start, so a day-long bin of a model off-peak at night is all peak or
-    all off-peak."""
+def warn_off_peak_inside_bins(spec: RunSpec) -> None:
+    """Warn (for the caller of the caller) where off-peak rates start or end inside time bins:
+    the kernel bills a bin at the rates in force at its start, so a day-long bin of a model
+    off-peak at night is all peak or all off-peak.  Called where a run is priced (``simulate``,
+    ``optimize``), not where it is only checked or sized."""
+    traffic, options = spec.traffic, spec.options
     starts = None
     serves = leaf_classes(options, traffic.class_names)
     for path, model, classes in zip(leaf_paths(options), leaf_models(options), serves):
@@ -111,7 +113,7 @@ def _warn_off_peak_inside_bins(traffic: Traffic, options: Mapping[str, Deploymen
                 f"{path}: off-peak rates start or end inside {inside} of {starts.shape[0]} time bins of "
                 f"{traffic.arrivals.bin}; a bin is billed at the rates in force at its start, so its cost is "
                 "all peak or all off-peak: use bins that divide the off-peak windows and start on them "
-                "(e.g. bin='1h' from a whole hour)", UserWarning, stacklevel=4)
+                "(e.g. bin='1h' from a whole hour)", UserWarning, stacklevel=3)
 
 
 def trial_ids(trials: int | Iterable[int]) -> np.ndarray:
