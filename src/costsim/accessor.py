@@ -14,7 +14,7 @@ import xarray as xr
 
 from . import analysis
 from ._format import quantile_label, usd
-from .analysis._common import billed_tokens, check_quantiles
+from .analysis._common import billed_tokens, check_quantiles, nan_quantiles
 
 __all__ = ["DEFAULT_QUANTILES", "CostsimAccessor"]
 
@@ -126,7 +126,7 @@ class CostsimAccessor:
         qs = check_quantiles(q)
         columns = {}
         for what, da in (("total", self.total()), ("per query", self.unit_cost(by=None))):
-            values = da.quantile(qs, dim="trial").transpose("option", "quantile")
+            values = nan_quantiles(da, qs).transpose("option", "quantile")
             for j, qq in enumerate(qs):
                 columns[f"{what} {quantile_label(qq)}"] = [usd(v) for v in values.values[:, j]]
         return pd.DataFrame(columns, index=pd.Index(self._ds["option"].values.tolist(), name="option"))

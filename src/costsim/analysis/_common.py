@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Sequence
 
 import xarray as xr
@@ -63,3 +64,11 @@ BILLED_TOKENS = ("input_tokens", "output_tokens", "reasoning_tokens")
 def billed_tokens(ds: xr.Dataset) -> xr.DataArray:
     """Tokens billed per (trial, time, qclass): the sum of :data:`BILLED_TOKENS` that ``ds`` holds."""
     return sum(ds[name] for name in BILLED_TOKENS if name in ds.data_vars)
+
+
+def nan_quantiles(da: xr.DataArray, q: Sequence[float], dim: str = "trial") -> xr.DataArray:
+    """``da.quantile(q, dim=dim)``, NaN where every value is NaN (the unit cost of a class without
+    queries), without numpy's "All-NaN slice encountered" warning for it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
+        return da.quantile(q, dim=dim)

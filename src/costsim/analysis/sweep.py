@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._common import check_quantiles, option_names
+from ._common import check_quantiles, nan_quantiles, option_names
 
 __all__ = ["break_even", "crossovers", "volume_curves"]
 
@@ -53,7 +53,7 @@ def volume_curves(
     unit = total / ds["requests"].sum(("time", "qclass")).where(lambda n: n > 0)
     out = xr.Dataset({
         "total": total.quantile(qs, dim="trial").assign_attrs(units="USD", long_name="Total cost"),
-        "unit_cost": unit.quantile(qs, dim="trial").assign_attrs(units="USD/query", long_name="Cost per query"),
+        "unit_cost": nan_quantiles(unit, qs).assign_attrs(units="USD/query", long_name="Cost per query"),
     })
     return out.transpose("quantile", "volume", "option")
 

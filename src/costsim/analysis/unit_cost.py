@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 import xarray as xr
 
-from ._common import check_quantiles
+from ._common import check_quantiles, nan_quantiles
 
 __all__ = ["unit_cost_table"]
 
@@ -53,7 +53,7 @@ def unit_cost_table(ds: xr.Dataset, q: Sequence[float] = (0.05, 0.5, 0.95)) -> p
     for per in ("query", "1k_tokens"):
         by_class = ds.costsim.unit_cost(by="qclass", per=per)
         pooled = ds.costsim.unit_cost(by=None, per=per).expand_dims(qclass=[ALL_CLASSES])
-        da = xr.concat([by_class, pooled], dim="qclass").quantile(qs, dim="trial")
+        da = nan_quantiles(xr.concat([by_class, pooled], dim="qclass"), qs)
         df = da.to_series().unstack("quantile")
         df.columns = [f"p{100 * c:g}" for c in df.columns]
         df = df.reset_index()
