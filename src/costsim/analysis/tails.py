@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._common import check_per_request, check_quantiles, dims_present, option_names
+from ._common import check_per_request, check_quantiles, dims_present, nan_quantiles, option_names
 
 __all__ = [
     "class_shares",
@@ -429,6 +429,6 @@ def class_shares(
     out = xr.concat([queries, cost / cost.sum("qclass")], dim=xr.DataArray(["queries", "cost"], dims="share"))
     out = out.transpose("trial", "option", "qclass", "share")
     if q is not None:
-        out = out.quantile(check_quantiles(q)[0], dim="trial", keep_attrs=True).drop_vars("quantile")
+        out = nan_quantiles(out, check_quantiles(q)[0]).drop_vars("quantile")  # NaN: a free option's cost shares
     out.attrs = {"units": "1", "long_name": "Share of the total"}
     return out
