@@ -33,7 +33,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._common import check_per_request, check_quantiles, dims_present, nan_quantiles, option_names
+from ._common import (
+    check_per_request,
+    check_quantiles,
+    dims_present,
+    nan_quantiles,
+    option_names,
+)
 
 __all__ = [
     "class_shares",

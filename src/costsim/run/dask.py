@@ -32,7 +32,14 @@ from ..pricing.base import DeploymentOption
 from ..results import SCENARIO_ATTR
 from ..traffic.traffic import Traffic
 from .local import run_local
-from .prepare import RunSpec, check_run, prepare, resolve_seed, trial_ids, warn_off_peak_inside_bins
+from .prepare import (
+    RunSpec,
+    check_run,
+    prepare,
+    resolve_seed,
+    trial_ids,
+    warn_off_peak_inside_bins,
+)
 from .progress import progress_bar, show_progress
 from .sizing import check_memory, peak_bytes
 
