@@ -166,3 +166,16 @@ def test_console_script_is_installed():
         pytest.skip(f"no console script next to {sys.executable} (package not installed in this environment)")
     proc = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.startswith("usage: costsim")
+
+
+def test_report_reads_the_sweep_costsim_demo_writes(tmp_path, capsys):
+    # 'costsim report costsim-demo/costsim-demo.nc' said "not a costsim result file (TypeError: only
+    # 0-dimensional arrays can be converted to Python scalars)": the file is a sweep, with a volume dim
+    sw = cs.sweep(cs.demo.demo_traffic(days=1), cs.demo.demo_deployments(), [1_000, 5_000], trials=3, seed=2)
+    sw.to_netcdf(tmp_path / "costsim-demo.nc")
+    assert main(["report", str(tmp_path / "costsim-demo.nc")]) == 0
+    text = capsys.readouterr().out
+    with xr.open_dataset(tmp_path / "costsim-demo.nc") as saved:
+        saved.load()
+    for volume in (1_000, 5_000):
+        assert f"At {volume:,} queries/day\n{summary_table(saved.sel(volume=volume))}" in text

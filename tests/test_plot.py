@@ -50,6 +50,19 @@ def test_cost_bands_draws_medians_bands_and_labels(ds):
     assert ax.get_ylim()[0] == 0
 
 
+def test_a_result_of_one_bin_draws_its_bands_across_the_bin(ds):
+    # one point makes no line and no band: the chart of a one-day result by day was empty
+    one = ds.isel(time=[3])
+    ax = plot_cost_bands(one)
+    start = one["time"].values[0]
+    for line, option in zip(ax.get_lines(), ["big", "small"]):
+        median = float(one.costsim.bands(q=[0.5]).sel(option=option).squeeze())
+        assert line.get_ydata().tolist() == [median, median]
+        np.testing.assert_array_equal(line.get_xdata(), [start, start + np.timedelta64(1, "h")])
+    assert all(len(fill.get_paths()[0].vertices) > 2 for fill in _fills(ax))
+    plt.close(ax.figure)
+
+
 def test_cumulative_bands_start_at_zero_and_end_at_the_total(ds):
     ax = plot_cost_bands(ds, cumulative=True, q=(0.1, 0.9))
     assert ax.get_title() == "Cumulative cost by deployment option (8 trials)"

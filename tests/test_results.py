@@ -314,3 +314,36 @@ def test_cost_histogram_is_plumbed_from_simulate():
     assert hit.size == 1
     assert lower[hit[0]] <= 0.0045 < upper[hit[0]]
     assert math.isclose(float(ds["cost"].sum()), 0.0045 * int(ds["requests"].sum()), rel_tol=1e-12)
+
+
+def test_cost_per_1k_tokens_counts_the_reasoning_tokens_billed():
+    # reasoning tokens are billed (at the output or reasoning rate) but were left out of the
+    # denominator: 1,000 prompt + 200 output + 5,000 reasoning tokens read as 1.2k tokens, 5x too dear
+    reasoner = cs.QueryClass("reasoner", share=1.0, input_tokens=cs.Constant(1000), output_tokens=cs.Constant(200),
+                             reasoning_tokens=cs.Constant(5000))
+    traffic = cs.Traffic([reasoner], cs.Arrivals(volume=500, horizon="1D", bin="6h"))
+    ds = cs.simulate(traffic, {"api": cs.TokenPricing(input=1.0, output=10.0)}, trials=2, seed=1, progress=False)
+    per_call = (1000 * 1.0 + (200 + 5000) * 10.0) / 1e6  # USD
+    expected = per_call / 6.2  # USD per 1,000 of the 6,200 tokens billed
+    np.testing.assert_allclose(ds.costsim.unit_cost(per="1k_tokens").values, expected, rtol=1e-12)
+    np.testing.assert_allclose(ds.costsim.unit_cost(by=None, per="1k_tokens").values, expected, rtol=1e-12)
+
+
+def test_unit_cost_by_time_and_unknown_dims(ds):
+    # by="time" raised xarray's "must be a permuted list of ('trial', 'time', 'option')"; an unknown
+    # by= pooled everything and an unknown total(dim=...) summed nothing, silently
+    per_bin = ds.costsim.unit_cost(by="time")
+    assert per_bin.dims == ("trial", "option", "time")
+    cost, requests = ds["cost"].sum("qclass"), ds["requests"].sum("qclass")
+    np.testing.assert_allclose(per_bin.values, (cost / requests.where(requests > 0)).transpose(
+        "trial", "option", "time").values, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"by must be None or a dim of cost other than trial and option "
+                                         r"\['time', 'qclass'\]; got 'class'"):
+        ds.costsim.unit_cost(by="class")
+    with pytest.raises(ValueError, match=r"dim must name dims of the result .*; got unknown \['times'\]"):
+        ds.costsim.total(dim=["times", "qclass"])
+    assert ds.costsim.total("clipped_draws").dims == ("trial",)  # no time dim: summed over the classes
+    one_class = ds.sel(qclass="chat")  # no qclass dim left: the default dims still work
+    np.testing.assert_allclose(one_class.costsim.total().values, ds["cost"].sel(qclass="chat").sum("time").values)
+    np.testing.assert_allclose(one_class.costsim.unit_cost().values,
+                               ds.costsim.unit_cost().sel(qclass="chat").values, rtol=1e-12)

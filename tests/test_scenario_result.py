@@ -31,3 +31,20 @@ def test_not_a_result():
         from_result(xr.Dataset(attrs={"scenario": "{}"}))  # where costsim 0.1 kept it
     with pytest.raises(ValueError, match=r"result\['trial'\]\.attrs\['scenario'\] is not a costsim scenario"):
         from_result(xr.Dataset(coords={"trial": ("trial", [0], {"scenario": "{}"})}))
+
+
+def test_a_selection_or_concatenation_of_trials_reruns_the_trials_it_holds():
+    # the scenario attr of the trial coordinate survives ds.isel(trial=...) and xr.concat unchanged:
+    # from_result used to return the trial ids of the original run (a rerun gave other trials)
+    scenario = next(load_scenario(p) for p in examples() if p.stem == "deployment_options")
+    ds = scenario.run(trials=4, seed=3)
+    subset = ds.isel(trial=[3, 1])
+    again, keywords = from_result(subset)
+    assert again.trials == 2 and keywords["trials"] == [3, 1]
+    xr.testing.assert_equal(again.run(**keywords), subset)  # the recorded scenario attr lists the old trials
+
+    joined = xr.concat([scenario.run(trials=[0, 1], seed=3), scenario.run(trials=[2, 3], seed=3)], "trial",
+                       data_vars="minimal", coords="minimal", compat="override", combine_attrs="override")
+    again, keywords = from_result(joined)
+    assert again.trials == 4 and "trials" not in keywords
+    xr.testing.assert_equal(again.run(**keywords), ds)

@@ -14,7 +14,7 @@ import xarray as xr
 
 from . import analysis
 from ._format import quantile_label, usd
-from .analysis._common import check_quantiles
+from .analysis._common import billed_tokens, check_quantiles, nan_quantiles
 
 __all__ = ["DEFAULT_QUANTILES", "CostsimAccessor"]
 
@@ -50,6 +50,10 @@ class CostsimAccessor:
         """``var`` summed over ``dim`` (by default: per trial and option, whole horizon)."""
         da = self._ds[var]
         dims = [dim] if isinstance(dim, str) else list(dim)
+        # a dim ``var`` lacks is skipped (capacity variables have no qclass; ds.sel(qclass="chat") neither)
+        unknown = [d for d in dims if d not in {*self._ds.dims, *self._ds.coords, "time", "qclass"}]
+        if unknown:  # a typo would sum nothing
+            raise ValueError(f"dim must name dims of the result {list(self._ds.dims)}; got unknown {unknown}")
         out = da.sum([d for d in dims if d in da.dims])
         out.attrs = {**da.attrs, "long_name": f"Total {da.attrs.get('long_name', var).lower()}"}
         return out
@@ -81,22 +85,27 @@ class CostsimAccessor:
         """Cost per query (``per="query"``) or per 1,000 tokens (``per="1k_tokens"``).
 
         Totals over the horizon; ``by="qclass"`` keeps the class dim, ``by=None``
-        pools all classes.
+        pools all classes, ``by="time"`` gives it per time bin (classes pooled).  The tokens are every token billed: prompt, output and
+        reasoning (LiteLLM's ``prompt_tokens + completion_tokens``).
         """
+        dims = self._ds["cost"].dims
+        if by is not None and (by not in {*dims, "qclass"} or by in ("trial", "option")):  # qclass: may be selected
+            raise ValueError(f"by must be None or a dim of cost other than trial and option "
+                             f"{[d for d in dims if d not in ('trial', 'option')]}; got {by!r}")
         keep = {"trial", "option"} | ({by} if by else set())
         cost = self._ds["cost"].sum(_reduce_dims(self._ds["cost"], keep))
         if per == "query":
             denom = self._ds["requests"]
             units, name = "USD/query", "Cost per query"
         elif per == "1k_tokens":
-            denom = (self._ds["input_tokens"] + self._ds["output_tokens"]) / 1000.0
+            denom = billed_tokens(self._ds) / 1000.0
             units, name = "USD/1k tokens", "Cost per 1,000 tokens"
         else:
             raise ValueError(f"per must be 'query' or '1k_tokens'; got {per!r}")
         denom = denom.sum(_reduce_dims(denom, keep))
         out = cost / denom.where(denom > 0)
         out.attrs = {"units": units, "long_name": name}
-        return out.transpose(*[d for d in ("trial", "option", "qclass") if d in out.dims])
+        return out.transpose(*[d for d in ("trial", "option", "qclass") if d in out.dims], ...)
 
     def summary(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
         """A table to read: per option, total cost and cost per query as dollars, by quantile across trials.
@@ -117,7 +126,7 @@ class CostsimAccessor:
         qs = check_quantiles(q)
         columns = {}
         for what, da in (("total", self.total()), ("per query", self.unit_cost(by=None))):
-            values = da.quantile(qs, dim="trial").transpose("option", "quantile")
+            values = nan_quantiles(da, qs).transpose("option", "quantile")
             for j, qq in enumerate(qs):
                 columns[f"{what} {quantile_label(qq)}"] = [usd(v) for v in values.values[:, j]]
         return pd.DataFrame(columns, index=pd.Index(self._ds["option"].values.tolist(), name="option"))

@@ -35,7 +35,8 @@ __all__ = ["main", "summary_table"]
 
 
 def summary_table(ds: xr.Dataset) -> str:
-    """Plain-text summary: total cost bands per option and unit cost per class.
+    """Plain-text summary: total cost bands per option and unit cost per class
+    (of a volume sweep, such as ``costsim demo`` writes: one summary per volume).
 
     Examples
     --------
@@ -47,6 +48,9 @@ def summary_table(ds: xr.Dataset) -> str:
       option            p50 (median)            p5           p95
       frontier                $2,...
     """
+    if "volume" in ds.dims:
+        return "\n\n".join(f"At {float(v):,.0f} queries/day\n{summary_table(ds.sel(volume=v))}"
+                           for v in ds["volume"].values)
     total = ds.costsim.total().quantile([0.05, 0.5, 0.95], dim="trial")
     lines = [f"Total cost over the horizon, across {ds.sizes['trial']} trials"]
     lines.append(f"  {'option':<16}{'p50 (median)':>14}{'p5':>14}{'p95':>14}")

@@ -39,6 +39,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from ._validation import ParameterError, check_int, check_number
@@ -491,8 +492,10 @@ def from_result(result: Any, *, allow_imports: Iterable[str] = ()) -> tuple[Scen
     A result Dataset holds its scenario as JSON (the ``scenario`` attr of its
     ``trial`` coordinate, with the seed and the trial ids; see
     :func:`costsim.results.scenario_text`) and its cost histogram's edges.  The scenario's
-    ``trials`` is the number of trials; the keywords hold the histogram settings
-    and, when the trials were not ``0 .. n-1``, the explicit trial ids.  Results
+    ``trials`` is the number of trials the Dataset holds (read from its ``trial``
+    coordinate: after selecting or concatenating trials, those it holds now); the
+    keywords hold the histogram settings and, when the trials are not ``0 .. n-1``,
+    the explicit trial ids.  Results
     written by earlier costsim versions (their attrs hold null for absent values)
     load and rerun the same way.
 
@@ -531,6 +534,9 @@ def from_result(result: Any, *, allow_imports: Iterable[str] = ()) -> tuple[Scen
     try:
         data = json.loads(text)
         trials, seed = list(data["trials"]), data["seed"]
+        held = np.atleast_1d(result["trial"].values) if "trial" in result.coords else None
+        if held is not None and held.dtype.kind in "iu":  # the trials this Dataset holds (a selection, a concat)
+            trials = [int(t) for t in held]
         if not all(isinstance(t, int) and not isinstance(t, bool) for t in trials):
             raise TypeError(f"trials must be a list of trial ids (integers); got {data['trials']!r}")
         keywords: dict[str, Any] = {

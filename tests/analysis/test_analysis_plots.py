@@ -1,6 +1,9 @@
 """Plot helpers of the analysis lessons: they draw exactly what costsim.analysis computes."""
 
+import warnings
+
 import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import xarray as xr
@@ -205,3 +208,21 @@ def test_pngs_render(ds, tmp_path):
         path = tmp_path / f"{i}.png"
         ax.figure.savefig(path, dpi=50)
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_free_option_is_drawn_on_a_linear_cost_axis():
+    # a log axis drops zeros: an all-zero result drew an empty chart (with matplotlib's "Data has no
+    # positive values, and therefore cannot be log-scaled"), a free option beside others vanished
+    chat = cs.QueryClass("chat", share=1.0, input_tokens=cs.Constant(1000), output_tokens=cs.Constant(100))
+    traffic = cs.Traffic([chat], cs.Arrivals(volume=1000, horizon="1D", bin="6h"))
+    options = {"free": cs.TokenPricing(input=0.0, output=0.0), "api": cs.TokenPricing(input=1.0, output=2.0)}
+    sw = cs.sweep(traffic, options, volume=[100, 1000], trials=2, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        unit_ax, total_ax = plot_volume_sweep(sw)
+        ax = plot_unit_cost(sw.isel(volume=1))
+        only_api = plot_volume_sweep(sw, options=["api"])
+    assert (unit_ax.get_yscale(), total_ax.get_yscale(), ax.get_yscale()) == ("linear",) * 3
+    assert unit_ax.get_lines()[0].get_ydata().tolist() == [0.0, 0.0] and unit_ax.get_ylim()[0] == 0
+    assert [a.get_yscale() for a in only_api] == ["log", "log"]  # all costs positive: log as before
+    plt.close("all")

@@ -110,3 +110,39 @@ def test_exceedance_per_calendar_month(long_ds):
     budget = float(monthly.isel(time=1).sel(option="big").median())
     p = exceedance_probability(long_ds, budget, period="MS")
     np.testing.assert_allclose(p.isel(time=1), (monthly.isel(time=1) > budget).mean("trial"))
+
+
+@pytest.mark.parametrize("budget, message", [
+    ({"big": float("nan"), "small": 1.0, "gpu": 1.0}, r"budget\['big'\] must be a finite number of USD >= 0; got nan"),
+    ({"big": 1.0, "small": float("inf"), "gpu": 1.0}, r"budget\['small'\] must be .*; got inf"),
+    ({"big": 1.0, "small": 1.0, "gpu": "10"}, r"budget\['gpu'\] must be .*; got '10'"),
+    (True, r"budget must be a finite number of USD >= 0; got True"),
+    ("10", r"budget must be .*; got '10'"),
+    (-5.0, r"budget must be .*; got -5.0"),
+    (xr.DataArray(np.nan), r"budget must be a finite number of USD >= 0 everywhere \(1 of 1 are not\); got nan"),
+    (xr.DataArray(["a"]), r"budget must be .* \(a numeric DataArray\); got 'dtype <U1'"),
+])
+def test_budgets_that_no_cost_can_be_compared_with_are_refused(ds, budget, message):
+    # a NaN budget compares False everywhere: the chance of exceeding it read 0 for every option
+    with pytest.raises(ValueError, match=message):
+        exceedance_probability(ds, budget)
+
+
+def test_utilisation_of_a_period_weights_its_bins_by_the_capacity_running():
+    # 12 quiet hours on one replica at ~5%, 12 busy ones on two at ~63%: the day's load over
+    # its capacity is ~44%; the plain mean of the hourly utilisation (~34%) was reported
+    chat = cs.QueryClass("chat", share=1.0, input_tokens=cs.Constant(2000), output_tokens=cs.Constant(200))
+    traffic = cs.Traffic([chat], cs.Arrivals(volume=50_000, horizon="2D", bin="1h",
+                                             daily_profile=(0.1,) * 12 + (3.0,) * 12))
+    gpu = cs.SelfHostedGPU(gpu_hour_price=2.0, prefill_tokens_per_s=6000, decode_tokens_per_s=250,
+                           min_replicas=1, max_replicas=20, fallback=None)
+    ds = cs.simulate(traffic, {"gpu": gpu}, trials=2, seed=1, progress=False)
+    daily = per_period(ds, "1D")
+    hourly_util, units = ds["utilisation"].values, ds["capacity_units"].values  # trial, time, option
+    assert np.unique(units).tolist() == [1.0, 2.0]
+    for day in range(2):
+        hours = slice(24 * day, 24 * (day + 1))
+        expected = (hourly_util[:, hours] * units[:, hours]).sum(axis=1) / units[:, hours].sum(axis=1)
+        np.testing.assert_allclose(daily["utilisation"].values[:, day], expected, rtol=1e-12)
+    assert daily["utilisation"].dims == ds["utilisation"].dims
+    assert daily["utilisation"].attrs == ds["utilisation"].attrs

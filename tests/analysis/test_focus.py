@@ -179,3 +179,13 @@ def test_the_focus_validator_passes_an_export_with_spill(tmp_path):
           f"({sorted(set(verdict['failed']) & alternatives)} are untaken OR alternatives), "
           f"{len(verdict['skipped'])} skipped")
     assert not broken, f"FOCUS rules the export breaks: {broken}"
+
+
+def test_consumed_quantity_counts_reasoning_tokens():
+    # reasoning tokens are billed; ConsumedQuantity counted prompt + output tokens only
+    reasoner = cs.QueryClass("reasoner", share=1.0, input_tokens=cs.Constant(1000), output_tokens=cs.Constant(200),
+                             reasoning_tokens=cs.Constant(5000))
+    traffic = cs.Traffic([reasoner], cs.Arrivals(volume=500, horizon="1D", bin="6h"))
+    ds = cs.simulate(traffic, {"api": cs.TokenPricing(input=1.0, output=10.0)}, trials=2, seed=1, progress=False)
+    table = to_focus(ds, trial=1)
+    assert table["ConsumedQuantity"].sum() == 6200 * int(ds["requests"].sel(trial=1).sum())

@@ -93,8 +93,10 @@ def test_sweep_stacks_simulations_with_common_random_numbers(sw):
     assert sw["cost"].dims == ("volume", "trial", "time", "option", "qclass")
     assert sw["volume"].values.tolist() == [500.0, 2_000.0, 8_000.0]
     assert sw["volume"].attrs["units"] == "queries/day"
-    # a trial draws the same uncertain parameters at every volume: no volume dim on them
+    # a trial draws the same uncertain parameters at every volume: no volume dim on them; every other
+    # variable has one, also where it is the same at every volume (zero cache writes)
     assert sw["uncertain"].dims == ("trial", "parameter")
+    assert all(sw[name].dims[0] == "volume" for name in sw.data_vars if name != "uncertain")
     assert [s["traffic"]["arrivals"]["volume"] for s in json.loads(scenario_text(sw))] == [
         500.0, 2_000.0, 8_000.0]
     # each volume is exactly the simulation at that volume with the same seed
@@ -168,3 +170,29 @@ def test_break_even_api_vs_self_hosted_gpu_matches_the_closed_form():
     closed_form = (24 * 4.0 + 3_000.0 * 24 / (365.25 * 24 / 12)) / 0.006
     assert be["cheaper_below"].values.tolist() == ["api"] * 9
     assert float(be.median()) == pytest.approx(closed_form, rel=0.02)
+
+
+def test_equal_costs_where_the_cheaper_option_does_not_change_are_no_crossing():
+    # free vs api at a volume where no query arrived: both cost 0 there, then api costs more; that
+    # was a "crossing" at the lowest volume with "free cheaper below" it. A tie between a change of
+    # the cheaper option is still the crossing (the first tie).
+    vol = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    b = np.array([[0.0, 1.0, 2.0, 3.0, 4.0],    # trial 0: equal at 1, then a cheaper: no crossing
+                  [1.0, 0.0, 0.0, -1.0, -2.0],  # trial 1: a cheaper, equal at 2 and 3, then dearer: 2
+                  [0.0, 0.0, 1.0, 1.0, 0.0]])   # trial 2: touches at 5 after being cheaper: no crossing
+    cost = np.stack([np.zeros_like(b.T), b.T], axis=-1)[:, :, None, :, None]  # volume, trial, time, option, qclass
+    ds = xr.Dataset({"cost": xr.DataArray(cost, dims=("volume", "trial", "time", "option", "qclass"),
+                                          coords={"volume": vol, "option": ["a", "b"]})})
+    be = break_even(ds, "a", "b")
+    assert np.isnan(be.values[0]) and be.values[1] == 2.0 and np.isnan(be.values[2])
+    assert be["crossings"].values.tolist() == [0, 1, 0]
+    assert be["cheaper_below"].values.tolist() == ["a", "a", "a"]
+    assert crossovers(ds)[["a", "b", "share_crossing", "p50"]].values.tolist() == [["a", "b", 1 / 3, 2.0]]
+
+
+def test_a_sweep_of_one_volume_keeps_its_volume_dim():
+    # a variable equal at every volume was not stacked: with one volume none was, and volume_curves
+    # (plot_volume_sweep, costsim report) failed with xarray's "Dimensions {'volume'} do not exist"
+    one = sweep(small_traffic(), {"big": cs.TokenPricing(input=3.0, output=15.0)}, volume=[1_000], trials=2, seed=3)
+    assert one["cost"].dims == ("volume", "trial", "time", "option", "qclass")
+    assert volume_curves(one)["total"].dims == ("quantile", "volume", "option")

@@ -1,5 +1,7 @@
 """Per-request cost quantiles, concentration, Lorenz and Gini from cost histograms."""
 
+import warnings
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -177,6 +179,15 @@ def test_capacity_option_has_no_per_request_distribution(ds):
     request_cost_quantiles(ds, option=["big", "small"])  # the others are fine
 
 
+def test_a_result_without_its_histogram_is_a_clear_error(ds):
+    # ds.drop_vars("cost_hist") (to save space) or ds[["cost"]]: a KeyError from xarray before
+    lean = ds[["cost", "requests"]]
+    for func in (request_cost_quantiles, cost_share_of_top, lorenz_curve, gini, request_cost_ccdf):
+        with pytest.raises(ValueError, match=r"the Dataset has no per-request cost histogram \(variable 'cost_hist'.*"
+                                             r"it holds \['cost', 'requests'\]"):
+            func(lean, option="big")
+
+
 def test_class_shares_work_for_every_option(ds):
     s = class_shares(ds)
     np.testing.assert_allclose(s.sum("qclass"), 1.0)
@@ -206,3 +217,16 @@ def test_rejects_bad_arguments(call, error, message):
 def test_unknown_option_is_named(ds):
     with pytest.raises(ValueError, match=r"option must name options among \['big', 'small', 'gpu'\]; got 'nope'"):
         gini(ds, option="nope")
+
+
+def test_class_shares_of_a_free_option_are_nan_without_numpy_warnings():
+    # no cost to share: 0 / 0 in every trial, and the median across trials leaked "All-NaN slice"
+    chat = cs.QueryClass("chat", share=0.5, input_tokens=cs.Constant(1000), output_tokens=cs.Constant(100))
+    rag = cs.QueryClass("rag", share=0.5, input_tokens=cs.Constant(5000), output_tokens=cs.Constant(100))
+    ds = cs.simulate(cs.Traffic([chat, rag], cs.Arrivals(volume=200, horizon="1D", bin="6h")),
+                     {"free": cs.TokenPricing(input=0.0, output=0.0)}, trials=3, seed=1, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        shares = class_shares(ds, q=0.5)
+    assert shares.sel(share="cost").isnull().all()
+    np.testing.assert_allclose(shares.sel(share="queries").sum("qclass"), 1.0)

@@ -1,5 +1,7 @@
 """costsim.backtest: bands against what the log billed, the naive extrapolations, the scores."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -102,6 +104,21 @@ def test_a_pilot_too_small_to_fit_is_reported_not_scored():
     assert status[0].startswith("no forecast: ") and np.all(status[1:] == "ok")
     assert bt.metrics().loc[0.9, "origins"] == 9
     assert "(1 without a forecast)" in str(bt)
+
+
+
+def test_no_origin_with_a_forecast_reads_nan_without_numpy_warnings():
+    # every pilot too small to fit: metrics() took means of nothing and leaked numpy's
+    # "invalid value encountered in scalar divide" (an error under -W error)
+    log = _stationary(n=150, hours=1.0, seed=150)
+    bt = cs.backtest(log, API, origins=3, trials=20, fit_options=FAST)
+    assert np.all(bt.dataset["status"].values != "ok")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = bt.metrics()
+        text = str(bt)
+    assert table["origins"].tolist() == [0, 0] and table.drop(columns=["origins", "covered"]).isna().all().all()
+    assert "(3 without a forecast)" in text
 
 
 @pytest.mark.parametrize("kwargs, error", [

@@ -109,6 +109,19 @@ def test_pilot_gap_on_a_stationary_log(fit):
         cs.pilot_gap(fit, "gpt-4o")
 
 
+def test_the_naive_extrapolation_bills_the_pilot_at_its_times():
+    # a pilot run at night, under rates that halve at night: the pilot paid the off-peak rates, but
+    # pilot_gap priced its requests at peak ones (backtest billed them at their times already)
+    nights = cs.TokenPricing(input=3.0, output=15.0, off_peak=cs.OffPeak(
+        [cs.OffPeakWindow((1, 2, 3, 4, 5, 6, 7), "00:00", "06:00")], cs.RateCard(1.5, 7.5)))
+    log = _log(n=600, seconds=3600.0).assign(
+        timestamp=lambda d: pd.Timestamp("2026-01-05T01:00") + pd.to_timedelta(d["timestamp"], unit="s"))
+    fit = cs.fit_traffic(log, families=["LogNormal"], segments=1)
+    gap = cs.pilot_gap(fit, nights, traffic=cs.project(fit, horizon="2h", bin="1h"), trials=4, seed=1)
+    paid = (log["input_tokens"] * 1.5 + log["output_tokens"] * 7.5).mean() / 1e6
+    assert gap.pilot_cost_per_request == pytest.approx(paid, rel=1e-12)
+
+
 def test_scenario_file_round_trip(fit, tmp_path):
     s = cs.to_scenario(fit, {"api": API}, horizon="30D", bin="1D", trials=10, seed=3)
     path = tmp_path / "fitted.toml"

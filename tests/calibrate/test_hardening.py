@@ -457,3 +457,48 @@ def test_a_million_rows_fit_in_bounded_time():
     # a share of 0.3 from 1e6 rows: sd 0.00046
     assert abs(rag.share - 0.3) < 4 * 0.00046
     assert cpu < 60, f"{cpu:.1f} s of CPU"  # ~10 s on the 2-core development machine
+
+
+def test_numbers_in_an_object_column_are_epoch_times_not_nanoseconds(tmp_path):
+    # an object column of numbers (a DataFrame built with dtype=object, or JSON lines whose
+    # timestamps are not all of one type) was parsed by pandas as nanoseconds since 1970: a log of
+    # one request per second read as one per nanosecond, its rate a billion times too high
+    stamps = [EPOCH_S, EPOCH_S + 1, EPOCH_S + 2]
+    log = _stamps(pd.Series(stamps, dtype=object))
+    assert log.timestamp_unit == "s"
+    assert log.start == pd.Timestamp("2026-01-01") and log.span == pd.Timedelta(seconds=3)
+    np.testing.assert_array_equal(log.timestamp, _stamps(np.array(stamps)).timestamp)
+    with pytest.raises(ValueError, match=r"'timestamp': timestamps must be all date-times or all numbers; 1 of 2 "
+                                         r"rows are numbers among date-times \(first at row 0: 1767225600\)"):
+        _stamps(pd.Series([EPOCH_S, "2026-01-01T00:00:01"], dtype=object))
+    with pytest.raises(ValueError, match=r"numeric timestamps must be below 2\*\*63 in magnitude; 1 of 2 rows are not"):
+        _stamps(pd.Series([10**400, 1], dtype=object))
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('{"timestamp": 0, "input_tokens": 1, "output_tokens": 1}\n'
+                    '{"timestamp": "1970-01-01T00:00:01", "input_tokens": 1, "output_tokens": 1}\n')
+    with pytest.raises(ValueError, match=r"all date-times or all numbers; 1 of 2 rows are numbers"):
+        read_log(path)
+
+
+def test_a_repeated_column_name_is_refused_naming_it():
+    # frame["input_tokens"] is then a DataFrame: a TypeError from pandas' to_numeric
+    frame = pd.DataFrame([[0.0, 1, 5, 1], [1.0, 2, 6, 1]],
+                         columns=["timestamp", "input_tokens", "input_tokens", "output_tokens"])
+    with pytest.raises(ValueError, match=r"log: column 'input_tokens' appears more than once; the log has "
+                                         r"\['timestamp', 'input_tokens', 'input_tokens', 'output_tokens'\]"):
+        read_log(frame)
+    frame.columns = ["timestamp", "input_tokens", "note", "note"]  # a repeat in an unused column is harmless
+    assert len(read_log(frame, columns={"output_tokens": "input_tokens"})) == 2
+
+
+def test_day_first_date_times_are_read_day_first_in_every_row():
+    # the format inferred from '01/02/2024' is month first; '13/02/2024' does not fit it, and the
+    # row-by-row fallback read it day first: 1 Feb read as 2 Jan beside 13 Feb, a 13-day log spanning 43
+    stamps = ["01/02/2024 10:00", "13/02/2024 10:00", "14/02/2024 10:00"]
+    with pytest.warns(UserWarning, match=r"'timestamp': date-times read day first \(such as '01/02/2024 10:00'\)"):
+        log = _stamps(np.array(stamps, dtype=object))
+    assert [str(t)[:10] for t in log.timestamp.astype("datetime64[D]")] == ["2024-02-01", "2024-02-13", "2024-02-14"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # month first where every row fits it; ISO dates as ever
+        assert str(_stamps(np.array(["01/02/2024", "12/02/2024"], dtype=object)).start) == "2024-01-02 00:00:00"
+        assert len(_stamps(np.array(["2024-02-01T10:00", "Feb 13 2024 10:00"], dtype=object))) == 2

@@ -1,6 +1,7 @@
 """Joint trial-level uncertainty, drift learned from the log, and project(scale=)."""
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -248,3 +249,16 @@ def test_a_location_shift_multiplies_a_spliced_column():
                         cs.GeneralizedPareto(tail.loc.values[0], tail.scale.values[0], 0.2)), (0.98, 0.02))
     x = np.array([50.0, 300.0, 399.0, 399.5, 450.0, 2_000.0])
     np.testing.assert_allclose(moved.cdf(x * np.exp(s)), column.cdf(x), rtol=1e-12)
+
+
+def test_a_column_of_mostly_zeros_fits_without_numpy_warnings():
+    # bootstrap resamples with no output tokens at all: log(0) - log(0) in the class's own part
+    # leaked "RuntimeWarning: invalid value encountered in subtract" to the user
+    rng = np.random.default_rng(0)
+    n = 200
+    log = {"timestamp": np.sort(rng.uniform(0, 3600, n)), "input_tokens": rng.integers(100, 2000, n),
+           "output_tokens": np.r_[np.zeros(n - 5, dtype=int), [5, 6, 7, 8, 9]]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fit = cs.fit_traffic(log)
+    assert np.all(np.isfinite(fit.joint.output_own))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -373,3 +374,41 @@ def test_price_of_a_catalog_model_gives_the_same_message_as_its_pricing():
     with pytest.raises(ValueError, match=r"^service tier 'flex' is not offered by this TokenPricing; it offers "
                                          r"\['standard', 'batch', 'priority'\]$"):
         cs.price("gpt-4o", 1_000, 10, service_tier="flex")
+
+
+def test_off_peak_windows_inside_time_bins_are_announced():
+    # a bin is billed at the rates in force at its start: with day-long bins a model off-peak
+    # at night (00:00-06:00 on weekdays) billed Mondays from 00:00 all off-peak, from 02:00 all peak
+    nights = cs.TokenPricing(input=2.0, output=8.0, off_peak=cs.OffPeak(
+        [cs.OffPeakWindow((1, 2, 3, 4, 5), "00:00", "06:00")], cs.RateCard(1.0, 4.0)))
+    chat = cs.QueryClass("chat", share=1.0, input_tokens=cs.Constant(1000), output_tokens=cs.Constant(100))
+
+    def run(bin, start="2026-01-05"):  # a Monday
+        traffic = cs.Traffic([chat], cs.Arrivals(volume=1000, horizon="2D", bin=bin, start=start))
+        return cs.simulate(traffic, {"api": nights, "flat": cs.TokenPricing(input=2.0, output=8.0)}, trials=1,
+                           seed=1, progress=False)
+
+    with pytest.warns(UserWarning, match=r"options\['api'\]: off-peak rates start or end inside 2 of 2 time bins "
+                                         r"of 1D; a bin is billed at the rates in force at its start"):
+        run("1D")
+    with pytest.warns(UserWarning, match=r"inside 4 of 8 time bins of 6h"):
+        run("6h", start="2026-01-05T03:00")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run("1h")
+        run("6h")  # 00-06 and 06-12: the windows' edges fall on the bins' edges
+        run("1D", start="2026-01-10")  # a weekend: no off-peak rate to start or end
+
+
+def test_the_off_peak_warning_comes_once_per_run_from_the_run():
+    # checking or sizing a run (a Scenario, cs.estimate) does not warn; the run does, once
+    nights = cs.TokenPricing(input=2.0, output=8.0, off_peak=cs.OffPeak(
+        [cs.OffPeakWindow((1, 2, 3, 4, 5), "00:00", "06:00")], cs.RateCard(1.0, 4.0)))
+    chat = cs.QueryClass("chat", share=1.0, input_tokens=cs.Constant(1000), output_tokens=cs.Constant(100))
+    traffic = cs.Traffic([chat], cs.Arrivals(volume=1000, horizon="2D", bin="1D", start="2026-01-05"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cs.estimate(traffic, {"api": nights}, trials=1)
+        cs.simulate(traffic, {"api": nights}, trials=1, seed=1, progress=False)
+    assert [str(w.message)[:40] for w in caught] == ["options['api']: off-peak rates start or "]
+    assert caught[0].filename == __file__

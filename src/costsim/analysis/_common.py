@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable, Sequence
 
 import xarray as xr
@@ -53,3 +54,21 @@ def check_quantiles(q: float | Sequence[float], name: str = "q") -> list[float]:
     if qs.ndim != 1 or qs.size == 0 or np.any(~np.isfinite(qs)) or np.any((qs < 0) | (qs > 1)):
         raise ValueError(f"{name} must be quantiles in [0, 1]; got {q!r}")
     return qs.tolist()
+
+
+#: The token counts a result holds that a provider bills: prompt (cached and cache-write
+#: included), output and reasoning tokens (LiteLLM's ``prompt_tokens + completion_tokens``).
+BILLED_TOKENS = ("input_tokens", "output_tokens", "reasoning_tokens")
+
+
+def billed_tokens(ds: xr.Dataset) -> xr.DataArray:
+    """Tokens billed per (trial, time, qclass): the sum of :data:`BILLED_TOKENS` that ``ds`` holds."""
+    return sum(ds[name] for name in BILLED_TOKENS if name in ds.data_vars)
+
+
+def nan_quantiles(da: xr.DataArray, q: Sequence[float], dim: str = "trial") -> xr.DataArray:
+    """``da.quantile(q, dim=dim)``, NaN where every value is NaN (the unit cost of a class without
+    queries), without numpy's "All-NaN slice encountered" warning for it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
+        return da.quantile(q, dim=dim)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import xarray as xr
 
 from .._format import duration_alias
+from .._validation import ParameterError
 from ._common import option_names
 
 __all__ = ["exceedance_probability", "per_period"]
@@ -27,7 +29,8 @@ def per_period(ds: xr.Dataset, period: str) -> xr.Dataset:
     """The result re-binned to longer periods: a fixed length (a day, a week) or calendar months and quarters.
 
     Costs and counts are summed over each period, levels (such as
-    ``capacity_units``) averaged; ``attrs["bin_width"]`` becomes the period, so
+    ``capacity_units``) averaged, ``utilisation`` weighted by the capacity
+    running in each bin (the period's load over its capacity); ``attrs["bin_width"]`` becomes the period, so
     :func:`costsim.plot.plot_cost_bands` draws cost per period.
 
     Parameters
@@ -96,6 +99,12 @@ def per_period(ds: xr.Dataset, period: str) -> xr.Dataset:
     if levels:
         parts.append(ds[levels].groupby(group).mean(keep_attrs=True))
     out = xr.merge([*parts, ds.drop_vars(timed + ["time"])], combine_attrs="override")
+    if "utilisation" in levels and "capacity_units" in levels:
+        # a period's utilisation is its load over the capacity that ran: bins weighted by their units
+        units = ds["capacity_units"].where(ds["utilisation"].notnull())
+        ran = units.groupby(group).sum()
+        out["utilisation"] = ((ds["utilisation"] * units).groupby(group).sum() / ran.where(ran > 0)).transpose(
+            *ds["utilisation"].dims)
     for name in timed:
         out[name].attrs = ds[name].attrs
     out["time"].attrs = {"long_name": "Period start (UTC)"}
@@ -152,17 +161,38 @@ def exceedance_probability(
     cost = data["cost"].sel(option=names).sum("qclass")
     if cumulative:
         cost = cost.cumsum("time")
+    out = (cost > _limit(budget, names)).mean("trial").transpose("time", "option")
+    out.attrs = {"units": "1", "long_name": "Chance of exceeding the budget" + (" (cumulative)" if cumulative else "")}
+    return out
+
+
+_BUDGET_RULE = "must be a finite number of USD >= 0"
+
+
+def _usd(path: str, value: object) -> float:
+    """One budget amount, checked (a NaN compares False: a silent 'never exceeded')."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.number)) \
+            or not np.isfinite(value) or value < 0:
+        raise ParameterError(path, _BUDGET_RULE, value)
+    return float(value)
+
+
+def _limit(budget: float | Mapping[str, float] | xr.DataArray, names: list[str]) -> float | xr.DataArray:
+    """``budget`` as a float or a DataArray of the options ``names``, every amount checked."""
     if isinstance(budget, Mapping):
         missing = [o for o in names if o not in budget]
         if missing:
             raise ValueError(f"budget must give a value for every option; missing {missing}")
-        limit = xr.DataArray([float(budget[o]) for o in names], dims="option", coords={"option": names})
-    elif isinstance(budget, xr.DataArray):
+        return xr.DataArray([_usd(f"budget[{o!r}]", budget[o]) for o in names], dims="option",
+                            coords={"option": names})
+    if isinstance(budget, xr.DataArray):
         limit = budget.sel(option=names) if "option" in budget.dims else budget
-    else:
-        limit = float(budget)
-        if not np.isfinite(limit):
-            raise ValueError(f"budget must be a finite number of USD; got {budget!r}")
-    out = (cost > limit).mean("trial").transpose("time", "option")
-    out.attrs = {"units": "1", "long_name": "Chance of exceeding the budget" + (" (cumulative)" if cumulative else "")}
-    return out
+        if limit.dtype.kind not in "iuf":
+            raise ParameterError("budget", f"{_BUDGET_RULE} (a numeric DataArray)", f"dtype {limit.dtype}")
+        values = np.asarray(limit.values, dtype=float).ravel()
+        bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+        if bad.size:
+            raise ParameterError("budget", f"{_BUDGET_RULE} everywhere ({bad.size} of {values.size} are not)",
+                                 float(values[bad[0]]))
+        return limit
+    return _usd("budget", budget)

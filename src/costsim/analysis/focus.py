@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._common import billed_tokens
+
 __all__ = ["FOCUS_COLUMNS", "to_focus"]
 
 #: The unit of PricingQuantity: FOCUS UnitFormat "<quantity> <plural unit>", the
@@ -93,8 +95,8 @@ def to_focus(
         ``x_Trial``, ``x_Option``, ``x_QueryClass``, ``x_Requests``.  All four
         costs (Billed, Effective, List and Contracted) are the simulated cost
         (list prices, no discounts modelled).  Usage is measured in tokens:
-        ConsumedQuantity counts prompt + output tokens, PricingQuantity the same
-        in millions (PricingUnit "1000000 Tokens").  InvoiceId is null: a simulated
+        ConsumedQuantity counts the tokens billed (prompt, output, reasoning),
+        PricingQuantity the same in millions (PricingUnit "1000000 Tokens").  InvoiceId is null: a simulated
         charge is associated with no invoice.  Options priced per time bin have
         ChargeFrequency "Recurring", the others "Usage-Based".  Periods are UTC;
         the billing period is the calendar month of the charge.
@@ -120,7 +122,7 @@ def to_focus(
     for option, flag in zip(picks, per_request):
         one = ds.sel(trial=picks[option], option=option)
         cost = one["cost"].transpose("time", "qclass")
-        tokens = (one["input_tokens"] + one["output_tokens"]).transpose("time", "qclass")
+        tokens = billed_tokens(one).transpose("time", "qclass")
         requests = one["requests"].transpose("time", "qclass")
         starts = pd.DatetimeIndex(cost["time"].values).tz_localize("UTC")
         classes = [str(c) for c in cost["qclass"].values.tolist()]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._common import check_quantiles, option_names
+from ._common import check_quantiles, nan_quantiles, option_names
 
 __all__ = ["break_even", "crossovers", "volume_curves"]
 
@@ -53,7 +53,7 @@ def volume_curves(
     unit = total / ds["requests"].sum(("time", "qclass")).where(lambda n: n > 0)
     out = xr.Dataset({
         "total": total.quantile(qs, dim="trial").assign_attrs(units="USD", long_name="Total cost"),
-        "unit_cost": unit.quantile(qs, dim="trial").assign_attrs(units="USD/query", long_name="Cost per query"),
+        "unit_cost": nan_quantiles(unit, qs).assign_attrs(units="USD/query", long_name="Cost per query"),
     })
     return out.transpose("quantile", "volume", "option")
 
@@ -64,7 +64,9 @@ def break_even(ds: xr.Dataset, a: str, b: str) -> xr.DataArray:
     Per trial, the difference of total costs ``a - b`` is followed along the volume
     grid; at the first change of sign the crossing is interpolated linearly in
     volume between the two grid points (exact where both costs are linear in
-    volume between them).  A grid point where the costs are equal is a crossing.
+    volume between them).  Where the costs are equal at grid points between the
+    change, the first of them is the crossing; equal costs where the cheaper
+    option does not change (both free at the lowest volume, say) are no crossing.
 
     Parameters
     ----------
@@ -80,9 +82,8 @@ def break_even(ds: xr.Dataset, a: str, b: str) -> xr.DataArray:
         cross inside the grid.  Non-dim coordinates say which is which:
         ``cheaper_below`` names the cheaper option at the lowest volume (the
         cheaper one throughout where there is no crossing, ``"tie"`` where equal),
-        ``crossings`` counts the crossings along the grid (sign changes between grid
-        points, and grid points where the costs are equal); where there are
-        several, the first (lowest volume) is reported.
+        ``crossings`` counts the crossings along the grid (changes of the cheaper
+        option); where there are several, the first (lowest volume) is reported.
 
     Examples
     --------
@@ -104,13 +105,21 @@ def break_even(ds: xr.Dataset, a: str, b: str) -> xr.DataArray:
     total = ds["cost"].sel(option=names).sum([d for d in ds["cost"].dims if d not in ("volume", "trial", "option")])
     diff = (total.sel(option=a) - total.sel(option=b)).transpose("trial", "volume").values
     vol = ds["volume"].values.astype(float)
-    flips = diff[:, :-1] * diff[:, 1:] < 0  # the sign changes between grid points i and i+1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        inside = vol[:-1] + (vol[1:] - vol[:-1]) * diff[:, :-1] / (diff[:, :-1] - diff[:, 1:])
-    first = np.minimum(np.where(flips, inside, np.inf).min(axis=1), np.where(diff == 0, vol, np.inf).min(axis=1))
-    be = np.where(np.isinf(first), np.nan, first)
-    crossings = flips.sum(axis=1) + (diff == 0).sum(axis=1)
     sign = np.sign(diff)
+    rows = np.arange(diff.shape[0])
+    first = np.full(diff.shape[0], np.inf)
+    crossings = np.zeros(diff.shape[0], dtype=np.int64)
+    last = np.full(diff.shape[0], -1)  # the last grid point with unequal costs so far (-1: none)
+    for i in range(vol.size):
+        before = np.maximum(last, 0)
+        flip = (last >= 0) & (sign[:, i] != 0) & (sign[:, i] != sign[rows, before])  # the cheaper one changed
+        with np.errstate(invalid="ignore", divide="ignore"):
+            inside = vol[before] + (vol[i] - vol[before]) * diff[rows, before] / (diff[rows, before] - diff[:, i])
+        at = np.where(last == i - 1, inside, vol[np.minimum(before + 1, vol.size - 1)])  # else: the first tie
+        first = np.where(flip & np.isinf(first), at, first)
+        crossings += flip
+        last = np.where(sign[:, i] != 0, i, last)
+    be = np.where(np.isinf(first), np.nan, first)
     lowest = sign[np.arange(sign.shape[0]), np.argmax(sign != 0, axis=1)]
     cheaper = np.where(lowest < 0, a, np.where(lowest > 0, b, "tie")).astype(object)
     out = xr.DataArray(

@@ -33,7 +33,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._common import check_per_request, check_quantiles, dims_present, option_names
+from ._common import (
+    check_per_request,
+    check_quantiles,
+    dims_present,
+    nan_quantiles,
+    option_names,
+)
 
 __all__ = [
     "class_shares",
@@ -108,6 +114,9 @@ def cost_histogram(
 
 def _histogram(data: HistLike, option: str | Sequence[str] | None, over: str | Sequence[str] | None) -> xr.DataArray:
     """The histogram to analyse: options selected and checked, ``over`` dims pooled."""
+    if isinstance(data, xr.Dataset) and "cost_hist" not in data.data_vars:
+        raise ValueError("the Dataset has no per-request cost histogram (variable 'cost_hist'; simulate writes it, "
+                         f"it was dropped or not selected): it holds {sorted(map(str, data.data_vars))}")
     hist = data["cost_hist"] if isinstance(data, xr.Dataset) else data
     if not isinstance(hist, xr.DataArray) or "cost_bin" not in hist.dims:
         raise TypeError(
@@ -426,6 +435,6 @@ def class_shares(
     out = xr.concat([queries, cost / cost.sum("qclass")], dim=xr.DataArray(["queries", "cost"], dims="share"))
     out = out.transpose("trial", "option", "qclass", "share")
     if q is not None:
-        out = out.quantile(check_quantiles(q)[0], dim="trial", keep_attrs=True).drop_vars("quantile")
+        out = nan_quantiles(out, check_quantiles(q)[0]).drop_vars("quantile")  # NaN: a free option's cost shares
     out.attrs = {"units": "1", "long_name": "Share of the total"}
     return out

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 import xarray as xr
 
-from ._common import check_quantiles
+from ._common import check_quantiles, nan_quantiles
 
 __all__ = ["unit_cost_table"]
 
@@ -18,7 +18,8 @@ def unit_cost_table(ds: xr.Dataset, q: Sequence[float] = (0.05, 0.5, 0.95)) -> p
     """Tidy table of unit costs per query class and option, as quantiles across trials.
 
     Unit costs are totals over the horizon (``ds.costsim.unit_cost``): a class's
-    cost divided by its queries, or by its thousands of tokens (prompt + output).
+    cost divided by its queries, or by its thousands of tokens (prompt, output and
+    reasoning: every token billed).
     Every option works, capacity ones included (their cost is allocated to
     classes by the simulation).
 
@@ -52,7 +53,7 @@ def unit_cost_table(ds: xr.Dataset, q: Sequence[float] = (0.05, 0.5, 0.95)) -> p
     for per in ("query", "1k_tokens"):
         by_class = ds.costsim.unit_cost(by="qclass", per=per)
         pooled = ds.costsim.unit_cost(by=None, per=per).expand_dims(qclass=[ALL_CLASSES])
-        da = xr.concat([by_class, pooled], dim="qclass").quantile(qs, dim="trial")
+        da = nan_quantiles(xr.concat([by_class, pooled], dim="qclass"), qs)
         df = da.to_series().unstack("quantile")
         df.columns = [f"p{100 * c:g}" for c in df.columns]
         df = df.reset_index()

@@ -31,11 +31,10 @@ import xarray as xr
 from scipy import stats
 
 from .._validation import ParameterError, check_duration, check_int, check_number
-from ..pricing.litellm import price
 from ..pricing.token import TokenPricing
 from .fit import fit_traffic
-from .logs import TrafficLog, read_log
-from .project import project
+from .logs import read_log
+from .project import billed, project
 
 __all__ = ["Backtest", "backtest", "interval_score"]
 
@@ -95,22 +94,27 @@ class Backtest:
         """
         ds = self.ok
         y = ds["realised"]
+        n = int(ds.sizes["origin"])
+
+        def over_origins(x: xr.DataArray, how: str = "mean") -> float:
+            """The mean (or median) over the origins scored; NaN, without numpy's warning, where none is."""
+            return float(getattr(x, how)()) if n else math.nan
+
         rows = []
         for level in ds["level"].to_numpy():
             d = ds.sel(level=level)
+            per_request = ds["realised"] / ds["requests"]
             rows.append({
-                "level": float(level), "origins": int(ds.sizes["origin"]),
-                "covered": int(d["covered"].sum()),
-                "coverage": float(d["covered"].mean()) if ds.sizes["origin"] else math.nan,
-                "volume_coverage": float(((d["requests_lower"] <= ds["requests"])
-                                          & (ds["requests"] <= d["requests_upper"])).mean()),
-                "cost_per_request_coverage": float(((d["cost_per_request_lower"] <= ds["realised"] / ds["requests"])
-                                                    & (ds["realised"] / ds["requests"]
-                                                       <= d["cost_per_request_upper"])).mean()),
-                "median_width": float(((d["upper"] - d["lower"]) / y).median()),
-                "interval_score": float((d["interval_score"] / y).mean()),
-                "naive_per_request_score": float((d["naive_per_request_score"] / y).mean()),
-                "naive_per_hour_score": float((d["naive_per_hour_score"] / y).mean()),
+                "level": float(level), "origins": n, "covered": int(d["covered"].sum()),
+                "coverage": over_origins(d["covered"]),
+                "volume_coverage": over_origins((d["requests_lower"] <= ds["requests"])
+                                                & (ds["requests"] <= d["requests_upper"])),
+                "cost_per_request_coverage": over_origins((d["cost_per_request_lower"] <= per_request)
+                                                          & (per_request <= d["cost_per_request_upper"])),
+                "median_width": over_origins((d["upper"] - d["lower"]) / y, "median"),
+                "interval_score": over_origins(d["interval_score"] / y),
+                "naive_per_request_score": over_origins(d["naive_per_request_score"] / y),
+                "naive_per_hour_score": over_origins(d["naive_per_hour_score"] / y),
             })
         return pd.DataFrame(rows).set_index("level")
 
@@ -199,13 +203,6 @@ def _options(name: str, given: Any, allowed: frozenset[str]) -> dict[str, Any]:
     if unknown:
         raise ParameterError(name, f"may set only {sorted(allowed)}", unknown)
     return dict(given)
-
-
-def _bill(pricing: TokenPricing, log: TrafficLog) -> np.ndarray:
-    """USD of every logged request, billed at its time."""
-    cached = 0 if log.cached_tokens is None else log.cached_tokens
-    return np.asarray(price(pricing, log.input_tokens, log.output_tokens, cache_read_tokens=cached,
-                            when=log.timestamp), dtype=float)
 
 
 def backtest(
@@ -302,7 +299,7 @@ def backtest(
     horizon_len = _horizon_length(horizon, span, pilot_len)
     room = span - pilot_len - (horizon_len if horizon_len is not None else pd.Timedelta(0))
     starts = _origins(origins, start, room)
-    cost = _bill(pricing, log)
+    cost = billed(pricing, log)
     end = start + span
     q = np.array([[0.5 - lv / 2, 0.5 + lv / 2] for lv in levels])
 

@@ -90,12 +90,12 @@ class BlockSums:
             out_common = np.log(out.sum(axis=0) / total) - np.log(self.output.sum() / self.count.sum())
             in_unit = np.log(inp / count) - np.log(self.input.sum(axis=1) / self.count.sum(axis=1))[:, None]
             out_unit = np.log(out / count) - np.log(self.output.sum(axis=1) / self.count.sum(axis=1))[:, None]
+            in_own, out_own = in_unit - in_common, out_unit - out_common  # -inf - -inf: NaN, fixed below
         fix = np.nan_to_num  # a resample without a unit's rows (or tokens): no deviation for it
         correction = b / (b - 1) * (stats.t.ppf(0.95, b - 1) / stats.norm.ppf(0.95)) ** 2 if b > 1 else 0.0
         return JointDeviations(
             volume=fix(volume, neginf=0.0, posinf=0.0), share=fix(share, neginf=0.0, posinf=0.0),
             input_common=fix(in_common, neginf=0.0, posinf=0.0), output_common=fix(out_common, neginf=0.0, posinf=0.0),
-            input_own=fix(in_unit - in_common, neginf=0.0, posinf=0.0),
-            output_own=fix(out_unit - out_common, neginf=0.0, posinf=0.0),
+            input_own=fix(in_own, neginf=0.0, posinf=0.0), output_own=fix(out_own, neginf=0.0, posinf=0.0),
             correction=correction,
         )

@@ -27,13 +27,18 @@ seconds reach 1e11 in the year 5138), below 1e14 milliseconds, below 1e17
 microseconds, nanoseconds above.  The unit used is kept in
 :attr:`TrafficLog.timestamp_unit`, and an inferred unit other than seconds is
 announced by a warning.  A column whose rows fall in different ranges (a mix of
-units, or nanoseconds counted from 0) is refused: pass ``unit=``.
+units, or nanoseconds counted from 0) is refused: pass ``unit=``.  Numbers in an
+``object`` column are read the same way (not as nanoseconds, pandas' default); a
+column mixing numbers and date-time strings is refused.  Date-times whose first row
+reads month first but whose other rows only fit day first (``01/02/2024``,
+``13/02/2024``) are all read day first, with a warning.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import os
 import warnings
 from collections.abc import Mapping
@@ -442,6 +447,7 @@ def _resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> 
     if unknown:
         raise ValueError(f"columns: unknown field(s) {unknown}; the fields are {sorted(DEFAULT_COLUMNS)}")
     available = list(frame.columns)
+    repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
     names: dict[str, str] = {}
     for field, candidates in DEFAULT_COLUMNS.items():
         if field in columns:
@@ -455,6 +461,9 @@ def _resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> 
         elif field in _REQUIRED:
             raise ValueError(f"log: no column for {field} (tried {list(candidates)}; pass columns={{{field!r}: ...}}); "
                              f"the log has {available}")
+    clash = [c for c in names.values() if str(c) in repeated]
+    if clash:
+        raise ValueError(f"log: column {clash[0]!r} appears more than once; the log has {available}")
     return names
 
 
@@ -475,14 +484,35 @@ def _timestamps(col: pd.Series, name: str, unit: str | None) -> tuple[np.ndarray
         raise ValueError(f"log column {name!r}: timestamps must be date-times or numbers; got booleans")
     if pd.api.types.is_numeric_dtype(col):
         return _epoch(col, name, unit)
+    if col.dtype == object:  # numbers in an object column: pandas would read them as nanoseconds
+        is_number = np.fromiter((_is_number(v) for v in col.to_numpy()), dtype=bool, count=len(col))
+        if is_number.all():
+            huge = [i for i, v in enumerate(col.to_numpy()) if abs(v) >= 2**63]  # beyond any epoch unit's range
+            _refuse(col, name, np.asarray(huge, dtype=np.int64), "numeric timestamps must be below 2**63 in "
+                    "magnitude", "are not")
+            return _epoch(pd.to_numeric(col), name, unit)
+        _refuse(col, name, np.flatnonzero(is_number), "timestamps must be all date-times or all numbers",
+                "are numbers among date-times")
     parsed = pd.to_datetime(col, errors="coerce", utc=True)
-    if parsed.isna().any():  # the format inferred from the first row may not fit all: parse row by row
-        parsed = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")
+    if parsed.isna().any():  # the format inferred from the first row (month first where ambiguous) does not fit all
+        with warnings.catch_warnings():  # pandas: "Parsing dates in %Y-%m-%d format when dayfirst=True ..."
+            warnings.filterwarnings("ignore", "Parsing dates in .* format when dayfirst=True", UserWarning)
+            days_first = pd.to_datetime(col, errors="coerce", utc=True, dayfirst=True)
+        if not days_first.isna().any():  # one format, day first ('13/02/2024'), fits every row: not a mix of both
+            warnings.warn(f"log column {name!r}: date-times read day first (such as {col.iloc[0]!r}), the order "
+                          "that fits every row", stacklevel=4)
+            parsed = days_first
+        else:  # several formats: parse row by row
+            parsed = pd.to_datetime(col, errors="coerce", utc=True, format="mixed")
     _refuse(col, name, np.flatnonzero(parsed.isna().to_numpy()), "", "are not date-times")
     parsed = parsed.dt.tz_localize(None)
     _refuse(col, name, np.flatnonzero(((parsed < _EARLIEST) | (parsed > _LATEST)).to_numpy()),
             f"date-times must lie between {_EARLIEST.date()} and {_LATEST.date()}", "do not")
     return parsed.dt.as_unit("ns").to_numpy(dtype="datetime64[ns]"), None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (numbers.Real, np.number)) and not isinstance(value, (bool, np.bool_))
 
 
 def _epoch(col: pd.Series, name: str, unit: str | None) -> tuple[np.ndarray, str]:

@@ -16,6 +16,7 @@ from ..traffic.distributions import Distribution
 from ..traffic.processes import MixShift, Modulation
 from ..traffic.traffic import Traffic
 from .fitted import TrafficFit, projected_traffic
+from .logs import TrafficLog
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -151,7 +152,7 @@ class PilotGap:
     Attributes
     ----------
     pilot_cost_per_request : float
-        Mean cost per request of the log, priced request by request (USD).
+        Mean cost per request of the log, priced request by request at its time (USD).
     requests : float
         Production requests (model calls: a session's turns) over the horizon (mean over trials).
     naive : float
@@ -240,15 +241,20 @@ def pilot_gap(
     quantiles = [check_number(f"quantiles[{i}]", q, low=0.0, high=1.0) for i, q in enumerate(quantiles)]
     if not isinstance(pricing, TokenPricing):
         raise TypeError(f"pricing must be a costsim.TokenPricing (priced per request); got {type(pricing).__name__}")
-    log = fit.log
-    cached = 0 if log.cached_tokens is None else log.cached_tokens
-    per_request = float(np.mean(price(pricing, log.input_tokens, log.output_tokens, cache_read_tokens=cached)))
+    per_request = float(np.mean(billed(pricing, fit.log)))  # at their times: off-peak rates where they apply
     traffic = project(fit) if traffic is None else traffic
     ds = simulate(traffic, {"production": pricing}, trials=trials, seed=seed)
     total = ds["cost"].sum(("time", "qclass")).sel(option="production").to_numpy()
     requests = float(ds["calls"].sum(("time", "qclass")).mean())  # a log row is a model call (a session's turn)
     qs = pd.Series(np.quantile(total, list(quantiles)), index=list(quantiles), name="USD")
     return PilotGap(per_request, requests, per_request * requests, total, qs, ds)
+
+
+def billed(pricing: TokenPricing, log: TrafficLog) -> np.ndarray:
+    """USD of every logged request, billed at its time (the pilot's actual bill)."""
+    cached = 0 if log.cached_tokens is None else log.cached_tokens
+    return np.asarray(price(pricing, log.input_tokens, log.output_tokens, cache_read_tokens=cached,
+                            when=log.timestamp), dtype=float)
 
 
 def to_scenario(

@@ -13,7 +13,7 @@ import xarray as xr
 from .._validation import ParameterError, check_int
 from .._version import __version__
 from ..pricing.base import DeploymentOption
-from ..run.prepare import check_run
+from ..run.prepare import check_run, warn_off_peak_inside_bins
 from ..run.progress import progress_bar
 from ..traffic.traffic import Traffic
 from .evaluate import Evaluation, Pricer, run_once
@@ -205,7 +205,7 @@ def optimize(
     """
     if not isinstance(base_options, Mapping):
         raise TypeError(f"base_options must be a mapping of name -> pricing option; got {type(base_options).__name__}")
-    check_run(traffic, base_options, trials=trials)  # the options and the trials, before anything is built
+    warn_off_peak_inside_bins(check_run(traffic, base_options, trials=trials))  # before anything is built
     if method not in ("grid", "refine"):
         raise ParameterError("method", "must be 'grid' (price every candidate) or 'refine' (a local search that "
                              "prices a few)", method)

@@ -31,6 +31,19 @@ def usd_formatter():
     return FuncFormatter(fmt)
 
 
+def _log_if_positive(ax: Any, values: Any) -> bool:
+    """Put ``ax``'s y axis on a log scale if every value drawn (NaN aside) is > 0, else keep it linear
+    with dollar ticks (a log axis drops zeros: a free option or an all-zero result drew nothing)."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    if v.size and np.all(v > 0):
+        ax.set_yscale("log")
+        return True
+    ax.yaxis.set_major_formatter(usd_formatter())
+    ax.set_ylim(bottom=0)
+    return False
+
+
 def _axes(ax: Any, figsize: tuple[float, float] = (9, 4.8)):
     if ax is None:
         import matplotlib.pyplot as plt

@@ -26,7 +26,8 @@ def plot_cost_bands(
 
     The legend names each option's median line and the bands (quantiles across
     trials).  A cumulative curve starts at 0 and puts each value at the end of its
-    bin; a per-bin curve puts each value at the start of its bin.
+    bin; a per-bin curve puts each value at the start of its bin (a result of one
+    bin: across it).
 
     Parameters
     ----------
@@ -76,6 +77,9 @@ def plot_cost_bands(
         # a cumulative value holds at the END of its bin; start the curve at 0
         time = np.concatenate([time[:1], time + _bin_width(ds, time)])
         bands = xr.concat([xr.zeros_like(bands.isel(time=[0])), bands], dim="time")
+    elif time.size == 1:  # one bin (a one-day result by day): its value across the bin, as one point draws nothing
+        time = np.concatenate([time, time + _bin_width(ds, time)])
+        bands = xr.concat([bands, bands], dim="time")
     every = ds["option"].values.tolist()
     for name in names:
         color = f"C{every.index(name) % 10}"  # an option keeps its colour when others are left out

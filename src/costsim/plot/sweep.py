@@ -7,7 +7,7 @@ from typing import Any
 
 import xarray as xr
 
-from ._common import _figure, _option_color, _pct, usd_log_formatter
+from ._common import _figure, _log_if_positive, _option_color, _pct, usd_log_formatter
 
 __all__ = ["plot_volume_sweep"]
 
@@ -19,7 +19,8 @@ def plot_volume_sweep(
     options: Sequence[str] | None = None,
     fig: Any = None,
 ) -> list[Any]:
-    """Cost per query and total cost against volume, log-log, per option, with bands.
+    """Cost per query and total cost against volume, log-log, per option, with bands
+    (cost on a linear axis where one drawn is 0: a log axis would drop it).
 
     Each break-even between two options (:func:`costsim.analysis.crossovers`) is
     marked on both panels: a dotted line at its median volume and a shaded span
@@ -71,8 +72,8 @@ def plot_volume_sweep(
             ax.fill_between(volume, c.sel(quantile=lo), c.sel(quantile=hi), color=color, alpha=0.2, linewidth=0)
             ax.plot(volume, c.sel(quantile=0.5), color=color, lw=1.8, marker="o", ms=3, label=f"{name} (median)")
         ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(usd_log_formatter())
+        if _log_if_positive(ax, curves[var].values):
+            ax.yaxis.set_major_formatter(usd_log_formatter())
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 3.0)))  # 1,000  3,000  10,000 ...: volumes as numbers
         ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.xaxis.set_minor_formatter(NullFormatter())

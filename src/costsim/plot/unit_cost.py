@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._common import _axes, _option_color, _pct, usd_log_formatter
+from ._common import _axes, _log_if_positive, _option_color, _pct, usd_log_formatter
 
 __all__ = ["plot_unit_cost"]
 
@@ -22,7 +22,8 @@ def plot_unit_cost(
     """Cost per query (or per 1,000 tokens) of each query class under each option.
 
     A dot is the median across trials, the bar the ``q`` band; the y axis is
-    logarithmic because classes differ by orders of magnitude.
+    logarithmic because classes differ by orders of magnitude (linear where a cost
+    drawn is 0: a log axis would drop it).
 
     Parameters
     ----------
@@ -68,14 +69,14 @@ def plot_unit_cost(
                   ha="right" if long_names else "center")
     from matplotlib.ticker import LogLocator, NullFormatter
 
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(usd_log_formatter())
-    span = table[phi].max() / table[plo].min() if table[plo].min() > 0 else np.inf
-    if span < 3:  # too narrow for 1-2-5 ticks: matplotlib's labelled minor ticks, in dollars too
-        ax.yaxis.set_minor_formatter(usd_log_formatter())
-    else:  # labels at 1, 2 and 5 times a power of ten, none between (they crowd near a decade's end)
-        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_minor_formatter(NullFormatter())
+    if _log_if_positive(ax, table[[plo, pmid, phi]].to_numpy()):
+        ax.yaxis.set_major_formatter(usd_log_formatter())
+        span = table[phi].max() / table[plo].min()
+        if span < 3:  # too narrow for 1-2-5 ticks: matplotlib's labelled minor ticks, in dollars too
+            ax.yaxis.set_minor_formatter(usd_log_formatter())
+        else:  # labels at 1, 2 and 5 times a power of ten, none between (they crowd near a decade's end)
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_minor_formatter(NullFormatter())
     what = "Cost per query" if per == "query" else "Cost per 1,000 tokens"
     ax.set_ylabel(f"{what} (USD)")
     ax.set_xlabel("Query class")

@@ -233,7 +233,8 @@ class OffPeak(Model):
     """Off-peak rates of the standard tier, in force during any of ``windows``.
 
     A time bin is billed off-peak when its start falls in a window (use bins no
-    longer than the windows' granularity, e.g. 1 h, for exact billing).
+    longer than the windows' granularity, e.g. 1 h, for exact billing; ``simulate``
+    warns where a window starts or ends inside a bin).
 
     Examples
     --------
@@ -258,3 +259,33 @@ class OffPeak(Model):
     def contains(self, when: np.ndarray) -> np.ndarray:
         """Whether each UTC time (datetime64) is off-peak."""
         return np.logical_or.reduce([w.contains(when) for w in self.windows])
+
+    def changes_within(self, starts: np.ndarray, width: pd.Timedelta) -> np.ndarray:
+        """Whether the off-peak status changes inside each bin ``(start, start + width)``:
+        such a bin is billed at the rates in force at its start.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import costsim as cs
+        >>> nights = cs.OffPeak([cs.OffPeakWindow((1, 2, 3, 4, 5), "00:00", "06:00")], cs.RateCard(1.5, 7.5))
+        >>> starts = np.array(["2026-01-05T00:00", "2026-01-05T05:30"], dtype="datetime64[ns]")
+        >>> nights.changes_within(starts, pd.Timedelta("1h")).tolist()
+        [False, True]
+        """
+        minutes = np.arange(_WEEK_NS // _MINUTE_NS)
+        status = self.contains(_MONDAY + minutes * np.timedelta64(1, "m"))  # windows change on whole minutes
+        changes = minutes[status != np.roll(status, 1)] * _MINUTE_NS  # ns into the week, sorted
+        starts = np.asarray(starts, dtype="datetime64[ns]")
+        if not changes.size:
+            return np.zeros(starts.shape, dtype=bool)
+        into = (starts - _MONDAY).astype(np.int64) % _WEEK_NS
+        later = np.searchsorted(changes, into, side="right")  # the first change after each start, a week on
+        following = np.where(later < changes.size, changes[np.minimum(later, changes.size - 1)],
+                             changes[0] + _WEEK_NS)
+        return following - into < pd.Timedelta(width).value
+
+
+_MONDAY = np.datetime64("2024-01-01T00:00", "ns")  # a Monday at 00:00 UTC
+_MINUTE_NS = 60 * 10**9
+_WEEK_NS = 7 * 24 * 60 * _MINUTE_NS

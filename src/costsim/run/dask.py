@@ -32,7 +32,14 @@ from ..pricing.base import DeploymentOption
 from ..results import SCENARIO_ATTR
 from ..traffic.traffic import Traffic
 from .local import run_local
-from .prepare import RunSpec, check_run, prepare, resolve_seed, trial_ids
+from .prepare import (
+    RunSpec,
+    check_run,
+    prepare,
+    resolve_seed,
+    trial_ids,
+    warn_off_peak_inside_bins,
+)
 from .progress import progress_bar, show_progress
 from .sizing import check_memory, peak_bytes
 
@@ -121,6 +128,7 @@ def simulate_dask(
     >>> xr.testing.assert_identical(ds, cs.simulate(traffic, options, trials=5, seed=1))
     """
     spec = check_run(traffic, options, trials=trials, **kwargs)
+    warn_off_peak_inside_bins(spec)
     return run_on_cluster(client, spec, resolve_seed(seed), trials_per_task=trials_per_task,
                           connect_timeout=connect_timeout, progress=progress, lazy=lazy)
 

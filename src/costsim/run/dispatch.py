@@ -11,7 +11,7 @@ import xarray as xr
 from ..pricing.base import DeploymentOption
 from ..traffic.traffic import Traffic
 from .local import run_local
-from .prepare import check_run, prepare, resolve_seed
+from .prepare import check_run, prepare, resolve_seed, warn_off_peak_inside_bins
 from .progress import show_progress
 from .sizing import (
     check_memory,
@@ -153,6 +153,7 @@ def simulate(
     if client is None and lazy:
         raise ValueError("lazy=True applies to runs on a Dask cluster: pass client=...")
     spec = check_run(traffic, options, trials=trials, hist_range=hist_range, hist_bins_per_octave=hist_bins_per_octave)
+    warn_off_peak_inside_bins(spec)
     if not lazy:  # the size checks come before any array of trials
         check_result_fits(result_bytes(spec), max_result_bytes)
     seed = resolve_seed(seed)

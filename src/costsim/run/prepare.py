@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -21,12 +22,13 @@ from .._model import draw_uncertain, resolve, uncertain_parameters
 from .._validation import ParameterError, check_int
 from ..pricing.base import DeploymentOption, PricingModel, lower_options
 from ..pricing.billing import check_options, leaf_classes, leaf_models, leaf_paths, size_edges
-from ..pricing.token import STANDARD
+from ..pricing.token import STANDARD, TokenPricing
 from ..results import CostHistogram
 from ..traffic.query_class import DRAW_LIMITS
 from ..traffic.traffic import Traffic
 
-__all__ = ["MAX_SEED", "Prepared", "RunSpec", "check_run", "fresh_seed", "prepare", "resolve_seed", "trial_ids"]
+__all__ = ["MAX_SEED", "Prepared", "RunSpec", "check_run", "fresh_seed", "prepare", "resolve_seed", "trial_ids",
+           "warn_off_peak_inside_bins"]
 
 MAX_SEED = 2**63 - 1
 """The largest seed: seeds are integers in ``[0, 2**63)``."""
@@ -90,6 +92,28 @@ def check_run(
         return RunSpec(traffic, dict(options), count, count, histogram)
     ids = tuple(int(i) for i in trial_ids(trials))
     return RunSpec(traffic, dict(options), ids, len(ids), histogram)
+
+
+def warn_off_peak_inside_bins(spec: RunSpec) -> None:
+    """Warn (for the caller of the caller) where off-peak rates start or end inside time bins:
+    the kernel bills a bin at the rates in force at its start, so a day-long bin of a model
+    off-peak at night is all peak or all off-peak.  Called where a run is priced (``simulate``,
+    ``optimize``), not where it is only checked or sized."""
+    traffic, options = spec.traffic, spec.options
+    starts = None
+    serves = leaf_classes(options, traffic.class_names)
+    for path, model, classes in zip(leaf_paths(options), leaf_models(options), serves):
+        if not isinstance(model, TokenPricing) or model.off_peak is None or not any(
+                qc.service_tier == STANDARD for qc in traffic.classes if qc.name in classes):
+            continue  # off-peak rates replace the standard tier's only
+        starts = traffic.arrivals.bin_starts() if starts is None else starts
+        inside = int(np.count_nonzero(model.off_peak.changes_within(starts, traffic.arrivals.bin_width)))
+        if inside:
+            warnings.warn(
+                f"{path}: off-peak rates start or end inside {inside} of {starts.shape[0]} time bins of "
+                f"{traffic.arrivals.bin}; a bin is billed at the rates in force at its start, so its cost is "
+                "all peak or all off-peak: use bins that divide the off-peak windows and start on them "
+                "(e.g. bin='1h' from a whole hour)", UserWarning, stacklevel=3)
 
 
 def trial_ids(trials: int | Iterable[int]) -> np.ndarray:

@@ -88,8 +88,11 @@ def sweep(
                                  **simulate_kwargs))
             update(per_volume * v)
     scenarios = [scenario_text(run) for run in runs]
+    # every variable on the volume dim (also where equal at every volume, or of a sweep of one volume), but
+    # the trials' draws of the uncertain parameters: the same at every volume (one seed, the same trials)
+    stacked = [name for name in runs[0].data_vars if name != "uncertain"]
     out = xr.concat(runs, dim=xr.DataArray(grid, dims="volume", name="volume"), combine_attrs="override",
-                    data_vars="different", coords="different", compat="equals")
+                    data_vars=stacked, coords="different", compat="equals")
     out["volume"].attrs = {"units": "queries/day", "long_name": "Traffic volume"}
     out["trial"].attrs[SCENARIO_ATTR] = json.dumps([json.loads(s) for s in scenarios])  # one per volume
     out.attrs["title"] = "costsim volume sweep"
