@@ -157,3 +157,20 @@ def test_a_log_prints_as_one_line_not_its_arrays():
     text = repr(log)
     assert "\n" not in text and "array" not in text and len(text) < 200
     assert text.startswith("TrafficLog(5,000 rows from 1970-01-01 00:00:00 over 1 h 23 min;") and "sessions" in text
+
+
+def test_relative_whole_numbers_over_a_day_warn_that_they_may_be_milliseconds():
+    """Milliseconds counted from 0 (as some trace exports are) read as seconds span 41 days: the
+    reader says so, and how to read them; unit= silences it, and relative seconds within a day or
+    epoch seconds do not warn."""
+    n = 18_000
+    ms = {"timestamp": np.arange(0, 3_600_000, 200), "input_tokens": np.full(n, 10), "output_tokens": np.full(n, 1)}
+    with pytest.warns(UserWarning, match=r"read as seconds \(inferred\), counted from 0 rather than since 1970, so "
+                                         r"the log spans 41 days 16 h; .*it would span 60 min\), pass unit='ms'"):
+        read_log(ms)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert str(read_log(ms, unit="ms").span) == "0 days 01:00:00"
+        read_log(ms, unit="s")
+        read_log({**ms, "timestamp": np.arange(n) * 4.0})  # relative seconds over 20 h
+        read_log({**ms, "timestamp": 1_767_225_600 + np.arange(n) * 60})  # epoch seconds over 12 days

@@ -538,7 +538,21 @@ def _epoch(col: pd.Series, name: str, unit: str | None) -> tuple[np.ndarray, str
         warnings.warn(f"log column {name!r}: numeric timestamps read as {_UNIT_WORDS[unit]} since 1970 "
                       f"(inferred from their magnitude, up to {float(np.abs(values).max()):.4g}); pass "
                       f"unit={unit!r} to confirm, or another unit", stacklevel=4)
+    elif inferred and _relative_whole_numbers_over_a_day(values):
+        span = float(values.max() - values.min())
+        warnings.warn(f"log column {name!r}: numeric timestamps read as seconds (inferred), counted from "
+                      f"{_show(values.min())} rather than since 1970, so the log spans {duration_text(span * 1e9)}; "
+                      f"if they count milliseconds from a start (it would span {duration_text(span * 1e6)}), pass "
+                      "unit='ms'; pass unit='s' to confirm", stacklevel=4)
     return ns.view("datetime64[ns]"), unit
+
+
+def _relative_whole_numbers_over_a_day(values: np.ndarray) -> bool:
+    """Whether timestamps read as seconds look like a count of milliseconds from a start: whole
+    numbers from before 2001 (as seconds since 1970: a relative clock) spanning over a day."""
+    lo, hi = float(values.min()), float(values.max())
+    whole = values.dtype.kind in "iu" or bool(np.all(values == np.round(values)))
+    return whole and 0.0 <= lo < 1e9 and hi - lo > 86_400.0
 
 
 def _infer_unit(values: np.ndarray, name: str) -> str:
