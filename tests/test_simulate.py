@@ -9,6 +9,7 @@ from scipy import stats
 
 import costsim as cs
 from _reference import simulate_reference
+from costsim.kernels._threads import compiled_features
 from costsim.results import CostHistogram
 
 
@@ -135,6 +136,7 @@ def test_spliced_tails_and_mixtures_of_one_output_leaves_equal_the_reference():
                                           cs.GeneralizedPareto(100.0, 300.0, 0.3)), (0.9, 0.1)), 8_000.0),
     )
     traffic = cs.Traffic((chat, agent), base.arrivals)
+    assert compiled_features(traffic._lower()) == (None, True, True)  # the kernel compiled with compact trees
     ds = cs.simulate(traffic, _options(), trials=2, seed=3)
     ref = simulate_reference(traffic, _options(), [0, 1], 3, CostHistogram.from_range((1e-7, 1e3), 16))
     assert int(ds["requests"].sum()) > 300 and int(ds["calls"].sum()) > int(ds["requests"].sum())

@@ -261,8 +261,8 @@ def test_compact_trees_fill_blocks_bit_for_bit_as_one_draw_at_a_time(name):
     block = np.empty(3000)
     clipped, first = 0, 0
     for m in (1, 256, 7, 1000, 1736):  # blocks of any size continue the streams
-        clipped += E.fill_block(kind, off, par, data, row, a, pa, limit, block[first:], np.empty(m), m, True,
-                                (code, val, 0))
+        clipped += E.fill_block(kind, off, par, data, row, a, pa, limit, block[first:], np.empty(m), m,
+                                True, True, (code, val), 0)
         first += m
     np.testing.assert_array_equal(block, np.minimum(single, limit))
     assert clipped == int((single > limit).sum()) > 0
@@ -318,7 +318,7 @@ def test_compact_trees_match_a_python_walk_of_the_layout(name):
     values, pick_bits = xoshiro256pp([int(x) for x in state]), xoshiro256pp([int(x) for x in picks])
     expected = [_python_sample(kind, off, par, data, row, values, pick_bits) for _ in range(2000)]
     got = np.empty(2000)
-    E.fill_block(kind, off, par, data, row, state, picks, math.inf, got, np.empty(2000), 2000, True, (code, val, 0))
+    E.fill_block(kind, off, par, data, row, state, picks, math.inf, got, np.empty(2000), 2000, True, True, (code, val), 0)
     np.testing.assert_array_equal(got, expected)
 
 
@@ -327,7 +327,7 @@ def test_compact_tree_refuses_leaves_of_a_variable_number_of_outputs_and_short_b
 
     for leaf in (LogNormal(3.0, 1.0), Normal(0.0, 1.0), Gamma(2.0, 3.0)):
         assert _tree_of(Mixture((Uniform(0.0, 1.0), leaf), (0.5, 0.5)))[1][2] == -1
-    (kind, off, par, data, row), (code, val, end) = _tree_of(_one_output_trees()["truncated body"])
+    (kind, off, par, _, row), (code, val, end) = _tree_of(_one_output_trees()["truncated body"])
     assert end == 17 + 16 * 17 + 256 * E.TREE_LEAF  # two levels of 16 components, 256 leaves
     assert E.compact_tree(kind, off, par, row, code[:end - 1], val[:end - 1], 0) == -1
     assert E.compact_tree(kind, off, par, row, code, val, code.size - end + 1) == -1  # one entry short from there

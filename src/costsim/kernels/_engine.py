@@ -486,10 +486,10 @@ def u64_per_draw(kind, par, o):
 
 
 @INLINE
-def leaf_from_u64(kind, par, o, data, bits, general):
-    """A draw of a leaf of :func:`u64_per_draw` 0 or 1 from its output ``bits`` of
-    the value stream (ignored where it consumes none); NaN for other kinds, and
-    with ``general`` None for kinds outside :data:`COMMON_KINDS`."""
+def _common_from_u64(kind, par, o, bits):
+    """A draw of a leaf of :data:`COMMON_KINDS` that draws at most one output
+    (:func:`u64_per_draw`) from that output ``bits`` (ignored where it draws none);
+    NaN for other kinds."""
     if kind == CONSTANT:
         return par[o]
     if kind == UNIFORM:
@@ -499,33 +499,41 @@ def leaf_from_u64(kind, par, o, data, bits, general):
         if p >= 1.0:
             return 1.0
         return 1.0 + math.floor(math.log(unit_open(bits)) / math.log1p(-p))
-    if general is not None:
-        if kind == PARETO:  # scale x_m, shape alpha
-            return par[o] * unit_open(bits) ** (-1.0 / par[o + 1])
-        if kind == GENPARETO:  # loc, scale, shape c
-            c = par[o + 2]
-            u = unit_open(bits)
-            if c == 0.0:
-                return par[o] - par[o + 1] * math.log(u)
-            return par[o] + par[o + 1] * (u ** (-c) - 1.0) / c
-        if kind == WEIBULL:  # shape k, scale lambda
-            return par[o + 1] * (-math.log(unit_open(bits))) ** (1.0 / par[o])
-        if kind == EMPIRICAL:  # data offset, count
-            n = np.int64(par[o + 1])
-            i = np.int64(unit_double(bits) * n)
-            return data[np.int64(par[o]) + min(i, n - 1)]
     return math.nan
+
+
+@INLINE
+def leaf_from_u64(kind, par, o, data, bits):
+    """A draw of a leaf of any kind that draws at most one output
+    (:func:`u64_per_draw`) from that output ``bits``; NaN for other kinds."""
+    if kind == PARETO:  # scale x_m, shape alpha
+        return par[o] * unit_open(bits) ** (-1.0 / par[o + 1])
+    if kind == GENPARETO:  # loc, scale, shape c
+        c = par[o + 2]
+        u = unit_open(bits)
+        if c == 0.0:
+            return par[o] - par[o + 1] * math.log(u)
+        return par[o] + par[o + 1] * (u ** (-c) - 1.0) / c
+    if kind == WEIBULL:  # shape k, scale lambda
+        return par[o + 1] * (-math.log(unit_open(bits))) ** (1.0 / par[o])
+    if kind == EMPIRICAL:  # data offset, count
+        n = np.int64(par[o + 1])
+        i = np.int64(unit_double(bits) * n)
+        return data[np.int64(par[o]) + min(i, n - 1)]
+    return _common_from_u64(kind, par, o, bits)
 
 
 @JIT
 def _sample_leaf(kind, par, o, data, state, general):
     """One draw of a leaf distribution.  With ``general`` None only the
-    :data:`COMMON_KINDS` are compiled (numba prunes the branch on ``is None``
-    before typing) and any other kind gives NaN; pass True for all."""
+    :data:`COMMON_KINDS` are compiled (numba prunes the branch on ``is None`` of
+    its own argument before typing, not in an inlined callee's) and any other
+    kind gives NaN; pass True for all."""
     if kind == LOGNORMAL:
         return fast_exp(par[o] + par[o + 1] * next_normal(state))
     if kind == NORMAL:
         return par[o] + par[o + 1] * next_normal(state)
+    bits = next_u64(state) if u64_per_draw(kind, par, o) == 1 else _U64(0)
     if general is not None:
         if kind == GAMMA:  # shape, scale
             return par[o + 1] * next_gamma(state, par[o])
@@ -535,8 +543,8 @@ def _sample_leaf(kind, par, o, data, state, general):
             if ga + gb == 0.0:  # both underflow for tiny a, b: Beta is then ~Bernoulli(a / (a + b))
                 return 1.0 if next_double(state) * (par[o] + par[o + 1]) < par[o] else 0.0
             return ga / (ga + gb)
-    bits = next_u64(state) if u64_per_draw(kind, par, o) == 1 else _U64(0)
-    return leaf_from_u64(kind, par, o, data, bits, general)
+        return leaf_from_u64(kind, par, o, data, bits)
+    return _common_from_u64(kind, par, o, bits)
 
 
 @JIT
@@ -599,7 +607,8 @@ BLOCK = 256
 
 
 @JIT
-def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work, n, general=True, tree=None):
+def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work, n, general=True, trees=None,
+               tree=None, tree_at=-1):
     """Fill ``out[:n]`` with successive draws of row ``d``, each clipped at ``limit``;
     return how many exceeded it.  The values before clipping are bit for bit those
     of ``n`` calls of :func:`sample_dist` with the generators ``state`` and
@@ -609,10 +618,11 @@ def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work
     only what still exceeds ``limit`` counts.  Lognormal leaves under caps, and
     mixtures of them, take a fast path of loops over the block: the normals, the
     component picks (mixtures), then the exps, which vectorise.  Other mixtures
-    (a spliced tail's truncated body and generalized Pareto) are walked in the
-    compact form ``tree``, ``(code, val, at)`` from :func:`compact_tree` (``at``
-    -1: none, as where a leaf draws a variable number of outputs), by
-    :func:`fill_tree`; without one, one draw at a time.  With ``general`` None
+    (a spliced tail's truncated body and generalized Pareto) are walked by
+    :func:`fill_tree` in their compact form, at ``tree_at`` of the buffers
+    ``tree`` (``(code, val)`` from :func:`compact_tree`; ``tree_at`` -1: none, as
+    where a leaf draws a variable number of outputs); without one, or with
+    ``trees`` None (then not compiled), one draw at a time.  With ``general`` None
     only rows of :data:`COMMON_KINDS` are supported (others give NaN), and the
     mixture and other samplers are not compiled.
     """
@@ -659,8 +669,8 @@ def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work
             out[i] = min(x, limit)
         return clipped
     if general is not None and kind == MIXTURE:
-        if tree is not None and tree[2] >= 0:
-            return fill_tree(tree[0], tree[1], tree[2], par, data, state, picks, limit, out, n)
+        if trees is not None and tree_at >= 0:
+            return fill_tree(tree[0], tree[1], tree_at, par, data, state, picks, limit, out, n)
         for i in range(n):  # with leaves that draw a variable number of outputs: one draw at a time
             x = sample_dist(dist_kind, dist_off, par, data, d, state, picks)
             clipped += x > limit
@@ -691,21 +701,20 @@ def compact_tree(dist_kind, dist_off, par, d, code, val, at):
     ``val[p]`` the smallest cap on its path (caps are folded into the leaves).
     Built once per work item: the walk then needs no row lookups and no
     float-to-int conversions.
+
+    Laid out breadth first with the buffers as the queue: a mixture is placed
+    with its child rows in ``code[p + 1 + j]`` and the caps above it in
+    ``val[p]``, and a scan behind the end places each child, replacing its row by
+    where it went.
     """
     size = code.shape[0]
-    rows = np.empty(size - at + 1, dtype=np.int64)  # the depth-first stack: row, cap, slot to point at it
-    caps = np.empty(size - at + 1)
-    slots = np.empty(size - at + 1, dtype=np.int64)
-    rows[0] = d
-    caps[0] = math.inf
-    slots[0] = -1
-    top = 0
     end = at
-    while top >= 0:
-        row = rows[top]
-        cap = caps[top]
-        slot = slots[top]
-        top -= 1
+    q = at  # the node whose children are placed next ...
+    j = 0  # ... and its next child
+    row = d
+    cap = math.inf
+    slot = -1  # where the node placed next is pointed at
+    while True:
         while dist_kind[row] == CAPPED:  # cap, child row
             cap = min(cap, par[dist_off[row]])
             row = np.int64(par[dist_off[row] + 1])
@@ -718,13 +727,11 @@ def compact_tree(dist_kind, dist_off, par, d, code, val, at):
             if end + n + 1 > size:
                 return -1
             code[end] = n
+            val[end] = cap
             for k in range(n - 1):
                 val[end + 1 + k] = par[o + 1 + k]
-            for j in range(n - 1, -1, -1):  # pushed last to first: laid out first to last
-                top += 1
-                rows[top] = np.int64(par[o + 1 + n + j])
-                caps[top] = cap
-                slots[top] = end + 1 + j
+            for k in range(n):
+                code[end + 1 + k] = np.int64(par[o + 1 + n + k])
             end += n + 1
         else:
             uses = u64_per_draw(kind, par, o)
@@ -735,7 +742,15 @@ def compact_tree(dist_kind, dist_off, par, d, code, val, at):
             code[end + 2] = uses
             val[end] = cap
             end += TREE_LEAF
-    return end
+        while q < end and (code[q] < 0 or j == code[q]):  # a leaf, or a mixture whose children are placed
+            q += TREE_LEAF if code[q] < 0 else code[q] + 1
+            j = 0
+        if q == end:
+            return end
+        row = code[q + 1 + j]
+        cap = val[q]
+        slot = q + 1 + j
+        j += 1
 
 
 @JIT
@@ -771,7 +786,7 @@ def fill_tree(code, val, at, par, data, state, picks, limit, out, n):
         bits = _U64(0)
         if code[p + _U64(2)] != 0:
             bits, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
-        x = min(leaf_from_u64(kind, par, o, data, bits, True), val[p])
+        x = min(leaf_from_u64(kind, par, o, data, bits), val[p])
         clipped += x > limit
         out[i] = min(x, limit)
     state[0] = s0
@@ -794,9 +809,7 @@ def _fill_mixture_exponents(state, picks, par, o, comp, out, work, n):
     by one :func:`next_double` of ``picks`` per draw.
 
     The two generators advance in one loop, held in local variables: their
-    dependency chains are independent, so the processor overlaps them.  The
-    component is the number of cumulative weights at or below the pick (the
-    weights are non-decreasing, so this is :func:`_component` without a branch).
+    dependency chains are independent, so the processor overlaps them.
     """
     n_comp = np.int64(par[o])
     s0 = state[0]
@@ -824,10 +837,7 @@ def _fill_mixture_exponents(state, picks, par, o, comp, out, work, n):
             s2 = state[2]
             s3 = state[3]
         pick, p0, p1, p2, p3 = _step(p0, p1, p2, p3)
-        w = float(pick >> _U64(11)) * _TWO_M53
-        j = 0
-        for k in range(n_comp - 1):
-            j += w >= par[o + 1 + k]
+        j = _component(par, o, unit_double(pick), n_comp)
         out[i] = comp[0, j] + comp[1, j] * z
         work[i] = comp[2, j]
     state[0] = s0
@@ -1231,14 +1241,15 @@ class Outputs(NamedTuple):
 
 @JIT
 def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing, histogram, limits, stop, out,
-                   copula, general):
+                   copula, general, trees):
     """Work items ``first_item`` to ``end_item - 1`` of a kernel call: item ``i`` is trial
     ``i // n_parts``, part ``i % n_parts`` of its bins (arguments and streams as in
     :func:`costsim.kernels.simulate_kernel`, which runs ranges of items on threads).
 
     ``copula`` None: no class has an input/output copula; ``general`` None: every
-    distribution row is of :data:`COMMON_KINDS` (see :func:`fill_block`); else
-    True.  numba compiles a specialisation per combination, without the code that
+    distribution row is of :data:`COMMON_KINDS` (see :func:`fill_block`); ``trees``
+    None: every mixture is of (capped) lognormals, so none is walked as a compact
+    tree (:func:`compact_tree`, which needs ``general``); else True.  numba compiles a specialisation per combination, without the code that
     a None excludes (it prunes branches on ``is None`` of an argument before
     typing), so a simple scenario compiles a fraction of the engine.
 
@@ -1300,17 +1311,18 @@ def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing
         clip_item = np.zeros((n_classes, N_CLIPS), dtype=np.int64)
         const_clip = np.zeros(N_CLASS_DISTS, dtype=np.int64)  # a constant stream's clips per query
         # compact trees of the mixtures (fill_tree), built once per item: where each column's starts, -1 none
-        tree_at = np.full((n_classes, N_CLASS_DISTS), -1, dtype=np.int64)
-        tree_size = 0 if general is None else TREE_LEAF * dist_kind.shape[0] + par_t.shape[0]
-        tree_code = np.empty(tree_size, dtype=np.int64)
-        tree_val = np.empty(tree_size)
-        if general is not None:
+        tree_at = np.empty((n_classes, N_CLASS_DISTS), dtype=np.int64)
+        for c in range(n_classes):
+            for s in range(N_CLASS_DISTS):
+                tree_at[c, s] = -1
+        n_tree = 0 if trees is None else TREE_LEAF * dist_kind.shape[0] + par_t.shape[0]
+        tree = (np.empty(n_tree, dtype=np.int64), np.empty(n_tree))
+        if trees is not None:
             end = 0
             for c in range(n_classes):
                 for s in range(N_CLASS_DISTS):
                     if leaf_kind(dist_kind, dist_off, par_t, class_dists[c, s]) == MIXTURE:
-                        tree_end = compact_tree(dist_kind, dist_off, par_t, class_dists[c, s], tree_code, tree_val,
-                                                end)
+                        tree_end = compact_tree(dist_kind, dist_off, par_t, class_dists[c, s], tree[0], tree[1], end)
                         if tree_end >= 0:
                             tree_at[c, s] = end
                             end = tree_end
@@ -1362,7 +1374,7 @@ def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing
                         if first == 0 or dist_kind[rows[s]] != CONSTANT:
                             k_clip = fill_block(dist_kind, dist_off, par_t, dist_data, rows[s], states[s], picks[s],
                                                 draw_limit[s], draws[s], work, m, general,
-                                                (tree_code, tree_val, tree_at[c, s]))
+                                                trees, tree, tree_at[c, s])
                             const_clip[s] = 1 if k_clip > 0 else 0
                             n_clip += k_clip
                         else:  # a constant's buffer, filled in the first block, stays valid for the class's bin
@@ -1373,7 +1385,7 @@ def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing
                         n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_STEPS],
                                              states[CLS_STEPS], picks[CLS_STEPS], draw_limit[CLS_STEPS],
                                              draws[CLS_STEPS], work, m, general,
-                                             (tree_code, tree_val, tree_at[c, CLS_STEPS]))
+                                             trees, tree, tree_at[c, CLS_STEPS])
                         block_calls = np.int64(0)
                         for i in range(m):
                             draws[CLS_STEPS, i] = max(1.0, math.floor(max(draws[CLS_STEPS, i], 0.0) + 0.5))
@@ -1390,15 +1402,15 @@ def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing
                         n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_OUTPUT],
                                              states[CLS_OUTPUT], picks[CLS_OUTPUT], draw_limit[CLS_OUTPUT],
                                              per_call[0], work, block_calls, general,
-                                             (tree_code, tree_val, tree_at[c, CLS_OUTPUT]))
+                                             trees, tree, tree_at[c, CLS_OUTPUT])
                     n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_TOOL], states[CLS_TOOL],
                                          picks[CLS_TOOL], draw_limit[CLS_TOOL], per_call[1], work, block_calls - m,
-                                         general, (tree_code, tree_val, tree_at[c, CLS_TOOL]))
+                                         general, trees, tree, tree_at[c, CLS_TOOL])
                     if first == 0 or not one_call or dist_kind[rows[CLS_REASONING]] != CONSTANT:
                         n_reasoning = fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_REASONING],
                                                  states[CLS_REASONING], picks[CLS_REASONING],
                                                  draw_limit[CLS_REASONING], per_call[2], work, block_calls, general,
-                                                 (tree_code, tree_val, tree_at[c, CLS_REASONING]))
+                                                 trees, tree, tree_at[c, CLS_REASONING])
                         const_clip[CLS_REASONING] = 1 if n_reasoning > 0 else 0
                         n_clip += n_reasoning
                     else:
