@@ -14,9 +14,10 @@ taken from the traces; 0: none), then:
 * per class and column: the generalized Pareto tail fitted (threshold, share of
   rows, shape, KS distance on the tail's rows against its 5 % critical value);
 * kernel speed: ``costsim.simulate`` of ``--requests`` requests of the fitted
-  traffic (point estimates, one trial, best of three) against the same traffic
-  with each column's family alone (its own tail, capped at the pile and the limit
-  as before), measured in the same run: the cost of sampling the spliced tails.
+  traffic (point estimates, one trial) against the same traffic with each
+  column's family alone (its own tail, capped at the pile and the limit as
+  before), measured in the same run (the best of ``--repeats`` runs of each, the
+  two interleaved): the cost of sampling the spliced tails.
 
 Usage::
 
@@ -50,6 +51,7 @@ def main() -> None:
     parser.add_argument("--max-output", type=int, default=4_096)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--requests", type=float, default=2e7)
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each traffic, interleaved")
     args = parser.parse_args()
     for name in ("conv", "code"):
         path = Path(args.data) / f"AzureLLMInferenceTrace_{name}.csv"
@@ -76,26 +78,26 @@ def main() -> None:
         tokens = fit.report.tokens
         shown = tokens[["family", "cap", "limit", "tail_from", "tail_share", "tail_shape", "tail_ks"]]
         print("  " + shown.to_string().replace("\n", "\n  "))
-        spliced, families = _speeds(fit, args.requests)
+        spliced, families = _speeds(fit, args.requests, args.repeats)
         print(f"  kernel: {spliced / 1e6:.1f} M requests/s with the tails, {families / 1e6:.1f} M with the families "
               f"alone: ratio {spliced / families:.2f}")
 
 
-def _speeds(fit: cs.calibrate.TrafficFit, requests: float) -> tuple[float, float]:
-    """Requests per second of ``simulate`` on the fitted traffic, and on it with the families' own tails."""
+def _speeds(fit: cs.calibrate.TrafficFit, requests: float, repeats: int) -> tuple[float, float]:
+    """Requests per second of ``simulate`` on the fitted traffic, and on it with the families' own tails
+    (the best of ``repeats`` runs of each, the two interleaved)."""
     traffic = cs.project(fit, volume=requests, horizon="1D", bin="1h", uncertainty=False)
     plain = [dataclasses.replace(q, input_tokens=_family(c.input_tokens), output_tokens=_family(c.output_tokens))
              for q, c in zip(traffic.classes, fit.classes.values())]
-    rates = []
-    for t in (traffic, dataclasses.replace(traffic, classes=plain)):
-        cs.simulate(t, {"api": API}, trials=1, seed=0)  # compile / load
-        best = math.inf
-        for _ in range(3):
+    pair = (traffic, dataclasses.replace(traffic, classes=plain))
+    requests = [float(cs.simulate(t, {"api": API}, trials=1, seed=0)["requests"].sum()) for t in pair]  # compile
+    best = [math.inf, math.inf]
+    for _ in range(repeats):  # interleaved, so both see the same load on a shared machine
+        for k, t in enumerate(pair):
             started = time.perf_counter()
-            ds = cs.simulate(t, {"api": API}, trials=1, seed=0)
-            best = min(best, time.perf_counter() - started)
-        rates.append(float(ds["requests"].sum()) / best)
-    return rates[0], rates[1]
+            cs.simulate(t, {"api": API}, trials=1, seed=0)
+            best[k] = min(best[k], time.perf_counter() - started)
+    return requests[0] / best[0], requests[1] / best[1]
 
 
 def _family(column: cs.calibrate.TokenFit) -> cs.Distribution:

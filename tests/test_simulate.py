@@ -9,6 +9,7 @@ from scipy import stats
 
 import costsim as cs
 from _reference import simulate_reference
+from costsim.kernels._threads import compiled_features
 from costsim.results import CostHistogram
 
 
@@ -109,6 +110,40 @@ def test_lognormal_mixtures_equal_the_reference():
         np.testing.assert_array_equal(ds[name].values, ref[name], err_msg=name)
     np.testing.assert_array_equal(ds["cost_hist"].values, ref["hist"])
     assert ds.attrs["random_layout"] == cs.kernels.RANDOM_LAYOUT == 2
+
+
+def test_spliced_tails_and_mixtures_of_one_output_leaves_equal_the_reference():
+    """Mixtures whose leaves draw at most one output each (a fitted column's truncated
+    body and generalized Pareto tail under a limit, nested mixtures with caps and
+    constants) take the kernel's compact-tree path in every kind of column; a mixture
+    with a lognormal leaf beside them keeps the one-draw-at-a-time path."""
+    from costsim.calibrate.tails import Tail, splice
+
+    base = _small_traffic()
+    body = cs.Mixture((cs.LogNormal(6.0, 0.8), cs.LogNormal(8.0, 1.2)), (0.7, 0.3))
+    chat = dataclasses.replace(
+        base.classes[0],
+        input_tokens=cs.Capped(splice(body, Tail(3000, 0.03, 900.0, 0.25, 400, 0.01)), 32_768.0),
+        output_tokens=cs.Capped(splice(cs.LogNormal(5.0, 0.6), Tail(400, 0.05, 90.0, 0.1, 400, 0.01)), 4_096.0),
+        cache_write_fraction=cs.Mixture((cs.Constant(0.0), cs.Uniform(0.0, 0.5)), (0.5, 0.5)),
+        tool_calls=cs.Mixture((cs.Constant(0.0), cs.Geometric(0.5), cs.LogNormal(0.0, 0.5)), (0.5, 0.3, 0.2)),
+    )
+    agent = dataclasses.replace(
+        base.classes[1],
+        steps=cs.Mixture((cs.Constant(1.0), cs.Capped(cs.Geometric(0.3), 6.0)), (0.3, 0.7)),
+        tool_tokens=cs.Capped(cs.Mixture((cs.Capped(cs.Mixture((cs.Uniform(10.0, 500.0), cs.Pareto(200.0, 1.3)),
+                                                               (0.8, 0.2)), 5_000.0),
+                                          cs.GeneralizedPareto(100.0, 300.0, 0.3)), (0.9, 0.1)), 8_000.0),
+    )
+    traffic = cs.Traffic((chat, agent), base.arrivals)
+    assert compiled_features(traffic._lower()) == (None, True, True)  # the kernel compiled with compact trees
+    ds = cs.simulate(traffic, _options(), trials=2, seed=3)
+    ref = simulate_reference(traffic, _options(), [0, 1], 3, CostHistogram.from_range((1e-7, 1e3), 16))
+    assert int(ds["requests"].sum()) > 300 and int(ds["calls"].sum()) > int(ds["requests"].sum())
+    for name in ("requests", "calls", "input_tokens", "output_tokens", "cached_tokens", "cache_write_tokens",
+                 "tool_calls", "cost"):
+        np.testing.assert_array_equal(ds[name].values, ref[name], err_msg=name)
+    np.testing.assert_array_equal(ds["cost_hist"].values, ref["hist"])
 
 
 @pytest.mark.parametrize("prefix_cache", [True, "prompt"])

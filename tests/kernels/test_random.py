@@ -208,3 +208,127 @@ def test_block_path_of_lognormal_mixtures_follows_the_cdf(capped):
     assert stats.kstest(body, lambda t: mixture.cdf(t) / mixture.cdf(upper) if capped else mixture.cdf(t)).pvalue > 1e-3
     p_atom = 1.0 - float(mixture.cdf(upper)) if capped else 0.0
     assert abs(np.mean(x == upper) - p_atom) <= 5.0 * math.sqrt(p_atom * (1.0 - p_atom) / n) + 1.0 / n
+
+
+def _one_output_trees():
+    """Mixture trees whose leaves draw at most one output of the value stream each."""
+    from costsim import (Capped, Constant, Empirical, GeneralizedPareto, Geometric, LogNormal, Mixture, Pareto,
+                         Truncated, Uniform, Weibull)
+    from costsim.calibrate.tails import Tail, splice
+
+    body = Mixture((LogNormal(6.0, 0.8), LogNormal(8.0, 1.2)), (0.7, 0.3))
+    return {
+        "spliced tail under a limit": Capped(splice(body, Tail(3000, 0.03, 900.0, 0.25, 400, 0.01)), 32_768.0),
+        "spliced tail, shape 0": splice(LogNormal(5.0, 1.0), Tail(500, 0.1, 80.0, 0.0, 400, 0.01)),
+        "truncated body": Truncated(LogNormal(5.0, 1.0), 500.0),
+        "caps at three levels": Capped(Mixture((Capped(Mixture((Uniform(0.0, 10.0), Capped(Pareto(5.0, 1.1), 50.0)),
+                                                               (0.4, 0.6)), 30.0),
+                                                GeneralizedPareto(1.0, 5.0, 0.4)), (0.8, 0.2)), 40.0),
+        "every one-output kind": Mixture((Uniform(1.0, 2.0), GeneralizedPareto(0.0, 50.0, 0.3), Pareto(100.0, 1.5),
+                                          Weibull(1.5, 100.0), Geometric(0.3), Empirical((1.0, 5.0, 9.0))),
+                                         (0.2, 0.2, 0.2, 0.2, 0.1, 0.1)),
+        "constants and geometric(1) draw no output": Mixture(
+            (Constant(0.0), Uniform(0.0, 1.0), Geometric(1.0), Mixture((Constant(7.0), Geometric(0.5)), (0.5, 0.5))),
+            (0.2, 0.3, 0.2, 0.3)),
+        "zero weights": Mixture((Uniform(0.0, 1.0), Uniform(5.0, 6.0), Uniform(9.0, 10.0)), (0.5, 0.0, 0.5)),
+    }
+
+
+def _tree_of(dist):
+    from costsim.traffic.distributions import DistTable
+
+    table = DistTable()
+    row = dist._lower(table)
+    kind, off, par, data = table.arrays()
+    code = np.empty(E.TREE_LEAF * kind.size + par.size, np.int64)
+    val = np.empty(code.size)
+    return (kind, off, par, data, row), (code, val, E.compact_tree(kind, off, par, row, code, val, 0))
+
+
+@pytest.mark.parametrize("name", list(_one_output_trees()))
+def test_compact_trees_fill_blocks_bit_for_bit_as_one_draw_at_a_time(name):
+    """The compact-tree path of fill_block (nested mixtures and caps over leaves that
+    draw at most one output) gives sample_dist's values, clips and generator states."""
+    (kind, off, par, data, row), (code, val, end) = _tree_of(_one_output_trees()[name])
+    assert end > 0
+    a, b, pa, pb = (np.empty(4, np.uint64) for _ in range(4))
+    E.seed_state(a, np.uint64(1), 2, 3, np.uint64(4))
+    E.seed_state(pa, np.uint64(1), 2, 3, np.uint64(5))
+    b[:] = a
+    pb[:] = pa
+    single = np.array([E.sample_dist(kind, off, par, data, row, b, pb) for _ in range(3000)])
+    limit = float(np.quantile(single, 0.9))
+    block = np.empty(3000)
+    clipped, first = 0, 0
+    for m in (1, 256, 7, 1000, 1736):  # blocks of any size continue the streams
+        clipped += E.fill_block(kind, off, par, data, row, a, pa, limit, block[first:], np.empty(m), m,
+                                True, True, (code, val), 0)
+        first += m
+    np.testing.assert_array_equal(block, np.minimum(single, limit))
+    assert clipped == int((single > limit).sum()) > 0
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(pa, pb)
+
+
+def _python_sample(kind, off, par, data, row, values, picks):
+    """One draw of a lowered row from Python generators, straight from the documented
+    layout: a uniform from ``picks`` per mixture on the path, the smallest cap on the
+    path, the leaf from the next output of ``values`` (none for a constant)."""
+    cap = math.inf
+    while kind[row] in (E.MIXTURE, E.CAPPED):
+        o = off[row]
+        if kind[row] == E.CAPPED:
+            cap = min(cap, par[o])
+            row = int(par[o + 1])
+            continue
+        n = int(par[o])
+        u = (next(picks) >> 11) * 2.0**-53
+        j = next((k for k in range(n - 1) if u < par[o + 1 + k]), n - 1)
+        row = int(par[o + 1 + n + j])
+    o, k = off[row], kind[row]
+    if k == E.CONSTANT or k == E.GEOMETRIC and par[o] >= 1.0:
+        return min(par[o] if k == E.CONSTANT else 1.0, cap)
+    bits = next(values)
+    u, u_open = (bits >> 11) * 2.0**-53, ((bits >> 11) + 0.5) * 2.0**-53
+    if k == E.UNIFORM:
+        x = par[o] + (par[o + 1] - par[o]) * u
+    elif k == E.GENPARETO:
+        c = par[o + 2]
+        x = par[o] - par[o + 1] * math.log(u_open) if c == 0.0 else par[o] + par[o + 1] * (u_open ** -c - 1.0) / c
+    elif k == E.PARETO:
+        x = par[o] * u_open ** (-1.0 / par[o + 1])
+    elif k == E.WEIBULL:
+        x = par[o + 1] * (-math.log(u_open)) ** (1.0 / par[o])
+    elif k == E.GEOMETRIC:
+        x = 1.0 + math.floor(math.log(u_open) / math.log1p(-par[o]))
+    else:
+        assert k == E.EMPIRICAL
+        x = data[int(par[o]) + min(int(u * par[o + 1]), int(par[o + 1]) - 1)]
+    return min(x, cap)
+
+
+@pytest.mark.parametrize("name", list(_one_output_trees()))
+def test_compact_trees_match_a_python_walk_of_the_layout(name):
+    """The compact-tree path against a plain-Python reading of the random layout (the
+    reference xoshiro256++ for both streams), so the layout itself is pinned."""
+    (kind, off, par, data, row), (code, val, _) = _tree_of(_one_output_trees()[name])
+    state, picks = np.empty(4, np.uint64), np.empty(4, np.uint64)
+    E.seed_state(state, np.uint64(9), 8, 7, np.uint64(6))
+    E.seed_state(picks, np.uint64(9), 8, 7, np.uint64(6) ^ E.PICK_STREAM)
+    values, pick_bits = xoshiro256pp([int(x) for x in state]), xoshiro256pp([int(x) for x in picks])
+    expected = [_python_sample(kind, off, par, data, row, values, pick_bits) for _ in range(2000)]
+    got = np.empty(2000)
+    E.fill_block(kind, off, par, data, row, state, picks, math.inf, got, np.empty(2000), 2000, True, True, (code, val), 0)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_compact_tree_refuses_leaves_of_a_variable_number_of_outputs_and_short_buffers():
+    from costsim import Gamma, LogNormal, Mixture, Normal, Uniform
+
+    for leaf in (LogNormal(3.0, 1.0), Normal(0.0, 1.0), Gamma(2.0, 3.0)):
+        assert _tree_of(Mixture((Uniform(0.0, 1.0), leaf), (0.5, 0.5)))[1][2] == -1
+    (kind, off, par, _, row), (code, val, end) = _tree_of(_one_output_trees()["truncated body"])
+    assert end == 17 + 16 * 17 + 256 * E.TREE_LEAF  # two levels of 16 components, 256 leaves
+    assert E.compact_tree(kind, off, par, row, code[:end - 1], val[:end - 1], 0) == -1
+    assert E.compact_tree(kind, off, par, row, code, val, code.size - end + 1) == -1  # one entry short from there
+    assert E.compact_tree(kind, off, par, row, code, val, code.size - end) == code.size

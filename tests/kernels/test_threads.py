@@ -64,9 +64,9 @@ def test_a_failure_in_a_worker_thread_reaches_the_caller(monkeypatch):
 
 def test_the_specialisation_for_simple_traffic_changes_no_number(monkeypatch):
     # lognormal tokens, geometric steps, no copula: the kernel compiled without the general samplers
-    assert _threads.compiled_features(_prepared_traffic()) == (None, None)
+    assert _threads.compiled_features(_prepared_traffic()) == (None, None, None)
     specialised = _small_run()
-    monkeypatch.setattr(_threads, "compiled_features", lambda traffic: (True, True))  # everything compiled
+    monkeypatch.setattr(_threads, "compiled_features", lambda traffic: (True, True, True))  # everything compiled
     general = _small_run()
     for name in specialised.data_vars:
         np.testing.assert_array_equal(specialised[name].values, general[name].values, err_msg=name)

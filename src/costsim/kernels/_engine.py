@@ -235,15 +235,27 @@ def next_u64(state):
 
 
 @INLINE
+def unit_double(bits):
+    """Uniform on [0, 1) from the top 53 of 64 random bits."""
+    return float(bits >> _U64(11)) * _TWO_M53
+
+
+@INLINE
+def unit_open(bits):
+    """Uniform on (0, 1) from the top 53 of 64 random bits: never 0, safe for logarithms."""
+    return (float(bits >> _U64(11)) + 0.5) * _TWO_M53
+
+
+@INLINE
 def next_double(state):
     """Uniform on [0, 1) with 53 random bits."""
-    return float(next_u64(state) >> _U64(11)) * _TWO_M53
+    return unit_double(next_u64(state))
 
 
 @INLINE
 def next_open(state):
     """Uniform on (0, 1): never 0, safe for logarithms."""
-    return (float(next_u64(state) >> _U64(11)) + 0.5) * _TWO_M53
+    return unit_open(next_u64(state))
 
 
 # --------------------------------------------------------------------------------------
@@ -460,48 +472,79 @@ COMMON_KINDS = (CONSTANT, LOGNORMAL, NORMAL, UNIFORM, GEOMETRIC, CAPPED)
 (see :func:`fill_block`): every other kind, and mixtures, compile on first use."""
 
 
-@JIT
-def _sample_leaf(kind, par, o, data, state, general):
-    """One draw of a leaf distribution.  With ``general`` None only the
-    :data:`COMMON_KINDS` are compiled (numba prunes the branch on ``is None``
-    before typing) and any other kind gives NaN; pass True for all."""
+@INLINE
+def u64_per_draw(kind, par, o):
+    """How many outputs of the value stream one draw of the leaf at ``par[o:]``
+    consumes: 0 (a constant, a geometric with p >= 1), 1 (the kinds drawn from one
+    uniform), or -1 for a variable number (the ziggurat's normals, gamma, beta)."""
+    if kind == CONSTANT or (kind == GEOMETRIC and par[o] >= 1.0):
+        return 0
+    if kind == UNIFORM or kind == GEOMETRIC or kind == PARETO or kind == GENPARETO or kind == WEIBULL \
+            or kind == EMPIRICAL:
+        return 1
+    return -1
+
+
+@INLINE
+def _common_from_u64(kind, par, o, bits):
+    """A draw of a leaf of :data:`COMMON_KINDS` that draws at most one output
+    (:func:`u64_per_draw`) from that output ``bits`` (ignored where it draws none);
+    NaN for other kinds."""
     if kind == CONSTANT:
         return par[o]
-    if kind == LOGNORMAL:
-        return fast_exp(par[o] + par[o + 1] * next_normal(state))
-    if kind == NORMAL:
-        return par[o] + par[o + 1] * next_normal(state)
     if kind == UNIFORM:
-        return par[o] + (par[o + 1] - par[o]) * next_double(state)
+        return par[o] + (par[o + 1] - par[o]) * unit_double(bits)
     if kind == GEOMETRIC:  # trials to first success, support 1, 2, ...
         p = par[o]
         if p >= 1.0:
             return 1.0
-        return 1.0 + math.floor(math.log(next_open(state)) / math.log1p(-p))
+        return 1.0 + math.floor(math.log(unit_open(bits)) / math.log1p(-p))
+    return math.nan
+
+
+@INLINE
+def leaf_from_u64(kind, par, o, data, bits):
+    """A draw of a leaf of any kind that draws at most one output
+    (:func:`u64_per_draw`) from that output ``bits``; NaN for other kinds."""
+    if kind == PARETO:  # scale x_m, shape alpha
+        return par[o] * unit_open(bits) ** (-1.0 / par[o + 1])
+    if kind == GENPARETO:  # loc, scale, shape c
+        c = par[o + 2]
+        u = unit_open(bits)
+        if c == 0.0:
+            return par[o] - par[o + 1] * math.log(u)
+        return par[o] + par[o + 1] * (u ** (-c) - 1.0) / c
+    if kind == WEIBULL:  # shape k, scale lambda
+        return par[o + 1] * (-math.log(unit_open(bits))) ** (1.0 / par[o])
+    if kind == EMPIRICAL:  # data offset, count
+        n = np.int64(par[o + 1])
+        i = np.int64(unit_double(bits) * n)
+        return data[np.int64(par[o]) + min(i, n - 1)]
+    return _common_from_u64(kind, par, o, bits)
+
+
+@JIT
+def _sample_leaf(kind, par, o, data, state, general):
+    """One draw of a leaf distribution.  With ``general`` None only the
+    :data:`COMMON_KINDS` are compiled (numba prunes the branch on ``is None`` of
+    its own argument before typing, not in an inlined callee's) and any other
+    kind gives NaN; pass True for all."""
+    if kind == LOGNORMAL:
+        return fast_exp(par[o] + par[o + 1] * next_normal(state))
+    if kind == NORMAL:
+        return par[o] + par[o + 1] * next_normal(state)
+    bits = next_u64(state) if u64_per_draw(kind, par, o) == 1 else _U64(0)
     if general is not None:
-        if kind == PARETO:  # scale x_m, shape alpha
-            return par[o] * next_open(state) ** (-1.0 / par[o + 1])
-        if kind == GENPARETO:  # loc, scale, shape c
-            c = par[o + 2]
-            u = next_open(state)
-            if c == 0.0:
-                return par[o] - par[o + 1] * math.log(u)
-            return par[o] + par[o + 1] * (u ** (-c) - 1.0) / c
         if kind == GAMMA:  # shape, scale
             return par[o + 1] * next_gamma(state, par[o])
-        if kind == WEIBULL:  # shape k, scale lambda
-            return par[o + 1] * (-math.log(next_open(state))) ** (1.0 / par[o])
         if kind == BETA:
             ga = next_gamma(state, par[o])
             gb = next_gamma(state, par[o + 1])
             if ga + gb == 0.0:  # both underflow for tiny a, b: Beta is then ~Bernoulli(a / (a + b))
                 return 1.0 if next_double(state) * (par[o] + par[o + 1]) < par[o] else 0.0
             return ga / (ga + gb)
-        if kind == EMPIRICAL:  # data offset, count
-            n = np.int64(par[o + 1])
-            i = np.int64(next_double(state) * n)
-            return data[np.int64(par[o]) + min(i, n - 1)]
-    return math.nan
+        return leaf_from_u64(kind, par, o, data, bits)
+    return _common_from_u64(kind, par, o, bits)
 
 
 @JIT
@@ -518,7 +561,8 @@ def sample_dist(dist_kind, dist_off, par, data, d, state, picks):
         kind = dist_kind[d]
         o = dist_off[d]
         if kind == MIXTURE:  # n, cumulative weights[n], child rows[n]
-            d = np.int64(par[o + 1 + np.int64(par[o]) + _component(par, o, next_double(picks))])
+            n = np.int64(par[o])
+            d = np.int64(par[o + 1 + n + _component(par, o, next_double(picks), n)])
         elif kind == CAPPED:  # cap, child row
             cap = min(cap, par[o])
             d = np.int64(par[o + 1])
@@ -527,12 +571,16 @@ def sample_dist(dist_kind, dist_off, par, data, d, state, picks):
 
 
 @INLINE
-def _component(par, o, u):
-    """The component of the mixture at ``par[o:]`` that the uniform ``u`` picks."""
-    n = np.int64(par[o])
+def _component(w, o, u, n):
+    """The component of a mixture of ``n`` that the uniform ``u`` picks, its
+    cumulative weights at ``w[o + 1:o + n]``: the first whose cumulative weight
+    exceeds ``u`` (the last if none does), counted without a data-dependent branch
+    (the weights are non-decreasing; unsigned indices spare numba's
+    negative-index handling)."""
+    weights = np.uint64(o) + _U64(1)
     j = 0
-    while j < n - 1 and u >= par[o + 1 + j]:
-        j += 1
+    for k in range(np.uint64(n) - _U64(1)):
+        j += u >= w[weights + k]
     return j
 
 
@@ -559,7 +607,8 @@ BLOCK = 256
 
 
 @JIT
-def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work, n, general=True):
+def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work, n, general=True, trees=None,
+               tree=None, tree_at=-1):
     """Fill ``out[:n]`` with successive draws of row ``d``, each clipped at ``limit``;
     return how many exceeded it.  The values before clipping are bit for bit those
     of ``n`` calls of :func:`sample_dist` with the generators ``state`` and
@@ -568,9 +617,14 @@ def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work
     A draw above the row's own caps is capped first (a user's cap is not a clip);
     only what still exceeds ``limit`` counts.  Lognormal leaves under caps, and
     mixtures of them, take a fast path of loops over the block: the normals, the
-    component picks (mixtures), then the exps, which vectorise.  With ``general``
-    None only rows of :data:`COMMON_KINDS` are supported (others give NaN), and
-    the mixture and other samplers are not compiled.
+    component picks (mixtures), then the exps, which vectorise.  Other mixtures
+    (a spliced tail's truncated body and generalized Pareto) are walked by
+    :func:`fill_tree` in their compact form, at ``tree_at`` of the buffers
+    ``tree`` (``(code, val)`` from :func:`compact_tree`; ``tree_at`` -1: none, as
+    where a leaf draws a variable number of outputs); without one, or with
+    ``trees`` None (then not compiled), one draw at a time.  With ``general`` None
+    only rows of :data:`COMMON_KINDS` are supported (others give NaN), and the
+    mixture and other samplers are not compiled.
     """
     cap = math.inf
     leaf = d
@@ -614,8 +668,10 @@ def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work
             clipped += x > limit
             out[i] = min(x, limit)
         return clipped
-    if general is not None and kind == MIXTURE:  # with other components: one draw at a time
-        for i in range(n):
+    if general is not None and kind == MIXTURE:
+        if trees is not None and tree_at >= 0:
+            return fill_tree(tree[0], tree[1], tree_at, par, data, state, picks, limit, out, n)
+        for i in range(n):  # with leaves that draw a variable number of outputs: one draw at a time
             x = sample_dist(dist_kind, dist_off, par, data, d, state, picks)
             clipped += x > limit
             out[i] = min(x, limit)
@@ -624,6 +680,124 @@ def fill_block(dist_kind, dist_off, par, data, d, state, picks, limit, out, work
         x = min(_sample_leaf(kind, par, o, data, state, general), cap)
         clipped += x > limit
         out[i] = min(x, limit)
+    return clipped
+
+
+TREE_LEAF = 3
+"""Entries of a leaf in a compact tree (:func:`compact_tree`)."""
+
+
+@INLINE
+def compact_tree(dist_kind, dist_off, par, d, code, val, at):
+    """Row ``d``, mixtures and caps nested in any way, as a compact tree in
+    ``code[at:]`` (int64) and ``val[at:]`` (float64) for :func:`fill_tree`; returns
+    where it ends, or -1 where a leaf draws a variable number of outputs of the
+    value stream (:func:`u64_per_draw`) or the buffers are too short.
+
+    A mixture of ``n`` components at ``p``: ``code[p] = n``, ``val[p + 1 + k]`` its
+    cumulative weights (``k < n - 1``), ``code[p + 1 + j]`` where component ``j``
+    starts.  A leaf at ``p``: ``code[p] = -1 - kind``, ``code[p + 1]`` the offset of
+    its parameters in ``par``, ``code[p + 2]`` the outputs it draws (0 or 1),
+    ``val[p]`` the smallest cap on its path (caps are folded into the leaves).
+    Built once per work item: the walk then needs no row lookups and no
+    float-to-int conversions.
+
+    Laid out breadth first with the buffers as the queue: a mixture is placed
+    with its child rows in ``code[p + 1 + j]`` and the caps above it in
+    ``val[p]``, and a scan behind the end places each child, replacing its row by
+    where it went.
+    """
+    size = code.shape[0]
+    end = at
+    q = at  # the node whose children are placed next ...
+    j = 0  # ... and its next child
+    row = d
+    cap = math.inf
+    slot = -1  # where the node placed next is pointed at
+    while True:
+        while dist_kind[row] == CAPPED:  # cap, child row
+            cap = min(cap, par[dist_off[row]])
+            row = np.int64(par[dist_off[row] + 1])
+        kind = dist_kind[row]
+        o = dist_off[row]
+        if slot >= 0:
+            code[slot] = end
+        if kind == MIXTURE:  # n, cumulative weights[n], child rows[n]
+            n = np.int64(par[o])
+            if end + n + 1 > size:
+                return -1
+            code[end] = n
+            val[end] = cap
+            for k in range(n - 1):
+                val[end + 1 + k] = par[o + 1 + k]
+            for k in range(n):
+                code[end + 1 + k] = np.int64(par[o + 1 + n + k])
+            end += n + 1
+        else:
+            uses = u64_per_draw(kind, par, o)
+            if uses < 0 or end + TREE_LEAF > size:
+                return -1
+            code[end] = -1 - kind
+            code[end + 1] = o
+            code[end + 2] = uses
+            val[end] = cap
+            end += TREE_LEAF
+        while q < end and (code[q] < 0 or j == code[q]):  # a leaf, or a mixture whose children are placed
+            q += TREE_LEAF if code[q] < 0 else code[q] + 1
+            j = 0
+        if q == end:
+            return end
+        row = code[q + 1 + j]
+        cap = val[q]
+        slot = q + 1 + j
+        j += 1
+
+
+@INLINE
+def fill_tree(code, val, at, par, data, state, picks, limit, out, n):
+    """``out[:n]`` = the next ``n`` draws of the compact tree at ``code[at:]``,
+    ``val[at:]`` (:func:`compact_tree`), each clipped at ``limit``; returns how many
+    exceeded it.  Bit for bit :func:`sample_dist` of the row the tree was built
+    from: every mixture on a draw's path picks its component with one uniform from
+    ``picks``, its leaf draws from the next output of ``state`` (if it draws one).
+
+    Both generators live in local variables; positions are unsigned (no
+    negative-index handling).  Inlined (as :func:`compact_tree` is): a function
+    of its own cost ~0.4 CPU s more of the first compile.
+    """
+    s0 = state[0]
+    s1 = state[1]
+    s2 = state[2]
+    s3 = state[3]
+    p0 = picks[0]
+    p1 = picks[1]
+    p2 = picks[2]
+    p3 = picks[3]
+    root = np.uint64(at)
+    clipped = np.int64(0)
+    for i in range(n):
+        p = root
+        m = code[p]
+        while m > 0:  # a mixture of m components
+            bits, p0, p1, p2, p3 = _step(p0, p1, p2, p3)
+            p = np.uint64(code[p + np.uint64(_component(val, p, unit_double(bits), m) + 1)])
+            m = code[p]
+        kind = -1 - m
+        o = code[p + _U64(1)]
+        bits = _U64(0)
+        if code[p + _U64(2)] != 0:
+            bits, s0, s1, s2, s3 = _step(s0, s1, s2, s3)
+        x = min(leaf_from_u64(kind, par, o, data, bits), val[p])
+        clipped += x > limit
+        out[i] = min(x, limit)
+    state[0] = s0
+    state[1] = s1
+    state[2] = s2
+    state[3] = s3
+    picks[0] = p0
+    picks[1] = p1
+    picks[2] = p2
+    picks[3] = p3
     return clipped
 
 
@@ -636,9 +810,7 @@ def _fill_mixture_exponents(state, picks, par, o, comp, out, work, n):
     by one :func:`next_double` of ``picks`` per draw.
 
     The two generators advance in one loop, held in local variables: their
-    dependency chains are independent, so the processor overlaps them.  The
-    component is the number of cumulative weights at or below the pick (the
-    weights are non-decreasing, so this is :func:`_component` without a branch).
+    dependency chains are independent, so the processor overlaps them.
     """
     n_comp = np.int64(par[o])
     s0 = state[0]
@@ -666,10 +838,7 @@ def _fill_mixture_exponents(state, picks, par, o, comp, out, work, n):
             s2 = state[2]
             s3 = state[3]
         pick, p0, p1, p2, p3 = _step(p0, p1, p2, p3)
-        w = float(pick >> _U64(11)) * _TWO_M53
-        j = 0
-        for k in range(n_comp - 1):
-            j += w >= par[o + 1 + k]
+        j = _component(par, o, unit_double(pick), n_comp)
         out[i] = comp[0, j] + comp[1, j] * z
         work[i] = comp[2, j]
     state[0] = s0
@@ -1073,14 +1242,15 @@ class Outputs(NamedTuple):
 
 @JIT
 def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing, histogram, limits, stop, out,
-                   copula, general):
+                   copula, general, trees):
     """Work items ``first_item`` to ``end_item - 1`` of a kernel call: item ``i`` is trial
     ``i // n_parts``, part ``i % n_parts`` of its bins (arguments and streams as in
     :func:`costsim.kernels.simulate_kernel`, which runs ranges of items on threads).
 
     ``copula`` None: no class has an input/output copula; ``general`` None: every
-    distribution row is of :data:`COMMON_KINDS` (see :func:`fill_block`); else
-    True.  numba compiles a specialisation per combination, without the code that
+    distribution row is of :data:`COMMON_KINDS` (see :func:`fill_block`); ``trees``
+    None: every mixture is of (capped) lognormals, so none is walked as a compact
+    tree (:func:`compact_tree`, which needs ``general``); else True.  numba compiles a specialisation per combination, without the code that
     a None excludes (it prunes branches on ``is None`` of an argument before
     typing), so a simple scenario compiles a fraction of the engine.
 
@@ -1141,6 +1311,22 @@ def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing
         hist_item = np.zeros((n_classes, n_opt, hist.shape[4]), dtype=np.int64)
         clip_item = np.zeros((n_classes, N_CLIPS), dtype=np.int64)
         const_clip = np.zeros(N_CLASS_DISTS, dtype=np.int64)  # a constant stream's clips per query
+        # compact trees of the mixtures (fill_tree), built once per item: where each column's starts, -1 none
+        tree_at = np.empty((n_classes, N_CLASS_DISTS), dtype=np.int64)
+        for c in range(n_classes):
+            for s in range(N_CLASS_DISTS):
+                tree_at[c, s] = -1
+        n_tree = 0 if trees is None else TREE_LEAF * dist_kind.shape[0] + par_t.shape[0]
+        tree = (np.empty(n_tree, dtype=np.int64), np.empty(n_tree))
+        if trees is not None:
+            end = 0
+            for c in range(n_classes):
+                for s in range(N_CLASS_DISTS):
+                    if leaf_kind(dist_kind, dist_off, par_t, class_dists[c, s]) == MIXTURE:
+                        tree_end = compact_tree(dist_kind, dist_off, par_t, class_dists[c, s], tree[0], tree[1], end)
+                        if tree_end >= 0:
+                            tree_at[c, s] = end
+                            end = tree_end
         b0 = (n_bins * p) // n_parts
         b1 = (n_bins * (p + 1)) // n_parts
         for b in range(b0, b1):
@@ -1188,7 +1374,8 @@ def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing
                             continue
                         if first == 0 or dist_kind[rows[s]] != CONSTANT:
                             k_clip = fill_block(dist_kind, dist_off, par_t, dist_data, rows[s], states[s], picks[s],
-                                                draw_limit[s], draws[s], work, m, general)
+                                                draw_limit[s], draws[s], work, m, general,
+                                                trees, tree, tree_at[c, s])
                             const_clip[s] = 1 if k_clip > 0 else 0
                             n_clip += k_clip
                         else:  # a constant's buffer, filled in the first block, stays valid for the class's bin
@@ -1198,7 +1385,8 @@ def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing
                     else:
                         n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_STEPS],
                                              states[CLS_STEPS], picks[CLS_STEPS], draw_limit[CLS_STEPS],
-                                             draws[CLS_STEPS], work, m, general)
+                                             draws[CLS_STEPS], work, m, general,
+                                             trees, tree, tree_at[c, CLS_STEPS])
                         block_calls = np.int64(0)
                         for i in range(m):
                             draws[CLS_STEPS, i] = max(1.0, math.floor(max(draws[CLS_STEPS, i], 0.0) + 0.5))
@@ -1214,14 +1402,16 @@ def simulate_items(seed, trials, n_parts, first_item, end_item, traffic, pricing
                     else:
                         n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_OUTPUT],
                                              states[CLS_OUTPUT], picks[CLS_OUTPUT], draw_limit[CLS_OUTPUT],
-                                             per_call[0], work, block_calls, general)
+                                             per_call[0], work, block_calls, general,
+                                             trees, tree, tree_at[c, CLS_OUTPUT])
                     n_clip += fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_TOOL], states[CLS_TOOL],
                                          picks[CLS_TOOL], draw_limit[CLS_TOOL], per_call[1], work, block_calls - m,
-                                         general)
+                                         general, trees, tree, tree_at[c, CLS_TOOL])
                     if first == 0 or not one_call or dist_kind[rows[CLS_REASONING]] != CONSTANT:
                         n_reasoning = fill_block(dist_kind, dist_off, par_t, dist_data, rows[CLS_REASONING],
                                                  states[CLS_REASONING], picks[CLS_REASONING],
-                                                 draw_limit[CLS_REASONING], per_call[2], work, block_calls, general)
+                                                 draw_limit[CLS_REASONING], per_call[2], work, block_calls, general,
+                                                 trees, tree, tree_at[c, CLS_REASONING])
                         const_clip[CLS_REASONING] = 1 if n_reasoning > 0 else 0
                         n_clip += n_reasoning
                     else:

@@ -15,8 +15,11 @@ import numba
 import numpy as np
 
 from ._engine import (
+    CAPPED,
     COMMON_KINDS,
     COPULA_RHO,
+    LOGNORMAL,
+    MIXTURE,
     HistogramSpec,
     Limits,
     Outputs,
@@ -63,12 +66,12 @@ def simulate_kernel(seed: np.uint64, trials: np.ndarray, n_parts: int, traffic: 
     thread count.  The compiled code is specialised to what the traffic uses
     (:func:`compiled_features`).
     """
-    copula, general = compiled_features(traffic)
+    copula, general, trees = compiled_features(traffic)
     n_items = trials.shape[0] * n_parts
     threads = min(numba.get_num_threads(), n_items)
     if threads <= 1:
         simulate_items(seed, trials, n_parts, 0, n_items, traffic, pricing, histogram, limits, stop, out, copula,
-                       general)
+                       general, trees)
         return
     size = max(1, n_items // (threads * ITEMS_PER_THREAD))
     starts = itertools.count(0, size)  # next() is atomic under the GIL: each range goes to one thread
@@ -80,7 +83,7 @@ def simulate_kernel(seed: np.uint64, trials: np.ndarray, n_parts: int, traffic: 
                 if first >= n_items or failures:
                     return
                 simulate_items(seed, trials, n_parts, first, min(first + size, n_items), traffic, pricing,
-                               histogram, limits, stop, out, copula, general)
+                               histogram, limits, stop, out, copula, general, trees)
         except BaseException as err:  # noqa: BLE001 (re-raised by the calling thread)
             failures.append(err)
 
@@ -94,22 +97,42 @@ def simulate_kernel(seed: np.uint64, trials: np.ndarray, n_parts: int, traffic: 
         raise failures[0]
 
 
-def compiled_features(traffic: TrafficArrays) -> tuple[bool | None, bool | None]:
-    """The ``copula`` and ``general`` arguments of :func:`simulate_items` for
-    ``traffic``: None where the traffic does not need the code (no class with a
-    copula; only :data:`COMMON_KINDS` of distributions), so that its first run
-    compiles only what it uses; True where it does.
+def compiled_features(traffic: TrafficArrays) -> tuple[bool | None, bool | None, bool | None]:
+    """The ``copula``, ``general`` and ``trees`` arguments of :func:`simulate_items`
+    for ``traffic``: None where the traffic does not need the code (no class with
+    a copula; only :data:`COMMON_KINDS` of distributions; no mixture but of
+    lognormals under caps), so that its first run compiles only what it uses;
+    True where it does.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from costsim.kernels import GAMMA, LOGNORMAL, TrafficArrays
+    >>> from costsim.kernels import GAMMA, LOGNORMAL, MIXTURE, UNIFORM, TrafficArrays
     >>> simple = TrafficArrays(*[np.zeros((1, 1, 3))] * 10)._replace(dist_kind=np.array([LOGNORMAL]))
     >>> compiled_features(simple)
-    (None, None)
+    (None, None, None)
     >>> compiled_features(simple._replace(dist_kind=np.array([LOGNORMAL, GAMMA])))
-    (None, True)
+    (None, True, None)
+    >>> mixture = simple._replace(dist_kind=np.array([LOGNORMAL, UNIFORM, MIXTURE]), dist_off=np.array([0, 2, 4]),
+    ...                           dist_par=np.array([[6.0, 1.0, 0.0, 1.0, 2.0, 0.5, 1.0, 0.0, 1.0]]))
+    >>> compiled_features(mixture)  # of a lognormal (row 0) and a uniform (row 1)
+    (None, True, True)
     """
     copula = True if np.any(traffic.class_copula[..., COPULA_RHO] != 0.0) else None
     general = None if np.isin(traffic.dist_kind, COMMON_KINDS).all() else True
-    return copula, general
+    trees = True if general and not _lognormal_mixtures_only(traffic) else None
+    return copula, general, trees
+
+
+def _lognormal_mixtures_only(traffic: TrafficArrays) -> bool:
+    """Whether every mixture of ``traffic`` is of lognormals under caps (the rows a
+    mixture points at are the same in every trial)."""
+    kind, off, par = traffic.dist_kind, traffic.dist_off, traffic.dist_par[0]
+    for row in np.flatnonzero(kind == MIXTURE):
+        n = int(par[off[row]])
+        for child in par[off[row] + 1 + n:off[row] + 1 + 2 * n].astype(np.int64):
+            while kind[child] == CAPPED:
+                child = int(par[off[child] + 1])
+            if kind[child] != LOGNORMAL:
+                return False
+    return True
