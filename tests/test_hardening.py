@@ -258,3 +258,16 @@ def test_self_hosted_gpu_replicas_beyond_int64_do_not_wrap():
     wanted = 1e23 / 3600.0 / gpu.target_utilisation
     assert units[0] == pytest.approx(wanted, rel=1e-12) and served[0] == 1.0
     assert cost[0, 0] == pytest.approx(wanted * 2.0, rel=1e-12)
+
+
+def test_an_uncertain_parameter_that_breaks_its_range_is_refused_when_built():
+    """Checked only in the trial that draws it, Uniform(-2, 0.15) for a growth above -1 failed at a
+    seed-dependent trial of simulate; a distribution breaking the range in more than 1e-9 of the
+    trials is refused at once, one whose tail beyond it is that thin is not."""
+    with pytest.raises(cs.ParameterError, match=r"^Arrivals: growth must be > -1 in every trial; 0\.465 of its draws "
+                                                r"are not \(such as -1\.5\); got Uniform\(low=-2\.0, high=0\.15\)$"):
+        cs.Arrivals(volume=1000, horizon="2D", bin="1h", growth=cs.Uniform(-2, 0.15))
+    with pytest.raises(cs.ParameterError, match=r"input must be >= 0 in every trial; 0\.00135 of its draws are not"):
+        cs.TokenPricing(input=cs.Normal(3.0, 1.0), output=15.0)
+    cs.Arrivals(volume=1000, horizon="2D", bin="1h", growth=cs.Normal(0.1, 0.05))  # P(growth <= -1) ~ 1e-107
+    cs.TokenPricing(input=cs.Normal(3.0, 0.3), output=15.0)  # P(input < 0) ~ 8e-24

@@ -28,6 +28,10 @@ __all__ = ["DistributionBase", "Model", "request_field", "uncertain_parameters",
 
 M = TypeVar("M")
 
+RARE_DRAW = 1e-9
+"""Largest share of trials in which an uncertain parameter may draw a value its field refuses
+(a Normal's far tail); a distribution with more is refused when the model is built."""
+
 
 def request_field(**kwargs: Any) -> Any:
     """A dataclass field holding request-level distributions (not a trial-level draw)."""
@@ -76,6 +80,7 @@ class Model:
         :class:`DistributionBase`: checked once a trial has drawn it).  The one
         checker of every numeric field: errors name this model as their owner."""
         if isinstance(value, DistributionBase):
+            self._check_draws(name, value, **rule)
             return value
         try:
             checked = check_int(name, value, **rule) if integer else check_number(name, value, **rule)
@@ -84,6 +89,29 @@ class Model:
         if not integer and math.isinf(checked):  # an infinite volume, share or price breaks the arithmetic
             self._fail(name, "must be finite", value)
         return checked
+
+    def _check_draws(self, name: str, dist: DistributionBase, low: float | None = None,
+                     high: float | None = None, low_open: bool = False, high_open: bool = False, **rule: Any) -> None:
+        """Refuse an uncertain value that breaks the field's range in more than :data:`RARE_DRAW` of
+        the trials (``Uniform(-2, 0.15)`` for a growth above -1): checked only in the trial that
+        draws it, it would fail at a seed-dependent trial instead of here."""
+        cdf = getattr(dist, "cdf", None)
+        if cdf is None or (low is None and high is None):
+            return
+        try:
+            below = 0.0 if low is None else float(cdf(low if low_open else math.nextafter(low, -math.inf)))
+            above = 0.0 if high is None else 1.0 - float(cdf(math.nextafter(high, -math.inf) if high_open else high))
+            outside = below + above
+            if not outside > RARE_DRAW:
+                return
+            example = float(dist.ppf(below / 2.0 if below >= above else 1.0 - above / 2.0))
+        except (TypeError, ValueError, ArithmeticError):  # parameters themselves uncertain, or out of float range
+            return
+        try:  # the range's words, as for a number given (an integer field's range is closed)
+            check_number(name, example, low=low, high=high, low_open=low_open, high_open=high_open, **rule)
+        except ParameterError as err:
+            self._fail(name, f"{err.rule} in every trial; {outside:.3g} of its draws are not (such as "
+                       f"{example:.6g})", dist)
 
     def _number(self, name: str, **rule: Any) -> None:
         """Check the numeric field ``name`` and store it as a float."""
