@@ -33,7 +33,7 @@ from .capacity import CapacityModel
 from .compose import CommittedSpend, Hybrid, PromptRouter, VolumeDiscount
 
 __all__ = [
-    "Billing", "Bills", "OptionBill", "bill_options", "check_options", "leaf_classes", "leaf_models", "leaf_paths",
+    "Billing", "Bills", "OptionBill", "bill_options", "check_months", "check_options", "leaf_classes", "leaf_models", "leaf_paths",
     "size_edges",
 ]
 
@@ -191,6 +191,53 @@ def check_options(options: Mapping[str, DeploymentOption], class_names: Sequence
 
     for name, model in options.items():
         visit(model, (name,), (name,))
+
+
+def check_months(options: Mapping[str, DeploymentOption], start: Any, bin: pd.Timedelta, n_bins: int) -> None:
+    """Refuse monthly billing (:class:`VolumeDiscount`, :class:`CommittedSpend`) on
+    bins that cross a calendar month (UTC): their volume and spend would count
+    wholly in the month the bin starts in, and the month's minimum would be
+    prorated over more (or fewer) hours than the month has.  ``start`` is the first
+    bin's start (aware times are converted to UTC); looks at the month boundaries
+    only, not at every bin.
+
+    Examples
+    --------
+    >>> import pandas as pd, costsim as cs
+    >>> commit = cs.CommittedSpend(cs.TokenPricing(input=3.0, output=15.0), monthly_minimum=1_000.0)
+    >>> check_months({"commit": commit}, "2026-01-01", pd.Timedelta("7D"), 5)
+    Traceback (most recent call last):
+    ...
+    ValueError: options['commit'] is a CommittedSpend, billed per calendar month (UTC), but the bin of 7 days ...
+    """
+    found: list[tuple[Path, DeploymentOption]] = []
+
+    def walk(node: Any, path: Path) -> None:
+        if isinstance(node, (VolumeDiscount, CommittedSpend)):
+            found.append((path, node))
+        if isinstance(node, DeploymentOption):
+            for sub, child in _children(node):
+                walk(child, path + sub)
+
+    for name, model in options.items():
+        walk(model, (name,))
+    if not found or n_bins < 1:
+        return
+    first = pd.Timestamp(start)
+    if first.tz is not None:
+        first = first.tz_convert("UTC").tz_localize(None)
+    end = first + bin * n_bins
+    boundaries = pd.date_range(first.to_period("M").to_timestamp(), end, freq="MS")
+    inside = boundaries[(boundaries > first) & (boundaries < end)]
+    crossed = [b for b in inside if (b - first) % bin != pd.Timedelta(0)]
+    if crossed:
+        path, node = found[0]
+        bin_start = first + ((crossed[0] - first) // bin) * bin
+        raise ValueError(
+            f"{_describe(path)} is a {type(node).__name__}, billed per calendar month (UTC), but the bin of "
+            f"{bin} starting {bin_start} crosses into the next month: use bins that stay inside one month, "
+            "such as '1h', or '1D' starting at midnight"
+        )
 
 
 @dataclasses.dataclass
