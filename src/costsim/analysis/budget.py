@@ -8,6 +8,7 @@ import numpy as np
 import xarray as xr
 
 from .._format import duration_alias
+from .._validation import ParameterError, check_number
 from ._common import option_names
 
 __all__ = ["exceedance_probability", "per_period"]
@@ -118,7 +119,7 @@ def exceedance_probability(
     ds : xarray.Dataset
         A :func:`costsim.simulate` result.
     budget : float, mapping of option to float, or xarray.DataArray
-        USD.  Per period (``cumulative=False``): the budget of each period.
+        USD, finite and >= 0 (a ParameterError names a value that is not).  Per period (``cumulative=False``): the budget of each period.
         Cumulative: the budget for the spend since the start, compared at the end
         of each period (a scalar is one budget for the whole horizon; a DataArray
         over ``time`` can hold a spending plan).  A DataArray may also vary by
@@ -156,13 +157,23 @@ def exceedance_probability(
         missing = [o for o in names if o not in budget]
         if missing:
             raise ValueError(f"budget must give a value for every option; missing {missing}")
-        limit = xr.DataArray([float(budget[o]) for o in names], dims="option", coords={"option": names})
+        limit = xr.DataArray([check_number(f"budget[{o!r}]", budget[o], low=0.0, finite=True) for o in names],
+                             dims="option", coords={"option": names})
     elif isinstance(budget, xr.DataArray):
         limit = budget.sel(option=names) if "option" in budget.dims else budget
+        values = np.asarray(limit.values)
+        if values.dtype.kind not in "iuf":
+            raise ParameterError("budget", "must hold numbers of USD", budget.values)
+        bad = ~(np.isfinite(values) & (values >= 0.0))
+        if bad.any():  # NaN would compare as never exceeded
+            raise ParameterError("budget", "must hold finite numbers of USD >= 0", values[bad].flat[0].item())
+        if "time" in limit.dims and not np.array_equal(limit["time"].values, cost["time"].values):
+            # aligning would keep only the common times, silently
+            raise ValueError(f"budget's time coordinate must be the {'periods' if period else 'bins'} compared "
+                             f"({cost.sizes['time']} from {cost['time'].values[0]}); got {limit.sizes['time']} "
+                             "times" + (f" from {limit['time'].values[0]}" if limit.sizes["time"] else ""))
     else:
-        limit = float(budget)
-        if not np.isfinite(limit):
-            raise ValueError(f"budget must be a finite number of USD; got {budget!r}")
+        limit = check_number("budget", budget, low=0.0, finite=True)
     out = (cost > limit).mean("trial").transpose("time", "option")
     out.attrs = {"units": "1", "long_name": "Chance of exceeding the budget" + (" (cumulative)" if cumulative else "")}
     return out
