@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -168,7 +169,9 @@ class SelfHostedGPU(CapacityModel):
     scale_step : int, default 1
         Replicas are added and removed in multiples of this.
     scale_lag : str or timedelta, default "0h"
-        Delay between demand and the replicas that serve it.
+        Delay between demand and the replicas that serve it: zero or at least a
+        second, with a unit (a bare number is refused: pandas reads it as
+        nanoseconds).
     interruption_overhead : float, default 0
         Extra GPU time paid for interruptions (spot capacity), as a fraction.
     fixed_monthly : float, default 0
@@ -219,12 +222,14 @@ class SelfHostedGPU(CapacityModel):
                     and self.max_replicas < self.min_replicas:
                 self._fail("max_replicas", f"must be >= min_replicas ({self.min_replicas})", self.max_replicas)
         self._count("scale_step", low=1)
-        try:
-            lag = pd.Timedelta(self.scale_lag)
-        except (TypeError, ValueError):
+        try:  # a number (or a string without a unit) would be read as nanoseconds
+            bare = isinstance(self.scale_lag, (bool, numbers.Number)) and not isinstance(self.scale_lag, np.timedelta64)
+            lag = pd.NaT if bare else pd.Timedelta(self.scale_lag)
+        except (TypeError, ValueError, OverflowError):
             lag = pd.NaT
-        if lag is pd.NaT or lag < pd.Timedelta(0):
-            self._fail("scale_lag", "must be a non-negative duration such as '0h' or '15min'", self.scale_lag)
+        if lag is pd.NaT or lag < pd.Timedelta(0) or pd.Timedelta(0) < lag < pd.Timedelta(seconds=1):
+            self._fail("scale_lag", "must be a duration with a unit such as '0h' or '15min', zero or at least 1 s",
+                       self.scale_lag)
         check_price(self, "interruption_overhead")
         check_price(self, "fixed_monthly", MAX_MONTHLY, "MAX_MONTHLY")
         self._check_fallback()
