@@ -70,13 +70,18 @@ def bill(option, options: dict, d: Demand, weight):
 
 def _route(targets, options, d: Demand, weight):
     """Bill each column's traffic on ``targets[column]``; columns with the same target
-    (the same object or option name) share it."""
+    (equal options, a name standing for its option) share it."""
     cost, spill, throttled = _zeros(d), _zeros(d), _zeros(d)
-    groups = {}
+    groups = []
     for c, target in enumerate(targets):
-        key = target if isinstance(target, str) else id(target)
-        groups.setdefault(key, (target, set()))[1].add(c)
-    for target, columns in groups.values():
+        option = options[target] if isinstance(target, str) else target
+        for other, columns in groups:
+            if other == option:
+                columns.add(c)
+                break
+        else:
+            groups.append((option, {c}))
+    for target, columns in groups:
         w = [[weight[b][c] if c in columns else 0.0 for c in range(d.n_classes)] for b in range(d.n_bins)]
         _add((cost, spill, throttled), bill(target, options, d, w))
     return cost, spill, throttled

@@ -34,7 +34,7 @@ from .compose import CommittedSpend, Hybrid, PromptRouter, VolumeDiscount
 
 __all__ = [
     "Billing", "Bills", "OptionBill", "bill_options", "check_months", "check_options", "leaf_classes", "leaf_models", "leaf_paths",
-    "size_edges",
+    "same_option", "size_edges",
 ]
 
 Path = tuple[Any, ...]
@@ -100,8 +100,12 @@ def leaf_classes(options: Mapping[str, DeploymentOption], class_names: Sequence[
         elif isinstance(node, PricingModel):
             serves[path] |= classes
         elif isinstance(node, Hybrid):
-            for sub, child in _children(node):
-                routed = {sub[1]} if sub[0] == "routes" else classes - set(node.routes)
+            children = _children(node)
+            for sub, child in children:
+                # billing prices the classes of every route to the same option at the first such route,
+                # so its leaves must price all of them (with each class's service tier)
+                routed = set().union(*({other_sub[1]} if other_sub[0] == "routes" else classes - set(node.routes)
+                                       for other_sub, other in children if same_option(other, child, options)))
                 walk(child, path + sub, classes & routed)
         elif isinstance(node, DeploymentOption):
             for sub, child in _children(node):
@@ -110,6 +114,24 @@ def leaf_classes(options: Mapping[str, DeploymentOption], class_names: Sequence[
     for name, model in options.items():
         walk(model, (name,), set(class_names))
     return list(serves.values())
+
+
+def same_option(a: Any, b: Any, options: Mapping[str, DeploymentOption]) -> bool:
+    """Whether two references (options, or names of ``options``) are the same option:
+    routes to it share it (one capacity pool, one commitment).  The same object, the
+    same name, or equal objects: options are values, and a scenario file written and
+    read back holds equal copies of an object used twice.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> api = cs.TokenPricing(input=3.0, output=15.0)
+    >>> same_option("api", cs.TokenPricing(input=3.0, output=15.0), {"api": api})
+    True
+    """
+    a = options[a] if isinstance(a, str) else a
+    b = options[b] if isinstance(b, str) else b
+    return a is b or a == b
 
 
 def size_edges(options: Mapping[str, DeploymentOption]) -> np.ndarray:
@@ -478,14 +500,17 @@ class Billing:
 
     def _route(self, routes: list[tuple[Path, Nodes]], path: Path, weight: np.ndarray) -> OptionBill:
         """Bill each column's traffic on its route's target; columns sent to the same
-        target (the same object, or the same option name) share it."""
+        option (:func:`same_option`, in every trial) share it, at the first one's path."""
         bill = OptionBill()
-        groups: dict[int, tuple[Path, Nodes, list[int]]] = {}
+        groups: list[tuple[Path, Nodes, list[int]]] = []
         for column, (sub, targets) in enumerate(routes):
-            target = targets[0]
-            key = id(self._options[0][target]) if isinstance(target, str) else id(target)
-            groups.setdefault(key, (path + sub, targets, []))[2].append(column)
-        for target_path, targets, columns in groups.values():
+            group = next((g for g in groups if all(same_option(a, b, options) for a, b, options
+                                                   in zip(g[1], targets, self._options))), None)
+            if group is None:
+                groups.append((path + sub, targets, [column]))
+            else:
+                group[2].append(column)
+        for target_path, targets, columns in groups:
             mask = np.zeros(self.shape[2])
             mask[columns] = 1.0
             bill.add(self._bill(targets, target_path, weight * mask))

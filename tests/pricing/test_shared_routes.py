@@ -1,0 +1,64 @@
+"""Routes to the same option share it: the same object, the same name or equal
+objects (a scenario file's round trip makes equal copies), and the classes sharing
+it are priced at their own service tiers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import costsim as cs
+from costsim.scenario import from_dict, to_dict
+
+BATCH = cs.RateCard(input=0.3, output=1.5)
+
+
+def _api() -> cs.TokenPricing:  # a new, equal object at each call
+    return cs.TokenPricing(input=3.0, output=15.0, service_tiers={"batch": BATCH})
+
+
+def _ptu(fallback) -> cs.ProvisionedCapacity:
+    return cs.ProvisionedCapacity(units=1, price_per_unit_hour=1.0, tokens_per_minute=2_000, fallback=fallback)
+
+
+TRAFFIC = cs.Traffic([cs.QueryClass("chat", 0.5, cs.Constant(1_000), cs.Constant(100)),
+                      cs.QueryClass("code", 0.5, cs.Constant(1_000), cs.Constant(100), service_tier="batch")],
+                     cs.Arrivals(volume=24_000, horizon="1D", bin="1h"))
+
+
+def _cost(options, name):
+    ds = cs.simulate(TRAFFIC, options, trials=1, seed=1)
+    return ds["cost"].sel(option=name).sum("time").values[0], ds
+
+
+def test_a_token_pricing_routed_for_two_classes_prices_each_at_its_tier():
+    api = _api()
+    # the second class was priced at the standard card (54.33 USD instead of 5.43 at the batch tier)
+    routed, ds = _cost({"api": api, "hybrid": cs.Hybrid({"chat": api, "code": api})}, "hybrid")
+    np.testing.assert_allclose(routed, ds["cost"].sel(option="api").sum("time").values[0], rtol=1e-12)
+    requests = ds["requests"].sum("time").values[0]
+    np.testing.assert_allclose(routed, requests * np.array([1_000 * 3.0 + 100 * 15.0, 1_000 * 0.3 + 100 * 1.5]) / 1e6,
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("routes", [
+    lambda ptu: {"chat": ptu, "code": ptu},  # one object
+    lambda ptu: {"chat": ptu, "code": "ptu"},  # the object and its name
+    lambda ptu: {"chat": _ptu(_api()), "code": _ptu(_api())},  # equal copies
+])
+def test_a_capacity_pool_routed_for_two_classes_is_one_pool_spilling_at_each_tier(routes):
+    ptu = _ptu(_api())  # its fallback an object: its leaves are the first route's
+    alone, _ = _cost({"ptu": ptu}, "ptu")  # the same pool serving both classes, as one option
+    routed, ds = _cost({"ptu": ptu, "hybrid": cs.Hybrid(routes(ptu))}, "hybrid")
+    np.testing.assert_allclose(routed, alone, rtol=1e-12)
+    assert float(ds["capacity_cost"].sel(option="hybrid").sum()) == pytest.approx(24.0)  # one unit, 24 h
+    assert float(ds["spill_cost"].sel(option="hybrid").sum()) > 0.0  # the pool is too small: both classes spill
+
+
+def test_a_scenario_round_trip_reproduces_a_shared_pool():
+    ptu = _ptu("api")
+    options = {"api": _api(), "hybrid": cs.Hybrid({"chat": ptu, "code": ptu})}
+    copies = from_dict(to_dict(options))
+    assert copies["hybrid"].routes["chat"] is not copies["hybrid"].routes["code"]
+    # the copies were two pools: 48 USD of units instead of 24
+    np.testing.assert_allclose(_cost(copies, "hybrid")[0], _cost(options, "hybrid")[0], rtol=1e-12)
