@@ -64,14 +64,23 @@ def test_a_scenario_round_trip_reproduces_a_shared_pool():
     np.testing.assert_allclose(_cost(copies, "hybrid")[0], _cost(options, "hybrid")[0], rtol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "an uncertain parameter of an option routed twice is drawn once per path (options['h'].routes['chat'] and "
-    "['code']), so each trial resolves two different pools and billing (which sees only the resolved options) "
-    "bills both: grouping needs the undrawn options, or one draw per object"))
 def test_a_pool_routed_twice_with_an_uncertain_price_is_one_pool():
+    # each route draws its own price (by path): the pool was billed twice, at both prices
     ptu = cs.ProvisionedCapacity(units=1, price_per_unit_hour=cs.Uniform(1.0, 2.0), tokens_per_minute=2_000,
                                  fallback="api")
     ds = cs.simulate(TRAFFIC, {"api": _api(), "hybrid": cs.Hybrid({"chat": ptu, "code": ptu})}, trials=3, seed=1)
     price = ds["uncertain"].sel(parameter="options['hybrid'].routes['chat'].price_per_unit_hour").values
     np.testing.assert_allclose(ds["capacity_cost"].sel(option="hybrid").sum("time").values, 24.0 * price,
                                rtol=1e-12)
+
+
+def test_a_token_pricing_routed_twice_with_an_uncertain_price_is_priced_at_the_first_route():
+    api = cs.TokenPricing(input=cs.Uniform(2.0, 4.0), output=15.0,
+                          service_tiers={"batch": cs.RateCard(input=cs.Uniform(0.2, 0.4), output=1.5)})
+    ds = cs.simulate(TRAFFIC, {"hybrid": cs.Hybrid({"chat": api, "code": api})}, trials=3, seed=1)
+    first = "options['hybrid'].routes['chat']"
+    standard = ds["uncertain"].sel(parameter=f"{first}.input").values
+    batch = ds["uncertain"].sel(parameter=f"{first}.service_tiers['batch'].input").values
+    requests = ds["requests"].sum("time").values  # [trial, class]
+    expected = requests * np.stack([1_000 * standard + 100 * 15.0, 1_000 * batch + 100 * 1.5], axis=1) / 1e6
+    np.testing.assert_allclose(ds["cost"].sel(option="hybrid").sum("time").values, expected, rtol=1e-12)

@@ -134,6 +134,19 @@ def same_option(a: Any, b: Any, options: Mapping[str, DeploymentOption]) -> bool
     return a is b or a == b
 
 
+def _node_at(options: Mapping[str, DeploymentOption], path: Path) -> Any:
+    """The option (or option name) at ``path`` (as :func:`_children` builds them)."""
+    node: Any = options[path[0]]
+    i = 1
+    while i < len(path):
+        node = getattr(node, path[i])
+        i += 1
+        if isinstance(node, (Mapping, list, tuple)):
+            node = node[path[i]]
+            i += 1
+    return node
+
+
 def size_edges(options: Mapping[str, DeploymentOption]) -> np.ndarray:
     """The sorted prompt sizes at which any :class:`PromptRouter` in the options
     splits queries: the kernel aggregates demand and cost in the bands between."""
@@ -435,13 +448,18 @@ class Billing:
         self.demand = demand
         self._whole = np.ones((1, 1, 1))  # a weight broadcasts against the [T, B, column] arrays
 
-    def option(self, options_per_trial: Sequence[Mapping[str, DeploymentOption]], name: str) -> OptionBill:
+    def option(self, options_per_trial: Sequence[Mapping[str, DeploymentOption]], name: str,
+               base: Mapping[str, DeploymentOption] | None = None) -> OptionBill:
         """The bill of option ``name`` serving all the traffic, in every trial.
 
         ``options_per_trial`` holds each trial's options with its draws (one entry
         when nothing is uncertain); only ``name`` and what it refers to are billed.
+        ``base``: the same options before the draws (default the first trial's),
+        which say which routes go to the same option (an object routed twice draws
+        its uncertain parameters once per route, yet is one option).
         """
         self._options = options_per_trial
+        self._base = options_per_trial[0] if base is None else base
         return self._bill([options[name] for options in options_per_trial], (name,), self._whole)
 
     def _bill(self, nodes: Nodes, path: Path, weight: np.ndarray) -> OptionBill:
@@ -504,8 +522,8 @@ class Billing:
         bill = OptionBill()
         groups: list[tuple[Path, Nodes, list[int]]] = []
         for column, (sub, targets) in enumerate(routes):
-            group = next((g for g in groups if all(same_option(a, b, options) for a, b, options
-                                                   in zip(g[1], targets, self._options))), None)
+            group = next((g for g in groups if same_option(_node_at(self._base, g[0]),
+                                                           _node_at(self._base, path + sub), self._base)), None)
             if group is None:
                 groups.append((path + sub, targets, [column]))
             else:
@@ -598,10 +616,15 @@ def _histogram_leaves(options: Mapping[str, DeploymentOption], class_names: Sequ
             return source(options[node], (node,), name)
         if isinstance(node, PricingModel):
             return leaf_index[path]
-        if isinstance(node, Hybrid):
-            if name in node.routes:
-                return source(node.routes[name], path + ("routes", name), name)
-            return source(node.default, path + ("default",), name)
+        if isinstance(node, Hybrid):  # billed at the first route (in class order) to the same option
+            def route(c: str) -> Path:
+                return ("routes", c) if c in node.routes else ("default",)
+
+            def target(c: str) -> Any:
+                return node.routes[c] if c in node.routes else node.default
+
+            first = next(c for c in class_names if same_option(target(c), target(name), options))
+            return source(target(first), path + route(first), name)
         return -1  # capacity (priced per bin), discounts and commitments (cumulative)
 
     return np.array([[source(model, (o,), c) for c in class_names] for o, model in options.items()],
@@ -615,15 +638,18 @@ def bill_options(
     counts: np.ndarray,
     bin_starts: np.ndarray,
     bin: pd.Timedelta,
+    base: Mapping[str, DeploymentOption] | None = None,
 ) -> Bills:
     """Every option's bill from the kernel's leaf costs [T, B, L, C, K] and counts
     [T, B, C, K, N], K the prompt-size bands of :func:`size_edges`.
 
     ``options_per_trial`` holds each trial's options with its draws (one entry when
-    nothing is uncertain).  The bills are per class (summed over bands).
+    nothing is uncertain), ``base`` the options before the draws (default the first
+    trial's).  The bills are per class (summed over bands).
     """
     n_trials, n_bins, _, n_classes, n_bands = leaf_cost.shape
     options = options_per_trial[0]
+    base = options if base is None else base
     leaf_index = {path: i for i, (path, _) in enumerate(_leaves(options))}
     n_options = len(options)
     out = Bills(
@@ -634,7 +660,7 @@ def bill_options(
         unused_capacity_cost=np.zeros((n_trials, n_bins, n_options)),
         capacity_units=np.full((n_trials, n_bins, n_options), np.nan),
         utilisation=np.full((n_trials, n_bins, n_options), np.nan),
-        hist_leaf=_histogram_leaves(options, class_names, leaf_index),
+        hist_leaf=_histogram_leaves(base, class_names, leaf_index),
     )
 
     def by_class(a: Part) -> Part:  # [T, B, columns] -> [T, B, C]: the bands summed
@@ -647,7 +673,7 @@ def bill_options(
             continue
         if billing is None:
             billing = Billing(options, class_names, leaf_cost, counts, size_edges(options), bin_starts, bin)
-        bill = billing.option(options_per_trial, name)
+        bill = billing.option(options_per_trial, name, base)
         out.cost[:, :, o] = by_class(bill.cost)
         out.spill_cost[:, :, o] = by_class(bill.spill)
         out.throttled[:, :, o] = by_class(bill.throttled)
