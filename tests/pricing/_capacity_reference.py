@@ -70,21 +70,26 @@ def bill(option, options: dict, d: Demand, weight):
 
 def _route(targets, options, d: Demand, weight):
     """Bill each column's traffic on ``targets[column]``; columns with the same target
-    (equal options, a name standing for its option) share it."""
+    (the same name, or equal options, a name standing for its option) share it."""
     cost, spill, throttled = _zeros(d), _zeros(d), _zeros(d)
     groups = []
     for c, target in enumerate(targets):
-        option = options[target] if isinstance(target, str) else target
         for other, columns in groups:
-            if other == option:
+            if _same(other, target, options):
                 columns.add(c)
                 break
         else:
-            groups.append((option, {c}))
+            groups.append((target, {c}))
     for target, columns in groups:
         w = [[weight[b][c] if c in columns else 0.0 for c in range(d.n_classes)] for b in range(d.n_bins)]
         _add((cost, spill, throttled), bill(target, options, d, w))
     return cost, spill, throttled
+
+
+def _same(a, b, options):
+    if isinstance(a, str) and isinstance(b, str):  # two names: two options
+        return a == b
+    return (options[a] if isinstance(a, str) else a) == (options[b] if isinstance(b, str) else b)
 
 
 def _add(into, other):

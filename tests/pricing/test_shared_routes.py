@@ -84,3 +84,12 @@ def test_a_token_pricing_routed_twice_with_an_uncertain_price_is_priced_at_the_f
     requests = ds["requests"].sum("time").values  # [trial, class]
     expected = requests * np.stack([1_000 * standard + 100 * 15.0, 1_000 * batch + 100 * 1.5], axis=1) / 1e6
     np.testing.assert_allclose(ds["cost"].sel(option="hybrid").sum("time").values, expected, rtol=1e-12)
+
+
+def test_two_names_are_two_pools_even_when_equal():
+    options = {"api": _api(), "a": _ptu("api"), "b": _ptu("api")}
+    shared, ds = _cost({**options, "hybrid": cs.Hybrid({"chat": "a", "code": "a"})}, "hybrid")
+    assert float(ds["capacity_cost"].sel(option="hybrid").sum()) == pytest.approx(24.0)
+    apart, ds = _cost({**options, "hybrid": cs.Hybrid({"chat": "a", "code": "b"})}, "hybrid")
+    assert float(ds["capacity_cost"].sel(option="hybrid").sum()) == pytest.approx(48.0)
+    assert apart.sum() > shared.sum()

@@ -118,17 +118,21 @@ def leaf_classes(options: Mapping[str, DeploymentOption], class_names: Sequence[
 
 def same_option(a: Any, b: Any, options: Mapping[str, DeploymentOption]) -> bool:
     """Whether two references (options, or names of ``options``) are the same option:
-    routes to it share it (one capacity pool, one commitment).  The same object, the
-    same name, or equal objects: options are values, and a scenario file written and
-    read back holds equal copies of an object used twice.
+    routes to it share it (one capacity pool, one commitment).  Two names are the
+    same option when they are the same name; otherwise the objects (a name standing
+    for its option) are the same when equal: options are values, and a scenario
+    file written and read back holds equal copies of an object used twice.
 
     Examples
     --------
     >>> import costsim as cs
     >>> api = cs.TokenPricing(input=3.0, output=15.0)
-    >>> same_option("api", cs.TokenPricing(input=3.0, output=15.0), {"api": api})
-    True
+    >>> options = {"api": api, "twin": cs.TokenPricing(input=3.0, output=15.0)}
+    >>> same_option("api", cs.TokenPricing(input=3.0, output=15.0), options), same_option("api", "twin", options)
+    (True, False)
     """
+    if isinstance(a, str) and isinstance(b, str):  # two names: two options, whatever they hold
+        return a == b
     a = options[a] if isinstance(a, str) else a
     b = options[b] if isinstance(b, str) else b
     return a is b or a == b

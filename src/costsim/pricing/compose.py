@@ -40,10 +40,10 @@ class Hybrid(DeploymentOption):
     the two nest.)
 
     Classes routed to the same option share it (one capacity pool, one
-    commitment): the same object, the name of an option and that option, or
-    equal objects (options are values: a scenario file read back holds equal
-    copies of an object used twice).  Each class is still priced at its own
-    service tier.  Fallback chains come
+    commitment): the same name, or equal objects (options are values: a
+    scenario file read back holds equal copies of an object used twice), a name
+    standing for its option; two names are two options.  Each class is still
+    priced at its own service tier.  Fallback chains come
     from the capacity options themselves (``ProvisionedCapacity(...,
     fallback=SelfHostedGPU(..., fallback="api"))``); a chain that returns to an
     option it left is refused.
