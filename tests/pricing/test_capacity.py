@@ -462,3 +462,15 @@ def test_scale_lag_without_a_unit_is_refused(lag):
 def test_scale_lag_with_a_unit_is_whole_bins_rounded_up(lag, bins):
     gpu = cs.SelfHostedGPU(gpu_hour_price=1.0, prefill_tokens_per_s=1.0, decode_tokens_per_s=1.0, scale_lag=lag)
     assert gpu._capacity(pd.Timedelta("15min"))[1][KC.GPU_LAG] == bins
+
+
+@numba.njit
+def _three_arguments(demand, params, bin_hours):  # pragma: no cover - never called
+    pass
+
+
+def test_a_capacity_function_of_another_signature_is_refused_at_construction():
+    # numba refused the call only after the whole simulation ran: "too many arguments: expected 3, got 7"
+    with pytest.raises(cs.ParameterError, match=r"CustomCapacity: function must take the 7 arguments \(demand, "
+                                                r"params, bin_hours, cost, served, units, utilisation\)"):
+        cs.CustomCapacity(_three_arguments)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import math
 import numbers
 from collections.abc import Callable
@@ -25,6 +26,9 @@ from .._limits import MAX_MONTHLY, MAX_THROUGHPUT, MAX_UNITS, MIN_THROUGHPUT
 from .base import DeploymentOption, at_most, check_price, option_field
 
 __all__ = ["CapacityModel", "CustomCapacity", "ProvisionedCapacity", "SelfHostedGPU"]
+
+CAPACITY_ARGUMENTS = ("demand", "params", "bin_hours", "cost", "served", "units", "utilisation")
+"""The arguments of a capacity function, in order (see :mod:`costsim.kernels`)."""
 
 MIN_TARGET_UTILISATION = 1e-3
 """Below it the replicas an autoscaler wants overflow; no real one plans for less."""
@@ -326,6 +330,11 @@ class CustomCapacity(CapacityModel):
                 self._fail("function", "must be a numba function or an importable 'module:name'", self.function)
         if not hasattr(function, "py_func") or not hasattr(function, "signatures"):
             self._fail("function", "must be compiled with @numba.njit", self.function)
+        try:  # else numba refuses the call after the whole simulation ran, naming no option
+            inspect.signature(function.py_func).bind(*CAPACITY_ARGUMENTS)
+        except (TypeError, ValueError):
+            self._fail("function", f"must take the {len(CAPACITY_ARGUMENTS)} arguments "
+                       f"({', '.join(CAPACITY_ARGUMENTS)})", self.function)
         return function
 
     def _capacity(self, bin: pd.Timedelta) -> tuple[Callable[..., None], np.ndarray]:
