@@ -60,8 +60,18 @@ def test_budget_can_follow_a_plan_over_time(ds):
 def test_budget_mapping_must_cover_the_options(ds):
     with pytest.raises(ValueError, match=r"budget must give a value for every option; missing \['gpu'\]"):
         exceedance_probability(ds, {"big": 1.0, "small": 1.0})
-    with pytest.raises(ValueError, match="budget must be a finite number of USD"):
-        exceedance_probability(ds, float("nan"))
+
+
+def test_budget_over_time_must_have_the_compared_periods(ds):
+    hourly = xr.DataArray(np.ones(ds.sizes["time"]), dims="time", coords={"time": ds["time"].values})
+    # per day, an hourly plan shared only its midnights with the days: it was compared on those, silently
+    with pytest.raises(ValueError, match=r"budget's time coordinate must be the periods compared \(2 from"):
+        exceedance_probability(ds, hourly, period="1D")
+    days = per_period(ds, "1D")["time"].values
+    with pytest.raises(ValueError, match=r"budget's time coordinate must be the bins compared"):
+        exceedance_probability(ds, xr.DataArray([1.0, 2.0], dims="time", coords={"time": days}))
+    daily = xr.DataArray([1.0, 2.0], dims="time", coords={"time": days})
+    assert exceedance_probability(ds, daily, period="1D").sizes["time"] == 2
 
 
 @pytest.fixture(scope="module")

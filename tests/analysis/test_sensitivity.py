@@ -108,7 +108,23 @@ def test_rejects_what_it_cannot_analyse():
     with pytest.raises(ValueError, match="no uncertain parameters"):
         sensitivity(xr.Dataset({"cost": (("trial",), np.ones(5))}))
     x = xr.DataArray(np.arange(10.0), dims="trial")
-    with pytest.raises(ValueError, match=r"bins must be in \[2, 5\]"):
+    with pytest.raises(ValueError, match=r"bins must be in \[2, 5\]; got 6"):
         first_order_index(x, x, bins=6)
     with pytest.raises(ValueError, match="x and y must both have the dim 'trial'"):
         rank_correlation(x, x.rename(trial="t"))
+
+
+@pytest.mark.parametrize("bins, rule", [(2.7, "must be an integer"), (float("nan"), "must be an integer"),
+                                        (float("inf"), "must be an integer"), (True, "must be an integer"),
+                                        (1, r"must be in \[2, 5\]")])
+def test_bins_must_be_a_whole_number_of_groups(bins, rule):
+    # 2.7 was truncated to 2 groups; NaN and inf reached int(), whose error named no argument
+    x = xr.DataArray(np.arange(10.0), dims="trial")
+    with pytest.raises(cs.ParameterError, match=rf"bins {rule}; got"):
+        first_order_index(x, x, bins=bins)
+
+
+def test_first_order_index_needs_two_groups_of_two():
+    x = xr.DataArray(np.arange(3.0), dims="trial")
+    with pytest.raises(ValueError, match="trial must have at least 4 samples"):
+        first_order_index(x, x)

@@ -117,6 +117,14 @@ def test_bands_and_slices(result):
         search_slice(result, "ptu.nope")
 
 
+@pytest.mark.parametrize("bands", [search_bands, plan_bands])
+@pytest.mark.parametrize("q", [(0.5, 1.5), (float("nan"),), ()])
+def test_bands_name_bad_quantiles(result, bands, q):
+    # they reached numpy's "Quantiles must be in the range [0, 1]" (or an empty quantile dim), naming no argument
+    with pytest.raises(ValueError, match=r"q must be quantiles in \[0, 1\]"):
+        bands(result, q=q)
+
+
 def test_summary_and_repr(result):
     text = result.summary()
     assert text.startswith("chosen plan for 'ptu': ptu.units = ")

@@ -214,3 +214,13 @@ def test_a_throttling_constraint_that_some_candidates_meet(traffic, options):
     mean = result.dataset["mean_cost"].values
     assert result.best_index == int(np.argmin(np.where(ok, mean, np.inf)))
     assert free.best == {"capped.units": 1}
+
+
+@pytest.mark.parametrize("values", [[3, 1, 2], [2, 3, 1]])
+def test_ties_go_to_the_first_candidate_in_the_grid(traffic, options, values):
+    # free units, every candidate throttles nothing once it has enough: the costs tie wherever no query spills
+    free = {**options, "ptu": dataclasses.replace(options["ptu"], price_per_unit_hour=0.0, tokens_per_minute=1e9)}
+    result = optimize(traffic, free, {"ptu.units": values}, option="ptu", **RUN)
+    objective = result.dataset["objective"].values
+    assert (objective == objective[0]).all()
+    assert result.best == {"ptu.units": values[0]} and result.best_index == 0

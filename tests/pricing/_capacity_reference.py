@@ -70,16 +70,26 @@ def bill(option, options: dict, d: Demand, weight):
 
 def _route(targets, options, d: Demand, weight):
     """Bill each column's traffic on ``targets[column]``; columns with the same target
-    (the same object or option name) share it."""
+    (the same name, or equal options, a name standing for its option) share it."""
     cost, spill, throttled = _zeros(d), _zeros(d), _zeros(d)
-    groups = {}
+    groups = []
     for c, target in enumerate(targets):
-        key = target if isinstance(target, str) else id(target)
-        groups.setdefault(key, (target, set()))[1].add(c)
-    for target, columns in groups.values():
+        for other, columns in groups:
+            if _same(other, target, options):
+                columns.add(c)
+                break
+        else:
+            groups.append((target, {c}))
+    for target, columns in groups:
         w = [[weight[b][c] if c in columns else 0.0 for c in range(d.n_classes)] for b in range(d.n_bins)]
         _add((cost, spill, throttled), bill(target, options, d, w))
     return cost, spill, throttled
+
+
+def _same(a, b, options):
+    if isinstance(a, str) and isinstance(b, str):  # two names: two options
+        return a == b
+    return (options[a] if isinstance(a, str) else a) == (options[b] if isinstance(b, str) else b)
 
 
 def _add(into, other):

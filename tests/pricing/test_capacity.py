@@ -8,6 +8,7 @@ import math
 
 import numba
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from hypothesis import HealthCheck, given, settings
@@ -392,7 +393,7 @@ def test_capacity_results_round_trip_netcdf(tmp_path):
     (lambda: cs.SelfHostedGPU(gpu_hour_price=1.0, prefill_tokens_per_s=1.0, decode_tokens_per_s=1.0,
                               min_replicas=3, max_replicas=2), r"max_replicas must be >= min_replicas \(3\); got 2"),
     (lambda: cs.SelfHostedGPU(gpu_hour_price=1.0, prefill_tokens_per_s=1.0, decode_tokens_per_s=1.0,
-                              scale_lag="soon"), r"scale_lag must be a non-negative duration"),
+                              scale_lag="soon"), r"scale_lag must be a duration with a unit"),
     (lambda: cs.SelfHostedGPU(gpu_hour_price=1.0, prefill_tokens_per_s=1.0, decode_tokens_per_s=1.0,
                               target_utilisation=1.2), r"target_utilisation must be in \[0.001, 1\]; got 1.2"),
     (lambda: cs.VolumeDiscount("api", thresholds=(1e6, 1e6), multipliers=(0.9, 0.8)),
@@ -445,3 +446,31 @@ def test_service_tier_is_checked_only_for_the_classes_a_model_serves():
     assert float(ds["cost"].sum()) > 0
     with pytest.raises(ValueError, match=r"options\['x'\]\.routes\['jobs'\] cannot price QueryClass 'jobs'"):
         cs.simulate(traffic, {"x": cs.Hybrid({"jobs": batch}, default=tiers)}, trials=1, seed=1)
+
+
+@pytest.mark.parametrize("lag", [3600, 3600.0, "3600", "1", 0, True, "500ms", np.timedelta64(3600, "ns")])
+def test_scale_lag_without_a_unit_is_refused(lag):
+    # pandas reads a bare number as nanoseconds: scale_lag=3600 (meant as seconds) was a lag of one bin
+    # whatever the bin, 15 minutes in 15-minute bins instead of four bins
+    with pytest.raises(cs.ParameterError, match=r"SelfHostedGPU: scale_lag must be a duration with a unit such as "
+                                                r"'0h' or '15min', zero or at least 1 s; got"):
+        cs.SelfHostedGPU(gpu_hour_price=1.0, prefill_tokens_per_s=1.0, decode_tokens_per_s=1.0, scale_lag=lag)
+
+
+@pytest.mark.parametrize("lag, bins", [("0h", 0), ("1s", 1), (np.timedelta64(1, "h"), 4), (pd.Timedelta("45min"), 3),
+                                       ("1h", 4)])
+def test_scale_lag_with_a_unit_is_whole_bins_rounded_up(lag, bins):
+    gpu = cs.SelfHostedGPU(gpu_hour_price=1.0, prefill_tokens_per_s=1.0, decode_tokens_per_s=1.0, scale_lag=lag)
+    assert gpu._capacity(pd.Timedelta("15min"))[1][KC.GPU_LAG] == bins
+
+
+@numba.njit
+def _three_arguments(demand, params, bin_hours):  # pragma: no cover - never called
+    pass
+
+
+def test_a_capacity_function_of_another_signature_is_refused_at_construction():
+    # numba refused the call only after the whole simulation ran: "too many arguments: expected 3, got 7"
+    with pytest.raises(cs.ParameterError, match=r"CustomCapacity: function must take the 7 arguments \(demand, "
+                                                r"params, bin_hours, cost, served, units, utilisation\)"):
+        cs.CustomCapacity(_three_arguments)

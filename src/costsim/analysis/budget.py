@@ -127,7 +127,7 @@ def exceedance_probability(
     ds : xarray.Dataset
         A :func:`costsim.simulate` result.
     budget : float, mapping of option to float, or xarray.DataArray
-        USD.  Per period (``cumulative=False``): the budget of each period.
+        USD, finite and >= 0 (a ParameterError names a value that is not).  Per period (``cumulative=False``): the budget of each period.
         Cumulative: the budget for the spend since the start, compared at the end
         of each period (a scalar is one budget for the whole horizon; a DataArray
         over ``time`` can hold a spending plan).  A DataArray may also vary by
@@ -161,7 +161,9 @@ def exceedance_probability(
     cost = data["cost"].sel(option=names).sum("qclass")
     if cumulative:
         cost = cost.cumsum("time")
-    out = (cost > _limit(budget, names)).mean("trial").transpose("time", "option")
+    limit = _limit(budget, names)
+    _check_times(limit, cost, period)
+    out = (cost > limit).mean("trial").transpose("time", "option")
     out.attrs = {"units": "1", "long_name": "Chance of exceeding the budget" + (" (cumulative)" if cumulative else "")}
     return out
 
@@ -196,3 +198,13 @@ def _limit(budget: float | Mapping[str, float] | xr.DataArray, names: list[str])
                                  float(values[bad[0]]))
         return limit
     return _usd("budget", budget)
+
+
+def _check_times(limit: float | xr.DataArray, cost: xr.DataArray, period: str | None) -> None:
+    """A budget over time must be given at the times compared: aligning would keep only the common
+    times, silently (an hourly plan against daily periods compared at midnights only)."""
+    if isinstance(limit, xr.DataArray) and "time" in limit.dims and \
+            not np.array_equal(limit["time"].values, cost["time"].values):
+        raise ValueError(f"budget's time coordinate must be the {'periods' if period else 'bins'} compared "
+                         f"({cost.sizes['time']} from {cost['time'].values[0]}); got {limit.sizes['time']} "
+                         "times" + (f" from {limit['time'].values[0]}" if limit.sizes["time"] else ""))

@@ -30,6 +30,7 @@ import numpy as np
 import xarray as xr
 from scipy.stats import rankdata
 
+from .._validation import check_int
 from ._common import option_names
 
 __all__ = ["first_order_index", "parameter_label", "rank_correlation", "sensitivity"]
@@ -143,9 +144,10 @@ def first_order_index(x: xr.DataArray, y: xr.DataArray, dim: str = "trial", bins
     """
     _check_pair(x, y, dim)
     n = x.sizes[dim]
-    groups = max(2, round(float(np.sqrt(n)))) if bins is None else int(bins)
-    if not 2 <= groups <= n // 2:
-        raise ValueError(f"bins must be in [2, {n // 2}] (at least 2 samples a group); got {bins!r}")
+    if n < 4:
+        raise ValueError(f"{dim} must have at least 4 samples (2 groups of 2); got {n}")
+    # an integer (int(2.7) was 2 groups, int(nan) numpy's error naming no argument), at least 2 samples a group
+    groups = max(2, round(float(np.sqrt(n)))) if bins is None else check_int("bins", bins, low=2, high=n // 2)
 
     def index(a, b):
         order = np.argsort(a, axis=-1, kind="stable")

@@ -115,7 +115,8 @@ class Pricer:
             cost, counts = _merge_bands(self.leaf_cost, self.counts, self.union, edges_array)
             self._billings[edges] = Billing(self.options, self.class_names, cost, counts, edges_array,
                                             self.bin_starts, self.bin)
-        return self._billings[edges].option(_per_trial(self.prepared, change, self._resolved), self.target)
+        return self._billings[edges].option(_per_trial(self.prepared, change, self._resolved), self.target,
+                                            candidate)
 
     def price(self, change: Mapping[str, DeploymentOption]) -> tuple[np.ndarray, ...]:
         """The candidate's row: total, spill, throttled, capacity and used cost [T], monthly cost [T, M]."""

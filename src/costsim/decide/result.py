@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..analysis._common import check_quantiles
 from ..pricing.base import DeploymentOption
 from .search import key_text
 
@@ -134,7 +135,7 @@ def search_bands(data: Any, q: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) 
     ('quantile', 'candidate')
     """
     ds = result_dataset(data)
-    out = ds["total_cost"].quantile(list(q), dim="trial")
+    out = ds["total_cost"].quantile(check_quantiles(q), dim="trial")
     out.attrs = dict(ds["total_cost"].attrs)
     return out
 
@@ -197,7 +198,7 @@ def plan_bands(data: Any, q: Sequence[float] = (0.05, 0.5, 0.95), *, cumulative:
     """
     ds = result_dataset(data)
     cost = ds["chosen_cost"].cumsum("time") if cumulative else ds["chosen_cost"]
-    out = cost.quantile(list(q), dim="trial")
+    out = cost.quantile(check_quantiles(q), dim="trial")
     out.attrs = dict(ds["chosen_cost"].attrs)
     return out
 

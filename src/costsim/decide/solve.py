@@ -123,8 +123,10 @@ def optimize(
     Returns
     -------
     OptimizeResult
-        ``.best`` (the chosen plan, keyed like ``search``), ``.options`` (the base
-        options with it), ``.dataset`` (every candidate over trials; see
+        ``.best`` (the chosen plan, keyed like ``search``: of the candidates with
+        the lowest objective, the first priced, i.e. the first in the grid's
+        order for ``"grid"``), ``.options`` (the base options with it),
+        ``.dataset`` (every candidate over trials; see
         :mod:`costsim.decide.result`), ``.frontier()``, ``.regret``,
         ``.value_of_information``, ``.value_of_flexibility``.
 

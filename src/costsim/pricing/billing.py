@@ -33,8 +33,8 @@ from .capacity import CapacityModel
 from .compose import CommittedSpend, Hybrid, PromptRouter, VolumeDiscount
 
 __all__ = [
-    "Billing", "Bills", "OptionBill", "bill_options", "check_options", "leaf_classes", "leaf_models", "leaf_paths",
-    "size_edges",
+    "Billing", "Bills", "OptionBill", "bill_options", "check_months", "check_options", "leaf_classes", "leaf_models", "leaf_paths",
+    "same_option", "size_edges",
 ]
 
 Path = tuple[Any, ...]
@@ -100,8 +100,12 @@ def leaf_classes(options: Mapping[str, DeploymentOption], class_names: Sequence[
         elif isinstance(node, PricingModel):
             serves[path] |= classes
         elif isinstance(node, Hybrid):
-            for sub, child in _children(node):
-                routed = {sub[1]} if sub[0] == "routes" else classes - set(node.routes)
+            children = _children(node)
+            for sub, child in children:
+                # billing prices the classes of every route to the same option at the first such route,
+                # so its leaves must price all of them (with each class's service tier)
+                routed = set().union(*({other_sub[1]} if other_sub[0] == "routes" else classes - set(node.routes)
+                                       for other_sub, other in children if same_option(other, child, options)))
                 walk(child, path + sub, classes & routed)
         elif isinstance(node, DeploymentOption):
             for sub, child in _children(node):
@@ -110,6 +114,41 @@ def leaf_classes(options: Mapping[str, DeploymentOption], class_names: Sequence[
     for name, model in options.items():
         walk(model, (name,), set(class_names))
     return list(serves.values())
+
+
+def same_option(a: Any, b: Any, options: Mapping[str, DeploymentOption]) -> bool:
+    """Whether two references (options, or names of ``options``) are the same option:
+    routes to it share it (one capacity pool, one commitment).  Two names are the
+    same option when they are the same name; otherwise the objects (a name standing
+    for its option) are the same when equal: options are values, and a scenario
+    file written and read back holds equal copies of an object used twice.
+
+    Examples
+    --------
+    >>> import costsim as cs
+    >>> api = cs.TokenPricing(input=3.0, output=15.0)
+    >>> options = {"api": api, "twin": cs.TokenPricing(input=3.0, output=15.0)}
+    >>> same_option("api", cs.TokenPricing(input=3.0, output=15.0), options), same_option("api", "twin", options)
+    (True, False)
+    """
+    if isinstance(a, str) and isinstance(b, str):  # two names: two options, whatever they hold
+        return a == b
+    a = options[a] if isinstance(a, str) else a
+    b = options[b] if isinstance(b, str) else b
+    return a is b or a == b
+
+
+def _node_at(options: Mapping[str, DeploymentOption], path: Path) -> Any:
+    """The option (or option name) at ``path`` (as :func:`_children` builds them)."""
+    node: Any = options[path[0]]
+    i = 1
+    while i < len(path):
+        node = getattr(node, path[i])
+        i += 1
+        if isinstance(node, (Mapping, list, tuple)):
+            node = node[path[i]]
+            i += 1
+    return node
 
 
 def size_edges(options: Mapping[str, DeploymentOption]) -> np.ndarray:
@@ -191,6 +230,53 @@ def check_options(options: Mapping[str, DeploymentOption], class_names: Sequence
 
     for name, model in options.items():
         visit(model, (name,), (name,))
+
+
+def check_months(options: Mapping[str, DeploymentOption], start: Any, bin: pd.Timedelta, n_bins: int) -> None:
+    """Refuse monthly billing (:class:`VolumeDiscount`, :class:`CommittedSpend`) on
+    bins that cross a calendar month (UTC): their volume and spend would count
+    wholly in the month the bin starts in, and the month's minimum would be
+    prorated over more (or fewer) hours than the month has.  ``start`` is the first
+    bin's start (aware times are converted to UTC); looks at the month boundaries
+    only, not at every bin.
+
+    Examples
+    --------
+    >>> import pandas as pd, costsim as cs
+    >>> commit = cs.CommittedSpend(cs.TokenPricing(input=3.0, output=15.0), monthly_minimum=1_000.0)
+    >>> check_months({"commit": commit}, "2026-01-01", pd.Timedelta("7D"), 5)
+    Traceback (most recent call last):
+    ...
+    ValueError: options['commit'] is a CommittedSpend, billed per calendar month (UTC), but the bin of 7 days ...
+    """
+    found: list[tuple[Path, DeploymentOption]] = []
+
+    def walk(node: Any, path: Path) -> None:
+        if isinstance(node, (VolumeDiscount, CommittedSpend)):
+            found.append((path, node))
+        if isinstance(node, DeploymentOption):
+            for sub, child in _children(node):
+                walk(child, path + sub)
+
+    for name, model in options.items():
+        walk(model, (name,))
+    if not found or n_bins < 1:
+        return
+    first = pd.Timestamp(start)
+    if first.tz is not None:
+        first = first.tz_convert("UTC").tz_localize(None)
+    end = first + bin * n_bins
+    boundaries = pd.date_range(first.to_period("M").to_timestamp(), end, freq="MS")
+    inside = boundaries[(boundaries > first) & (boundaries < end)]
+    crossed = [b for b in inside if (b - first) % bin != pd.Timedelta(0)]
+    if crossed:
+        path, node = found[0]
+        bin_start = first + ((crossed[0] - first) // bin) * bin
+        raise ValueError(
+            f"{_describe(path)} is a {type(node).__name__}, billed per calendar month (UTC), but the bin of "
+            f"{bin} starting {bin_start} crosses into the next month: use bins that stay inside one month, "
+            "such as '1h', or '1D' starting at midnight"
+        )
 
 
 @dataclasses.dataclass
@@ -366,13 +452,18 @@ class Billing:
         self.demand = demand
         self._whole = np.ones((1, 1, 1))  # a weight broadcasts against the [T, B, column] arrays
 
-    def option(self, options_per_trial: Sequence[Mapping[str, DeploymentOption]], name: str) -> OptionBill:
+    def option(self, options_per_trial: Sequence[Mapping[str, DeploymentOption]], name: str,
+               base: Mapping[str, DeploymentOption] | None = None) -> OptionBill:
         """The bill of option ``name`` serving all the traffic, in every trial.
 
         ``options_per_trial`` holds each trial's options with its draws (one entry
         when nothing is uncertain); only ``name`` and what it refers to are billed.
+        ``base``: the same options before the draws (default the first trial's),
+        which say which routes go to the same option (an object routed twice draws
+        its uncertain parameters once per route, yet is one option).
         """
         self._options = options_per_trial
+        self._base = options_per_trial[0] if base is None else base
         return self._bill([options[name] for options in options_per_trial], (name,), self._whole)
 
     def _bill(self, nodes: Nodes, path: Path, weight: np.ndarray) -> OptionBill:
@@ -431,14 +522,17 @@ class Billing:
 
     def _route(self, routes: list[tuple[Path, Nodes]], path: Path, weight: np.ndarray) -> OptionBill:
         """Bill each column's traffic on its route's target; columns sent to the same
-        target (the same object, or the same option name) share it."""
+        option (:func:`same_option`, in every trial) share it, at the first one's path."""
         bill = OptionBill()
-        groups: dict[int, tuple[Path, Nodes, list[int]]] = {}
+        groups: list[tuple[Path, Nodes, list[int]]] = []
         for column, (sub, targets) in enumerate(routes):
-            target = targets[0]
-            key = id(self._options[0][target]) if isinstance(target, str) else id(target)
-            groups.setdefault(key, (path + sub, targets, []))[2].append(column)
-        for target_path, targets, columns in groups.values():
+            group = next((g for g in groups if same_option(_node_at(self._base, g[0]),
+                                                           _node_at(self._base, path + sub), self._base)), None)
+            if group is None:
+                groups.append((path + sub, targets, [column]))
+            else:
+                group[2].append(column)
+        for target_path, targets, columns in groups:
             mask = np.zeros(self.shape[2])
             mask[columns] = 1.0
             bill.add(self._bill(targets, target_path, weight * mask))
@@ -526,10 +620,15 @@ def _histogram_leaves(options: Mapping[str, DeploymentOption], class_names: Sequ
             return source(options[node], (node,), name)
         if isinstance(node, PricingModel):
             return leaf_index[path]
-        if isinstance(node, Hybrid):
-            if name in node.routes:
-                return source(node.routes[name], path + ("routes", name), name)
-            return source(node.default, path + ("default",), name)
+        if isinstance(node, Hybrid):  # billed at the first route (in class order) to the same option
+            def route(c: str) -> Path:
+                return ("routes", c) if c in node.routes else ("default",)
+
+            def target(c: str) -> Any:
+                return node.routes[c] if c in node.routes else node.default
+
+            first = next(c for c in class_names if same_option(target(c), target(name), options))
+            return source(target(first), path + route(first), name)
         return -1  # capacity (priced per bin), discounts and commitments (cumulative)
 
     return np.array([[source(model, (o,), c) for c in class_names] for o, model in options.items()],
@@ -543,15 +642,18 @@ def bill_options(
     counts: np.ndarray,
     bin_starts: np.ndarray,
     bin: pd.Timedelta,
+    base: Mapping[str, DeploymentOption] | None = None,
 ) -> Bills:
     """Every option's bill from the kernel's leaf costs [T, B, L, C, K] and counts
     [T, B, C, K, N], K the prompt-size bands of :func:`size_edges`.
 
     ``options_per_trial`` holds each trial's options with its draws (one entry when
-    nothing is uncertain).  The bills are per class (summed over bands).
+    nothing is uncertain), ``base`` the options before the draws (default the first
+    trial's).  The bills are per class (summed over bands).
     """
     n_trials, n_bins, _, n_classes, n_bands = leaf_cost.shape
     options = options_per_trial[0]
+    base = options if base is None else base
     leaf_index = {path: i for i, (path, _) in enumerate(_leaves(options))}
     n_options = len(options)
     out = Bills(
@@ -562,7 +664,7 @@ def bill_options(
         unused_capacity_cost=np.zeros((n_trials, n_bins, n_options)),
         capacity_units=np.full((n_trials, n_bins, n_options), np.nan),
         utilisation=np.full((n_trials, n_bins, n_options), np.nan),
-        hist_leaf=_histogram_leaves(options, class_names, leaf_index),
+        hist_leaf=_histogram_leaves(base, class_names, leaf_index),
     )
 
     def by_class(a: Part) -> Part:  # [T, B, columns] -> [T, B, C]: the bands summed
@@ -575,7 +677,7 @@ def bill_options(
             continue
         if billing is None:
             billing = Billing(options, class_names, leaf_cost, counts, size_edges(options), bin_starts, bin)
-        bill = billing.option(options_per_trial, name)
+        bill = billing.option(options_per_trial, name, base)
         out.cost[:, :, o] = by_class(bill.cost)
         out.spill_cost[:, :, o] = by_class(bill.spill)
         out.throttled[:, :, o] = by_class(bill.throttled)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +26,9 @@ from .._limits import MAX_MONTHLY, MAX_THROUGHPUT, MAX_UNITS, MIN_THROUGHPUT
 from .base import DeploymentOption, at_most, check_price, option_field
 
 __all__ = ["CapacityModel", "CustomCapacity", "ProvisionedCapacity", "SelfHostedGPU"]
+
+CAPACITY_ARGUMENTS = ("demand", "params", "bin_hours", "cost", "served", "units", "utilisation")
+"""The arguments of a capacity function, in order (see :mod:`costsim.kernels`)."""
 
 MIN_TARGET_UTILISATION = 1e-3
 """Below it the replicas an autoscaler wants overflow; no real one plans for less."""
@@ -168,7 +173,9 @@ class SelfHostedGPU(CapacityModel):
     scale_step : int, default 1
         Replicas are added and removed in multiples of this.
     scale_lag : str or timedelta, default "0h"
-        Delay between demand and the replicas that serve it.
+        Delay between demand and the replicas that serve it: zero or at least a
+        second, with a unit (a bare number is refused: pandas reads it as
+        nanoseconds).
     interruption_overhead : float, default 0
         Extra GPU time paid for interruptions (spot capacity), as a fraction.
     fixed_monthly : float, default 0
@@ -219,12 +226,14 @@ class SelfHostedGPU(CapacityModel):
                     and self.max_replicas < self.min_replicas:
                 self._fail("max_replicas", f"must be >= min_replicas ({self.min_replicas})", self.max_replicas)
         self._count("scale_step", low=1)
-        try:
-            lag = pd.Timedelta(self.scale_lag)
-        except (TypeError, ValueError):
+        try:  # a number (or a string without a unit) would be read as nanoseconds
+            bare = isinstance(self.scale_lag, (bool, numbers.Number)) and not isinstance(self.scale_lag, np.timedelta64)
+            lag = pd.NaT if bare else pd.Timedelta(self.scale_lag)
+        except (TypeError, ValueError, OverflowError):
             lag = pd.NaT
-        if lag is pd.NaT or lag < pd.Timedelta(0):
-            self._fail("scale_lag", "must be a non-negative duration such as '0h' or '15min'", self.scale_lag)
+        if lag is pd.NaT or lag < pd.Timedelta(0) or pd.Timedelta(0) < lag < pd.Timedelta(seconds=1):
+            self._fail("scale_lag", "must be a duration with a unit such as '0h' or '15min', zero or at least 1 s",
+                       self.scale_lag)
         check_price(self, "interruption_overhead")
         check_price(self, "fixed_monthly", MAX_MONTHLY, "MAX_MONTHLY")
         self._check_fallback()
@@ -321,6 +330,11 @@ class CustomCapacity(CapacityModel):
                 self._fail("function", "must be a numba function or an importable 'module:name'", self.function)
         if not hasattr(function, "py_func") or not hasattr(function, "signatures"):
             self._fail("function", "must be compiled with @numba.njit", self.function)
+        try:  # else numba refuses the call after the whole simulation ran, naming no option
+            inspect.signature(function.py_func).bind(*CAPACITY_ARGUMENTS)
+        except (TypeError, ValueError):
+            self._fail("function", f"must take the {len(CAPACITY_ARGUMENTS)} arguments "
+                       f"({', '.join(CAPACITY_ARGUMENTS)})", self.function)
         return function
 
     def _capacity(self, bin: pd.Timedelta) -> tuple[Callable[..., None], np.ndarray]:

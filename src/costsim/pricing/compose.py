@@ -39,7 +39,11 @@ class Hybrid(DeploymentOption):
     (To route each query by its prompt size instead, see :class:`PromptRouter`;
     the two nest.)
 
-    Classes sharing a capacity option share its capacity.  Fallback chains come
+    Classes routed to the same option share it (one capacity pool, one
+    commitment): the same name, or equal objects (options are values: a
+    scenario file read back holds equal copies of an object used twice), a name
+    standing for its option; two names are two options.  Each class is still
+    priced at its own service tier.  Fallback chains come
     from the capacity options themselves (``ProvisionedCapacity(...,
     fallback=SelfHostedGPU(..., fallback="api"))``); a chain that returns to an
     option it left is refused.

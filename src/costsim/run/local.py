@@ -36,7 +36,7 @@ def run_local(prepared: Prepared, *, show_progress: bool = False, seconds: float
     counts, cost, hist, clipped = run_kernel(prepared, seconds if show_progress else None, show_progress)
     check_clipped(clipped, traffic.class_names, prepared.trial_ids.shape[0])
     bills = bill_options(prepared.options, traffic.class_names, cost, counts, traffic.arrivals.bin_starts(),
-                         traffic.arrivals.bin_width)
+                         traffic.arrivals.bin_width, spec.options)
     ids = prepared.trial_ids
     return build_dataset(
         traffic=traffic,

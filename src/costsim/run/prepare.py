@@ -21,7 +21,7 @@ from .._limits import MAX_REQUESTS_PER_BIN
 from .._model import draw_uncertain, resolve, uncertain_parameters
 from .._validation import ParameterError, check_int
 from ..pricing.base import DeploymentOption, PricingModel, lower_options
-from ..pricing.billing import check_options, leaf_classes, leaf_models, leaf_paths, size_edges
+from ..pricing.billing import check_months, check_options, leaf_classes, leaf_models, leaf_paths, size_edges
 from ..pricing.token import STANDARD, TokenPricing
 from ..results import CostHistogram
 from ..traffic.query_class import DRAW_LIMITS
@@ -86,6 +86,8 @@ def check_run(
         if not isinstance(model, DeploymentOption):
             raise TypeError(f"options[{name!r}] must be a costsim pricing option; got {type(model).__name__}")
     check_options(options, traffic.class_names)
+    arrivals = traffic.arrivals
+    check_months(options, arrivals.start, arrivals.bin_width, arrivals.n_bins)
     histogram = CostHistogram.from_range(hist_range, hist_bins_per_octave)
     if isinstance(trials, (int, np.integer)) and not isinstance(trials, bool):
         count = check_int("trials", trials, low=1)  # a count: its ids are built only when needed
