@@ -331,7 +331,11 @@ def test_bad_types_raise_type_errors():
 
 
 def test_a_draw_that_breaks_a_rule_names_trial_and_parameter():
-    qc = cs.QueryClass("q", 1.0, cs.LogNormal(5.0, cs.Normal(0.5, 1.0)), cs.LogNormal(4.0, 0.5))
+    # a range an uncertain value breaks in many trials is refused when the model is built
+    with pytest.raises(cs.ParameterError, match=r"LogNormal: sigma must be > 0 in every trial; 0\.309 of its draws"):
+        cs.LogNormal(5.0, cs.Normal(0.5, 1.0))
+    # a rule between two values is checked in each trial, and the error names the trial and the draw
+    qc = cs.QueryClass("q", 1.0, cs.Uniform(cs.Normal(100.0, 50.0), 120.0), cs.LogNormal(4.0, 0.5))
     traffic = cs.Traffic([qc], cs.Arrivals(volume=100, horizon="1D", bin="1h"))
-    with pytest.raises(ValueError, match=r"trial \d+: .*traffic.classes\[0\].input_tokens.sigma=-.*sigma must be > 0"):
+    with pytest.raises(ValueError, match=r"trial \d+: .*traffic.classes\[0\].input_tokens.low=.*high must be > low"):
         cs.simulate(traffic, {"api": cs.TokenPricing(1.0, 1.0)}, trials=20, seed=1)

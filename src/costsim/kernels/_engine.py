@@ -944,27 +944,10 @@ def _call_costs(par, row, card, ttl_1h, extras, calls, out, m):
                 out[i] = c if prompt[i] > threshold else out[i]
 
 
-@JIT
-def _request_costs(par, row, card, ttl_1h, extras, calls, out, m):
-    """``out[i]`` = :func:`request_cost` of single-call queries whose ``calls[j, i]``
-    are (prompt, cached, write, output, reasoning, tool calls), bit for bit: the
-    call's cost (:func:`_call_costs`), then the model's header."""
-    _call_costs(par, row, card, ttl_1h, extras, calls, out, m)
-    multiplier = par[row, 0]
-    fee = par[row, 1]
-    fee_tool = par[row, 2]
-    minimum = par[row, 3]
-    if multiplier == 1.0 and fee == 0.0 and fee_tool == 0.0 and minimum == 0.0:
-        return  # request_cost would return every (non-negative) cost unchanged
-    tools = calls[5]
-    for i in range(m):
-        out[i] = max(minimum, multiplier * out[i] + fee + tools[i] * fee_tool)
-
-
 @PJIT
 def price_requests(par, card, ttl_1h, calls, out):
     """``out[i]`` = USD cost of single-call query ``i`` (columns of ``calls`` as in
-    :func:`_request_costs`) under the TOKEN_PRICING card at offset ``card[i]`` of ``par``."""
+    :func:`_call_costs`, and tool calls) under the TOKEN_PRICING card at offset ``card[i]`` of ``par``."""
     par2 = par.reshape(1, par.shape[0])
     n = out.shape[0]
     for i in numba.prange(n):
@@ -1117,7 +1100,14 @@ def _price_block(m, single_call, extras, draws, per_call, opt_par, card, ttl_1h,
         if banded:
             _move_to_bands(calls, size_edges, bands, sums, m)
         for o in range(n_opt):
-            _request_costs(opt_par, o, card[o], ttl_1h, extras != 0, calls, costs, m)
+            _call_costs(opt_par, o, card[o], ttl_1h, extras != 0, calls, costs, m)
+            multiplier = opt_par[o, 0]
+            fee = opt_par[o, 1]
+            fee_tool = opt_par[o, 2]
+            minimum = opt_par[o, 3]
+            if multiplier != 1.0 or fee != 0.0 or fee_tool != 0.0 or minimum != 0.0:  # else request_cost changes none
+                for i in range(m):  # request_cost of each single-call query, bit for bit
+                    costs[i] = max(minimum, multiplier * costs[i] + fee + calls[5, i] * fee_tool)
             # the sums in query order, in the histogram's loop: the processor overlaps the
             # sum's chain of dependent additions with the histogram's independent work
             if banded:
