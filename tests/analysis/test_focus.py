@@ -2,6 +2,7 @@
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -134,16 +135,23 @@ def test_invoice_id_is_present_and_null_and_units_follow_the_unit_format(ds):
 
 def _validator_python() -> str | None:
     """An interpreter with the FinOps Foundation's focus-validator (Python >= 3.12): this one,
-    or the one behind a ``focus-validator`` command on PATH."""
+    or the one named by the ``#!`` line of a ``focus-validator`` command on PATH (not a shim's
+    ``#!/usr/bin/env bash``)."""
     candidates = [sys.executable]
     command = shutil.which("focus-validator")
     if command:
         first = Path(command).read_text(errors="replace").splitlines()[:1]
-        if first and first[0].startswith("#!"):
-            candidates.append(first[0][2:].strip())
+        words = shlex.split(first[0][2:]) if first and first[0].startswith("#!") else []
+        if words and Path(words[0]).name == "env":  # '#!/usr/bin/env python3.12'
+            words = words[1:]
+        if words and Path(words[0]).name.startswith("python"):  # not a shim's '#!/usr/bin/env bash'
+            candidates.append(shutil.which(words[0]) or words[0])
     for python in candidates:
-        probe = subprocess.run([python, "-c", "import sys, focus_validator; assert sys.version_info >= (3, 12)"],
-                               capture_output=True, check=False)
+        try:
+            probe = subprocess.run([python, "-c", "import sys, focus_validator; assert sys.version_info >= (3, 12)"],
+                                   capture_output=True, check=False)
+        except OSError:  # an interpreter that is not there
+            continue
         if probe.returncode == 0:
             return python
     return None
