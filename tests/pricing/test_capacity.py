@@ -474,3 +474,17 @@ def test_a_capacity_function_of_another_signature_is_refused_at_construction():
     with pytest.raises(cs.ParameterError, match=r"CustomCapacity: function must take the 7 arguments \(demand, "
                                                 r"params, bin_hours, cost, served, units, utilisation\)"):
         cs.CustomCapacity(_three_arguments)
+
+
+def test_scale_to_zero_pool_starts_a_replica_for_a_tiny_load():
+    """3 one-token queries in a day bin want 1e-10 replicas: a scale-to-zero pool runs one (an absolute
+    rounding slack of 1e-9 made it want none and throttle them all)."""
+    gpu = cs.SelfHostedGPU(gpu_hour_price=2.0, prefill_tokens_per_s=1e5, decode_tokens_per_s=1e5, min_replicas=0)
+    traffic = cs.Traffic([cs.QueryClass("chat", 1.0, cs.Constant(1), cs.Constant(1))],
+                         cs.Arrivals(volume=3, horizon="2D", bin="1D"))
+    ds = cs.simulate(traffic, {"gpu": gpu}, trials=1, seed=1)
+    busy = ds["requests"].sum("qclass").values[0] > 0
+    assert busy.any()
+    assert float(ds["throttled_requests"].sum()) == 0.0
+    np.testing.assert_array_equal(ds["capacity_units"].sel(option="gpu").values[0][busy], 1.0)
+    assert float(ds["cost"].sum()) == pytest.approx(2.0 * 24 * busy.sum())

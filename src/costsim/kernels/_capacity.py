@@ -41,7 +41,8 @@ PROV_UNITS, PROV_PRICE, PROV_TPM, PROV_W_INPUT, PROV_W_CACHED, PROV_W_OUTPUT = r
 (GPU_PRICE, GPU_OVERHEAD, GPU_PREFILL, GPU_DECODE, GPU_PER_REPLICA, GPU_TARGET, GPU_MIN, GPU_MAX, GPU_STEP,
  GPU_LAG, GPU_FIXED_MONTHLY) = range(11)
 
-# ceil() of a replica count that is a whole number up to rounding error stays that number
+# ceil() of a replica count that is a whole number up to rounding error stays that number: the
+# slack is relative (an absolute one made a load below 1e-9 replicas want none)
 _CEIL_SLACK = 1e-9
 
 
@@ -128,7 +129,8 @@ def self_hosted_gpu(demand, params, bin_hours, cost, served, units, utilisation)
         need = total / (seconds * params[GPU_TARGET])
         step = params[GPU_STEP]
         # np.ceil stays a float: math.ceil converts to int64, which wraps above 2**63
-        replicas = np.ceil(need / step - _CEIL_SLACK) * step
+        steps = need / step
+        replicas = np.ceil(steps - _CEIL_SLACK * steps) * step
         wanted[b] = min(max(replicas, params[GPU_MIN]), params[GPU_MAX])
     lag = np.int64(params[GPU_LAG])
     fixed = params[GPU_FIXED_MONTHLY] * bin_hours / HOURS_PER_MONTH
