@@ -41,8 +41,8 @@ PROV_UNITS, PROV_PRICE, PROV_TPM, PROV_W_INPUT, PROV_W_CACHED, PROV_W_OUTPUT = r
 (GPU_PRICE, GPU_OVERHEAD, GPU_PREFILL, GPU_DECODE, GPU_PER_REPLICA, GPU_TARGET, GPU_MIN, GPU_MAX, GPU_STEP,
  GPU_LAG, GPU_FIXED_MONTHLY) = range(11)
 
-# ceil() of a replica count that is a whole number up to rounding error stays that number: the
-# slack is relative (an absolute one made a load below 1e-9 replicas want none)
+# ceil() of a replica count that is a whole number up to rounding error stays that number; below
+# one replica the slack shrinks with the count (a fixed one made a load under 1e-9 replicas want none)
 _CEIL_SLACK = 1e-9
 
 
@@ -130,7 +130,7 @@ def self_hosted_gpu(demand, params, bin_hours, cost, served, units, utilisation)
         step = params[GPU_STEP]
         # np.ceil stays a float: math.ceil converts to int64, which wraps above 2**63
         steps = need / step
-        replicas = np.ceil(steps - _CEIL_SLACK * steps) * step
+        replicas = np.ceil(steps - _CEIL_SLACK * min(steps, 1.0)) * step
         wanted[b] = min(max(replicas, params[GPU_MIN]), params[GPU_MAX])
     lag = np.int64(params[GPU_LAG])
     fixed = params[GPU_FIXED_MONTHLY] * bin_hours / HOURS_PER_MONTH
